@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Webhook ingest throughput of `kanca serve` (auth, parse, durable SQLite commit) against the
+# ceiling example (axum parsing the JSON body and nothing else), with wrk; plus kanca's memory
+# before and after the load and the number of calls it stored. Prints figures; not a test.
+#
+#   bench/ingest.sh                 # defaults: DURATION=10s THREADS=2 CONNS=32
+#   DURATION=30s CONNS=64 bench/ingest.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-32}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+USER_NAME=bench
+PASSWORD=bench-password
+
+command -v wrk >/dev/null || { echo "wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
+
+echo "== building (release)"
+# One invocation, so both share one feature resolution and later runs rebuild nothing.
+cargo build --release -p kanca -p kanca-core --bin kanca --example ceiling
+KANCA=$TARGET/release/kanca
+CEILING=$TARGET/release/examples/ceiling
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kanca-bench.XXXXXX")
+KANCA_PID=
+CEILING_PID=
+cleanup() {
+  for pid in $KANCA_PID $CEILING_PID; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_url OUTFILE PID: prints the URL from the "Webhook URL: ..." line.
+wait_url() {
+  local out=$1 pid=$2 url
+  for _ in $(seq 300); do
+    url=$(sed -n 's/^Webhook URL: //p' "$out" | head -n1)
+    if [ -n "$url" ]; then echo "$url"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { echo "server $pid exited:" >&2; cat "$WORK"/*.err >&2 || true; return 1; }
+    sleep 0.1
+  done
+  echo "no 'Webhook URL:' line after 30 s" >&2
+  return 1
+}
+
+# mem PID: "VmRSS X MiB, Pss Y MiB"
+mem() {
+  local rss pss
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$1/status")
+  pss=$(awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup")
+  awk -v r="$rss" -v p="$pss" 'BEGIN { printf "VmRSS %.1f MiB, Pss %.1f MiB", r/1024, p/1024 }'
+}
+
+# load URL NAME: runs wrk, keeps its output in $WORK/NAME.wrk, prints the RESULT line.
+load() {
+  KANCA_BENCH_AUTH="Basic $(printf '%s:%s' "$USER_NAME" "$PASSWORD" | base64 -w0)" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$ROOT/bench/ingest.lua" "$1" >"$WORK/$2.wrk"
+  grep '^RESULT' "$WORK/$2.wrk"
+}
+
+field() { sed -n "s/.*[ ]$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+echo "== kanca serve"
+mkdir -p "$WORK/data"
+KANCA_WEBHOOK_USER=$USER_NAME KANCA_WEBHOOK_PASSWORD=$PASSWORD \
+  "$KANCA" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/kanca.out" 2>"$WORK/kanca.err" &
+KANCA_PID=$!
+KANCA_URL=$(wait_url "$WORK/kanca.out" "$KANCA_PID")
+sleep 1
+MEM_IDLE=$(mem "$KANCA_PID")
+KANCA_RESULT=$(load "$KANCA_URL" kanca)
+MEM_LOADED=$(mem "$KANCA_PID")
+STORED=$("$KANCA" history --json --limit 100000000 --data-dir "$WORK/data" | wc -l)
+DB_SIZE=$(du -sh "$WORK/data" | cut -f1)
+kill -TERM "$KANCA_PID"
+KANCA_EXIT=0
+wait "$KANCA_PID" || KANCA_EXIT=$?
+KANCA_PID=
+
+echo "== ceiling (axum + serde_json only)"
+"$CEILING" --listen 127.0.0.1:0 >"$WORK/ceiling.out" 2>"$WORK/ceiling.err" &
+CEILING_PID=$!
+CEILING_URL=$(wait_url "$WORK/ceiling.out" "$CEILING_PID")
+CEILING_RESULT=$(load "$CEILING_URL" ceiling)
+kill "$CEILING_PID"; wait "$CEILING_PID" 2>/dev/null || true
+CEILING_PID=
+
+report() { # NAME RESULT
+  local req non2xx err dur p50 p99
+  req=$(field requests "$2"); non2xx=$(field non2xx "$2"); err=$(field socket_errors "$2")
+  dur=$(field duration_us "$2"); p50=$(field p50_us "$2"); p99=$(field p99_us "$2")
+  awk -v n="$1" -v r="$req" -v x="$non2xx" -v e="$err" -v d="$dur" -v a="$p50" -v b="$p99" 'BEGIN {
+    printf "%-8s %10.0f events/s  p50 %7.2f ms  p99 %7.2f ms  (%d requests, %d non-2xx, %d socket errors)\n",
+      n, (r - x) / (d / 1e6), a / 1000, b / 1000, r, x, e }'
+}
+
+echo
+echo "== results: wrk -t$THREADS -c$CONNS -d$DURATION, distinct call_init events"
+report kanca "$KANCA_RESULT"
+report ceiling "$CEILING_RESULT"
+awk -v a="$(field requests "$KANCA_RESULT")" -v ax="$(field non2xx "$KANCA_RESULT")" -v ad="$(field duration_us "$KANCA_RESULT")" \
+    -v b="$(field requests "$CEILING_RESULT")" -v bx="$(field non2xx "$CEILING_RESULT")" -v bd="$(field duration_us "$CEILING_RESULT")" \
+    'BEGIN { printf "ratio    kanca / ceiling = %.3f\n", ((a - ax) / ad) / ((b - bx) / bd) }'
+echo "memory   kanca serve idle:       $MEM_IDLE"
+echo "memory   kanca serve after load: $MEM_LOADED"
+echo "stored   $STORED calls ($(( $(field requests "$KANCA_RESULT") - $(field non2xx "$KANCA_RESULT") )) acknowledged with 2xx), data dir $DB_SIZE"
+echo "stop     kanca serve exit code after SIGTERM: $KANCA_EXIT"

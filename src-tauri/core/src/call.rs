@@ -1,0 +1,511 @@
+//! The call model: every event Bulutfon sent for one uuid, assembled into one [`Call`].
+//!
+//! Assembly is a pure function of the *set* of events, so the arrival order (a hang-up can
+//! arrive before its call_init) and redeliveries never change the result.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::phone;
+use crate::webhook::{cdr_time_us, micros_to_rfc3339, scalar_text, CallEvent, EventType, RouteType};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    Call,
+    Fax,
+}
+
+impl CallKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Call => "call",
+            CallKind::Fax => "fax",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "call" => Some(CallKind::Call),
+            "fax" => Some(CallKind::Fax),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Ringing => "ringing",
+            CallState::Answered => "answered",
+            CallState::Missed => "missed",
+            CallState::Ended => "ended",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [CallState::Ringing, CallState::Answered, CallState::Missed, CallState::Ended]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "in" | "incoming" | "inbound" => Some(Direction::In),
+            "out" | "outgoing" | "outbound" => Some(Direction::Out),
+            _ => None,
+        }
+    }
+}
+
+/// Where the call stands, for the UI's status column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// No hang-up yet.
+    Ringing,
+    Answered,
+    Missed,
+    /// Ended, but Bulutfon did not say whether anyone answered.
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteStep {
+    #[serde(rename = "type")]
+    pub kind: RouteType,
+    pub destination: String,
+    /// RFC 3339, when the routing event carried a time.
+    pub at: Option<String>,
+}
+
+/// One leg of the CDR's `callflow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallflowLeg {
+    pub callee: Option<String>,
+    pub start_time: Option<String>,
+    pub answer_time: Option<String>,
+    pub hangup_time: Option<String>,
+    pub redirection: Option<String>,
+    pub redirection_target: Option<String>,
+}
+
+/// A call or fax as Kanca shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub uuid: String,
+    pub kind: CallKind,
+    pub direction: Direction,
+    /// Caller in the Turkish display form ("0 532 444 55 66"), or as received when unparseable.
+    pub caller: Option<String>,
+    pub caller_raw: Option<String>,
+    pub caller_e164: Option<String>,
+    pub callee: Option<String>,
+    pub callee_raw: Option<String>,
+    pub callee_e164: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub answered: Option<bool>,
+    pub missed: bool,
+    pub state: CallState,
+    pub duration_s: Option<i64>,
+    pub hangup_cause: Option<String>,
+    pub route: Vec<RouteStep>,
+    pub event_count: usize,
+    pub started_at_us: i64,
+    pub ended_at_us: Option<i64>,
+    /// The CDR's detail: only in a call read whole (`kanca show`, the detail view), not in
+    /// history listings, which stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hangup_detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdr_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdr_api_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callflow: Vec<CallflowLeg>,
+}
+
+/// A party's number as shown and matched: (display, e164).
+pub fn party(raw: Option<&str>) -> (Option<String>, Option<String>) {
+    match raw.map(phone::normalize) {
+        Some(p) => (Some(p.display), p.e164),
+        None => (None, None),
+    }
+}
+
+/// What assembly needs of a stored event.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub event: CallEvent,
+    pub received_at_us: i64,
+}
+
+impl EventRecord {
+    fn time_us(&self) -> i64 {
+        self.event.timestamp_us.unwrap_or(self.received_at_us)
+    }
+    fn field(&self, key: &str) -> Option<String> {
+        self.event.fields.get(key).and_then(scalar_text)
+    }
+    fn cdr(&self) -> Option<&Map<String, Value>> {
+        self.event.fields.get("cdr").and_then(Value::as_object)
+    }
+    fn is_end(&self) -> bool {
+        matches!(self.event.event_type, EventType::Hangup | EventType::Missed)
+    }
+    /// A total order on events independent of arrival, used before every fold.
+    fn order_key(&self) -> (i64, u8, String, String, String) {
+        let rank = match self.event.event_type {
+            EventType::CallInit | EventType::FaxInit => 0,
+            EventType::RoutedToMenu => 1,
+            EventType::RoutedToGroup => 2,
+            EventType::RoutedToExtension => 3,
+            EventType::Other(_) => 4,
+            EventType::Hangup => 5,
+            EventType::Missed => 6,
+        };
+        (
+            self.time_us(),
+            rank,
+            self.event.destination.clone().unwrap_or_default(),
+            self.event.received_type.clone(),
+            Value::Object(self.event.fields.clone()).to_string(),
+        )
+    }
+}
+
+fn bool_of(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_i64().map(|i| i != 0),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Assemble one call from all the events stored for its uuid. `events` must be non-empty and
+/// share one uuid; order and duplicates do not matter.
+pub fn assemble(events: &[EventRecord]) -> Option<Call> {
+    let mut sorted: Vec<(_, &EventRecord)> = events.iter().map(|e| (e.order_key(), e)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.dedup_by(|a, b| a.0 == b.0);
+    let evs: Vec<&EventRecord> = sorted.into_iter().map(|(_, e)| e).collect();
+    let first = evs.first()?;
+    let cdr = evs.iter().find_map(|e| e.cdr());
+    let cdr_text = |k: &str| cdr.and_then(|c| c.get(k)).and_then(scalar_text);
+    let ends: Vec<&&EventRecord> = evs.iter().filter(|e| e.is_end()).collect();
+    let end_field = |k: &str| ends.iter().find_map(|e| e.field(k));
+
+    let is_fax = evs.iter().any(|e| e.event.event_type == EventType::FaxInit)
+        || cdr_text("bf_calltype").is_some_and(|t| t.eq_ignore_ascii_case("fax"));
+    let kind = if is_fax { CallKind::Fax } else { CallKind::Call };
+
+    let direction = evs
+        .iter()
+        .find_map(|e| e.event.direction.as_deref().and_then(Direction::parse))
+        .or_else(|| cdr_text("bf_direction").as_deref().and_then(Direction::parse))
+        .unwrap_or(Direction::In);
+
+    // Prefer what the call start said; CDR numbers are a last resort (the documented CDR even
+    // disagrees with the top-level caller).
+    let number = |pick: fn(&CallEvent) -> Option<&String>, cdr_key: &str| {
+        let starts = evs.iter().filter(|e| {
+            matches!(e.event.event_type, EventType::CallInit | EventType::FaxInit)
+        });
+        starts
+            .chain(evs.iter())
+            .find_map(|e| pick(&e.event).cloned())
+            .or_else(|| cdr_text(cdr_key))
+    };
+    let caller_raw = number(|e| e.caller.as_ref(), "bf_caller");
+    let callee_raw = number(|e| e.callee.as_ref(), "bf_callee");
+    let (caller, caller_e164) = party(caller_raw.as_deref());
+    let (callee, callee_e164) = party(callee_raw.as_deref());
+
+    let talk_duration = end_field("talk_duration").and_then(|t| t.parse::<f64>().ok()).map(|t| t.round() as i64);
+    let cdr_call = cdr_time_us(cdr.and_then(|c| c.get("call_time")));
+    let cdr_answer = cdr_time_us(cdr.and_then(|c| c.get("answer_time")));
+    let cdr_hangup = cdr_time_us(cdr.and_then(|c| c.get("hangup_time")));
+
+    // Event timestamps have microseconds; CDR times only seconds, so they come second.
+    let event_start = evs.iter().filter(|e| !e.is_end()).map(|e| e.time_us()).min();
+    let started_at_us = event_start.or(cdr_call).unwrap_or_else(|| {
+        // Only end events: the call started talk_duration before its end.
+        first.time_us() - talk_duration.unwrap_or(0).max(0) * 1_000_000
+    });
+    let ended_at_us = if ends.is_empty() {
+        None
+    } else {
+        cdr_hangup.or_else(|| ends.iter().map(|e| e.time_us()).max())
+    };
+
+    let missed_event = evs.iter().any(|e| e.event.event_type == EventType::Missed);
+    let disposition = end_field("result_disposition").or_else(|| {
+        // An empty result_disposition is meaningful ("not connected"); scalar_text drops it.
+        ends.iter().find_map(|e| match e.event.fields.get("result_disposition") {
+            Some(Value::String(s)) if s.trim().is_empty() => Some(String::new()),
+            _ => None,
+        })
+    });
+    let answered = if missed_event {
+        Some(false)
+    } else if let Some(d) = disposition {
+        Some(d.eq_ignore_ascii_case("SUCCESS"))
+    } else if let Some(c) = cdr {
+        // Greeting menus answer every call; only a leg that is not a menu counts as a person.
+        let legs = c.get("callflow").and_then(Value::as_array);
+        let person = legs.map(|legs| {
+            legs.iter().any(|leg| {
+                let menu = leg
+                    .get("redirection")
+                    .and_then(scalar_text)
+                    .is_some_and(|r| r.to_ascii_uppercase().contains("MENU"));
+                let answered = leg.get("answer_time").and_then(scalar_text).is_some();
+                answered && !menu
+            })
+        });
+        person.or(cdr_answer.map(|_| true))
+    } else {
+        talk_duration.map(|t| t > 0)
+    };
+    let ended = ended_at_us.is_some();
+    let missed = missed_event
+        || (kind == CallKind::Call && direction == Direction::In && ended && answered == Some(false));
+    let state = match (ended, answered, missed) {
+        (false, _, false) => CallState::Ringing,
+        (_, _, true) => CallState::Missed,
+        (true, Some(true), _) => CallState::Answered,
+        (true, _, _) => CallState::Ended,
+    };
+    let duration_s = talk_duration.or_else(|| match (cdr_answer, cdr_hangup) {
+        (Some(a), Some(h)) if h >= a && answered != Some(false) => Some((h - a) / 1_000_000),
+        _ => None,
+    });
+
+    let mut route: Vec<RouteStep> = Vec::new();
+    for e in &evs {
+        let (Some(kind), Some(dest)) = (e.event.event_type.route_type(), e.event.destination.clone()) else {
+            continue;
+        };
+        let at = e.event.timestamp_us.and_then(micros_to_rfc3339);
+        let step = RouteStep { kind, destination: dest, at };
+        // The same routing reported twice with different received spellings is one step.
+        if route.last() != Some(&step) {
+            route.push(step);
+        }
+    }
+
+    let callflow = cdr
+        .and_then(|c| c.get("callflow"))
+        .and_then(Value::as_array)
+        .map(|legs| {
+            legs.iter()
+                .map(|leg| {
+                    let t = |k: &str| leg.get(k).and_then(scalar_text);
+                    CallflowLeg {
+                        callee: t("callee").map(|c| phone::normalize(&c).display),
+                        start_time: t("start_time"),
+                        answer_time: t("answer_time"),
+                        hangup_time: t("hangup_time"),
+                        redirection: t("redirection"),
+                        redirection_target: t("redirection_target"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    Some(Call {
+        uuid: first.event.uuid.clone(),
+        kind,
+        direction,
+        caller,
+        caller_e164,
+        caller_raw,
+        callee,
+        callee_e164,
+        callee_raw,
+        started_at: micros_to_rfc3339(started_at_us).unwrap_or_default(),
+        ended_at: ended_at_us.and_then(micros_to_rfc3339),
+        started_at_us,
+        ended_at_us,
+        answered,
+        missed,
+        state,
+        duration_s,
+        hangup_cause: end_field("hangup_cause").or_else(|| cdr_text("hangup_cause")),
+        hangup_detail: end_field("hangup_detail").or_else(|| cdr_text("sip_hangup_disposition")),
+        route,
+        recorded: cdr.and_then(|c| c.get("call_record")).and_then(bool_of),
+        cdr_url: end_field("cdr_url").or_else(|| evs.iter().find_map(|e| e.field("cdr_url"))),
+        cdr_api_url: evs.iter().find_map(|e| e.field("cdr_api_url")),
+        callflow,
+        event_count: evs.len(),
+    })
+}
+
+/// The text the search index holds for a call: the search form of every number involved and
+/// the route destinations, so a query in any spelling of a number finds it.
+pub fn search_text(call: &Call) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let parties = [(&call.caller_raw, &call.caller_e164), (&call.callee_raw, &call.callee_e164)];
+    for (raw, e164) in parties {
+        match (raw, e164) {
+            // Already parsed during assembly: E.164 digits are the search form.
+            (_, Some(e164)) => parts.push(e164.trim_start_matches('+').to_string()),
+            (Some(raw), None) => parts.push(phone::normalize(raw).search),
+            (None, None) => {}
+        }
+    }
+    for step in &call.route {
+        parts.push(step.destination.clone());
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.dedup();
+    // Lower-case: the index is case-sensitive (for GLOB) and queries are lower-cased.
+    parts.join(" ").to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook;
+    use proptest::prelude::*;
+
+    fn rec(body: &str, received_at_us: i64) -> EventRecord {
+        EventRecord { event: webhook::parse(Some("application/json"), body.as_bytes()).unwrap(), received_at_us }
+    }
+
+    fn fixture(path: &str) -> String {
+        let base = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/");
+        std::fs::read_to_string(format!("{base}{path}")).unwrap()
+    }
+
+    fn seed_call() -> Vec<EventRecord> {
+        ["call_init", "call_init_menu", "call_init_group", "call_init_extension", "call_hangup"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| rec(&fixture(&format!("seed/{n}.json")), 1_700_000_000_000_000 + i as i64))
+            .collect()
+    }
+
+    #[test]
+    fn seed_call_assembles() {
+        let call = assemble(&seed_call()).unwrap();
+        assert_eq!(call.kind, CallKind::Call);
+        assert_eq!(call.direction, Direction::In);
+        assert_eq!(call.caller_raw.as_deref(), Some("90532000000"));
+        assert_eq!(call.callee.as_deref(), Some("0 850 885 00 00"));
+        assert_eq!(call.started_at_us, 1435762851086820);
+        assert_eq!(call.ended_at.as_deref(), Some("2015-07-01T15:00:55+00:00"));
+        let route: Vec<_> = call.route.iter().map(|r| (r.kind, r.destination.as_str())).collect();
+        assert_eq!(
+            route,
+            [(RouteType::Menu, "10"), (RouteType::Group, "111"), (RouteType::Extension, "1000")]
+        );
+        assert_eq!(call.hangup_cause.as_deref(), Some("NORMAL_CLEARING"));
+        assert_eq!(call.hangup_detail.as_deref(), Some("recv_bye"));
+        assert_eq!(call.recorded, Some(false));
+        assert_eq!(call.callflow.len(), 2);
+        // Only the greeting menu answered: nobody picked up.
+        assert_eq!(call.answered, Some(false));
+        assert!(call.missed);
+        assert_eq!(call.state, CallState::Missed);
+    }
+
+    #[test]
+    fn hangup_2021_uses_talk_duration_and_disposition() {
+        let evs = vec![
+            rec(&fixture("documented-2021/call_init.json"), 1),
+            rec(&fixture("documented-2021/call_hangup.json"), 2),
+        ];
+        let call = assemble(&evs).unwrap();
+        assert_eq!(call.duration_s, Some(35));
+        assert_eq!(call.answered, Some(true));
+        assert!(!call.missed);
+        assert_eq!(call.state, CallState::Answered);
+        assert_eq!(call.hangup_detail.as_deref(), Some("send_bye"));
+        assert!(call.cdr_url.unwrap().starts_with("https://oim.bulutfon.com/"));
+        assert!(call.cdr_api_url.is_some());
+    }
+
+    #[test]
+    fn ringing_fax_and_missed() {
+        let call = assemble(&[rec(&fixture("seed/call_init.json"), 1)]).unwrap();
+        assert_eq!(call.state, CallState::Ringing);
+        assert_eq!(call.ended_at, None);
+        assert_eq!(call.answered, None);
+        let fax = assemble(&[rec(&fixture("seed/fax_init.json"), 1)]).unwrap();
+        assert_eq!(fax.kind, CallKind::Fax);
+        assert_eq!(fax.caller.as_deref(), Some("0 532 620 00 00"));
+        let missed = assemble(&[rec(&fixture("documented-2021/missing_call.json"), 1)]).unwrap();
+        assert!(missed.missed);
+        assert_eq!(missed.answered, Some(false));
+    }
+
+    #[test]
+    fn hangup_alone_starts_before_its_end() {
+        let call = assemble(&[rec(&fixture("documented-2021/call_hangup.json"), 1)]).unwrap();
+        assert_eq!(call.started_at_us, 1614261582000000 - 35_000_000);
+        assert_eq!(call.ended_at_us, Some(1614261582000000));
+    }
+
+    #[test]
+    fn search_text_has_every_number() {
+        let mut evs = seed_call();
+        evs[0] = rec(
+            r#"{"event_type":"call_init","uuid":"f615986c-2001-11e5-bdee-6599352d46ce","caller":"+90 532 444 55 66","callee":908508850000,"direction":"IN","timestamp":1435762851086820}"#,
+            1,
+        );
+        let call = assemble(&evs).unwrap();
+        let text = search_text(&call);
+        for needle in ["905324445566", "908508850000", "10", "111", "1000"] {
+            assert!(text.contains(needle), "{text} lacks {needle}");
+        }
+    }
+
+    proptest! {
+        /// Any order and any duplication of a call's events gives the same call.
+        #[test]
+        fn order_and_duplicates_do_not_matter(
+            picks in proptest::collection::vec(0usize..5, 1..12),
+            seed in any::<u64>(),
+        ) {
+            let all = seed_call();
+            let chosen: Vec<EventRecord> = picks.iter().map(|&i| all[i].clone()).collect();
+            // A permutation of the chosen events plus a duplicate of one of them.
+            let mut shuffled = chosen.clone();
+            let n = shuffled.len();
+            let mut s = seed;
+            for i in (1..n).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                shuffled.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            shuffled.push(chosen[(seed as usize) % n].clone());
+            let a = assemble(&chosen).unwrap();
+            let b = assemble(&shuffled).unwrap();
+            // event_count counts distinct events, so duplicates leave it unchanged too.
+            prop_assert_eq!(a, b);
+        }
+    }
+}

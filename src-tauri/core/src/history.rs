@@ -1,0 +1,312 @@
+//! Call and fax history: newest-first, filtered, paged search over the assembled calls.
+//!
+//! Number queries in any spelling are reduced to digits and matched as a substring through the
+//! trigram index (FTS5 `GLOB`). User text never becomes query syntax: every term is bound as a
+//! parameter with GLOB's wildcards escaped, so no input can make a query fail.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::call::{Call, CallKind, Direction};
+use crate::phone;
+use crate::store::{call_from_row, load_events, sort_key_floor, EventView, StoreError, CALL_COLUMNS};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Number in any spelling, destination, or other text; empty means everything.
+    pub text: String,
+    pub kind: Option<CallKind>,
+    pub missed_only: bool,
+    pub direction: Option<Direction>,
+    /// Calls that started at or after this time (microseconds).
+    pub since_us: Option<i64>,
+    /// Calls that started before this time (microseconds).
+    pub until_us: Option<i64>,
+    /// Continue after this cursor (from [`Page::next_cursor`]).
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub calls: Vec<Call>,
+    /// Pass as [`Query::before`] to get the next page; None when this was the last.
+    pub next_cursor: Option<i64>,
+}
+
+pub const MAX_LIMIT: usize = 100_000;
+
+/// How the search text is matched.
+#[derive(Debug, PartialEq)]
+enum Needle {
+    None,
+    /// Through the trigram index, each term as a substring.
+    Fts(Vec<String>),
+    /// Too short for trigrams (1–2 characters): a scan, newest first, cheap since such
+    /// needles match most rows.
+    Scan(Vec<String>),
+    /// Both: long terms through the index, short ones checked on the rows it yields.
+    Both(Vec<String>, Vec<String>),
+}
+
+/// A GLOB pattern matching `term` anywhere, with GLOB's special characters taken literally.
+fn contains_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('*');
+    for c in term.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                p.push('[');
+                p.push(c);
+                p.push(']');
+            }
+            _ => p.push(c),
+        }
+    }
+    p.push('*');
+    p
+}
+
+fn needle(text: &str) -> Needle {
+    let text = text.trim();
+    if text.is_empty() {
+        return Needle::None;
+    }
+    let terms: Vec<String> = match phone::search_digits(text) {
+        Some(digits) => vec![digits],
+        None => text.split_whitespace().map(|t| t.to_lowercase()).collect(),
+    };
+    // Trigrams need three characters; shorter terms are checked on the rows found.
+    let (long, short): (Vec<String>, Vec<String>) = terms.into_iter().partition(|t| t.chars().count() >= 3);
+    match (long.is_empty(), short.is_empty()) {
+        (true, true) => Needle::None,
+        (true, false) => Needle::Scan(short),
+        (false, true) => Needle::Fts(long),
+        (false, false) => Needle::Both(long, short),
+    }
+}
+
+/// Search the history. Never fails on what the user typed; errors are database errors only.
+pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
+    let limit = q.limit.clamp(1, MAX_LIMIT);
+    let mut sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM ");
+    let mut args: Vec<SqlValue> = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    let mut n = needle(&q.text);
+    // Faxes are a few percent of the history: walking the fax index and checking each fax's
+    // numbers beats walking the text index for matches that are rarely faxes.
+    if q.kind == Some(CallKind::Fax) {
+        n = match n {
+            Needle::Fts(terms) => Needle::Scan(terms),
+            Needle::Both(long, short) => Needle::Scan(long.into_iter().chain(short).collect()),
+            other => other,
+        };
+    }
+    // The sort key orders calls by start time, so the FTS rowid order *is* newest-first and
+    // SQLite can stop after `limit` matches instead of sorting them all.
+    let key = match &n {
+        Needle::Fts(long) | Needle::Both(long, _) => {
+            sql.push_str("calls_fts f JOIN calls c ON c.sort_key = f.rowid");
+            for t in long {
+                conds.push("f.search_text GLOB ?".into());
+                args.push(SqlValue::Text(contains_pattern(t)));
+            }
+            "f.rowid"
+        }
+        _ => {
+            sql.push_str("calls c");
+            "c.sort_key"
+        }
+    };
+    if let Needle::Scan(short) | Needle::Both(_, short) = &n {
+        for t in short {
+            conds.push("instr(c.search_text, ?) > 0".into());
+            args.push(SqlValue::Text(t.clone()));
+        }
+    }
+    if let Some(k) = q.kind {
+        conds.push("c.kind = ?".into());
+        args.push(SqlValue::Text(k.as_str().into()));
+    }
+    if q.missed_only {
+        conds.push("c.missed = 1".into());
+    }
+    if let Some(d) = q.direction {
+        conds.push("c.direction = ?".into());
+        args.push(SqlValue::Text(d.as_str().into()));
+    }
+    if let Some(s) = q.since_us {
+        conds.push(format!("{key} >= ?"));
+        args.push(SqlValue::Integer(sort_key_floor(s)));
+    }
+    if let Some(u) = q.until_us {
+        conds.push(format!("{key} < ?"));
+        args.push(SqlValue::Integer(sort_key_floor(u)));
+    }
+    if let Some(b) = q.before {
+        conds.push(format!("{key} < ?"));
+        args.push(SqlValue::Integer(b));
+    }
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    sql.push_str(&format!(" ORDER BY {key} DESC LIMIT ?"));
+    args.push(SqlValue::Integer(limit as i64 + 1));
+
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut calls = Vec::with_capacity(limit.min(1024));
+    let mut last_key = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if calls.len() == limit {
+            more = true;
+            break;
+        }
+        last_key = Some(row.get::<_, i64>(0)?);
+        calls.push(call_from_row(row, 1)?);
+    }
+    Ok(Page { calls, next_cursor: if more { last_key } else { None } })
+}
+
+/// One call with every event stored for it, for `kanca show` and the detail view.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallDetail {
+    #[serde(flatten)]
+    pub call: Call,
+    pub events: Vec<EventView>,
+}
+
+/// The call `uuid`, re-assembled from its events (so it includes the CDR call flow).
+pub fn get_call(conn: &Connection, uuid: &str) -> Result<Option<CallDetail>, StoreError> {
+    let stored = load_events(conn, uuid)?;
+    let records = stored.iter().map(|e| e.record()).collect::<Result<Vec<_>, _>>()?;
+    let Some(call) = crate::call::assemble(&records) else { return Ok(None) };
+    Ok(Some(CallDetail { call, events: stored.iter().map(EventView::from).collect() }))
+}
+
+/// How many calls are stored.
+pub fn count_calls(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ingest_batch, open, IncomingEvent, DB_FILE};
+    use crate::webhook;
+    use proptest::prelude::*;
+
+    fn incoming(body: String) -> IncomingEvent {
+        IncomingEvent {
+            event: webhook::parse(Some("application/json"), body.as_bytes()).unwrap(),
+            raw: body.into_bytes(),
+            content_type: Some("application/json".into()),
+            received_at_us: 1,
+        }
+    }
+
+    fn ev(ty: &str, uuid: &str, caller: &str, ts: i64, extra: &str) -> IncomingEvent {
+        incoming(format!(
+            r#"{{"event_type":"{ty}","uuid":"{uuid}","caller":"{caller}","callee":908508850000,"direction":"IN","timestamp":{ts}{extra}}}"#
+        ))
+    }
+
+    const T0: i64 = 1_700_000_000_000_000;
+    const HOUR: i64 = 3_600_000_000;
+
+    fn sample_db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let evs = vec![
+            ev("call_init", "a", "905324445566", T0, ""),
+            ev("call_init_extension", "a", "905324445566", T0 + 1, r#","destination":1000"#),
+            ev("call_init", "b", "905551112233", T0 + HOUR, ""),
+            ev("missing_call", "b", "905551112233", T0 + HOUR + 1, ""),
+            ev("fax_init", "c", "902125551234", T0 + 2 * HOUR, ""),
+            ev("call_init", "d", "+90 532 444 55 66", T0 + 3 * HOUR, r#","direction":"OUT""#),
+        ];
+        ingest_batch(&mut conn, &evs).unwrap();
+        (dir, conn)
+    }
+
+    fn uuids(conn: &Connection, q: Query) -> Vec<String> {
+        let q = Query { limit: if q.limit == 0 { 50 } else { q.limit }, ..q };
+        search(conn, &q).unwrap().calls.into_iter().map(|c| c.uuid).collect()
+    }
+
+    fn text(t: &str) -> Query {
+        Query { text: t.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn numbers_in_any_spelling() {
+        let (_d, conn) = sample_db();
+        for q in ["4445566", "532 444 55 66", "0532 444", "+90532444", "0 (532) 444-55-66", "905324445566"] {
+            assert_eq!(uuids(&conn, text(q)), ["d", "a"], "query {q:?}");
+        }
+        assert_eq!(uuids(&conn, text("555 11")), ["b"]);
+        assert_eq!(uuids(&conn, text("1000")), ["a"], "by destination");
+        assert_eq!(uuids(&conn, text("66")).len(), 2, "short needle scans");
+        assert!(uuids(&conn, text("999999")).is_empty());
+    }
+
+    #[test]
+    fn filters_and_newest_first() {
+        let (_d, conn) = sample_db();
+        assert_eq!(uuids(&conn, Query::default()), ["d", "c", "b", "a"]);
+        assert_eq!(uuids(&conn, Query { missed_only: true, ..Default::default() }), ["b"]);
+        assert_eq!(uuids(&conn, Query { kind: Some(CallKind::Fax), ..Default::default() }), ["c"]);
+        assert_eq!(uuids(&conn, Query { direction: Some(Direction::Out), ..Default::default() }), ["d"]);
+        let window = Query { since_us: Some(T0 + HOUR), until_us: Some(T0 + 3 * HOUR), ..Default::default() };
+        assert_eq!(uuids(&conn, window), ["c", "b"]);
+        let combined = Query { direction: Some(Direction::In), ..text("4445566") };
+        assert_eq!(uuids(&conn, combined), ["a"]);
+    }
+
+    #[test]
+    fn paging_with_cursor_visits_every_call_once() {
+        let (_d, conn) = sample_db();
+        let mut seen = Vec::new();
+        let mut q = Query { limit: 3, ..Default::default() };
+        loop {
+            let page = search(&conn, &q).unwrap();
+            seen.extend(page.calls.into_iter().map(|c| c.uuid));
+            match page.next_cursor {
+                Some(c) => q.before = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["d", "c", "b", "a"]);
+    }
+
+    #[test]
+    fn fts_syntax_is_inert() {
+        let (_d, conn) = sample_db();
+        for q in ["\"", "AND", "OR NOT", "*", "a*", "NEAR(a b)", "col:1", "(", ")", "'", "^x", "\"\"\"", "-", "a\0b"] {
+            search(&conn, &text(q)).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn get_call_includes_events() {
+        let (_d, conn) = sample_db();
+        let detail = get_call(&conn, "a").unwrap().unwrap();
+        assert_eq!(detail.events.len(), 2);
+        assert_eq!(detail.call.route.len(), 1);
+        assert!(detail.events[0].raw.contains("call_init"));
+        assert!(get_call(&conn, "nope").unwrap().is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn arbitrary_text_never_errors(t in "\\PC{0,24}", fts in "[\"*()^:+\\-ANDORNT 0-9a-z]{0,16}") {
+            let (_d, conn) = sample_db();
+            prop_assert!(search(&conn, &text(&t)).is_ok());
+            prop_assert!(search(&conn, &text(&fts)).is_ok());
+        }
+    }
+}

@@ -1,0 +1,715 @@
+//! Durable storage: one SQLite file, versioned migrations, one writer thread that commits
+//! concurrent deliveries together, and read connections for queries.
+//!
+//! Events are the source of truth (the raw body is kept verbatim); the `calls` table and its
+//! search index are derived from them and rebuilt by [`rebuild_call`] whenever an event lands.
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+pub use rusqlite::Connection;
+use rusqlite::{params, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::call::{assemble, party, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
+use crate::webhook::{self, micros_to_rfc3339, rfc3339_to_micros, CallEvent, RouteType};
+
+pub const DB_FILE: &str = "kanca.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database {path} was written by a newer Kanca (schema version {found}, this Kanca knows up to {supported}); update Kanca or use another --data-dir")]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the storage writer has stopped")]
+    WriterGone,
+    #[error("stored event is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Schema migrations, applied in order; `user_version` records how many ran.
+/// Version 1 holds the events (the source of truth); version 2 derives calls from them, so a
+/// database written by version 1 gains its calls on upgrade.
+const MIGRATIONS: &[&str] = &[
+    // 1: every accepted webhook delivery, verbatim.
+    "CREATE TABLE events (
+        id             INTEGER PRIMARY KEY,
+        uuid           TEXT NOT NULL,
+        event_type     TEXT NOT NULL,   -- canonical name
+        received_type  TEXT NOT NULL,   -- as sent
+        timestamp_us   INTEGER,         -- Bulutfon's timestamp, microseconds
+        destination    TEXT,
+        received_at_us INTEGER NOT NULL,
+        content_type   TEXT,
+        raw            BLOB NOT NULL
+    );
+    -- One row per (uuid, type, timestamp, destination): redeliveries are stored once.
+    CREATE UNIQUE INDEX events_identity
+        ON events(uuid, event_type, ifnull(timestamp_us, -1), ifnull(destination, ''));",
+    // 2: calls assembled from events, keyed for newest-first scans, with a trigram index for
+    // substring search of numbers.
+    "CREATE TABLE calls (
+        sort_key      INTEGER PRIMARY KEY,  -- started_at_us * 1000 + tie-breaker
+        uuid          TEXT NOT NULL UNIQUE,
+        kind          TEXT NOT NULL,
+        direction     TEXT NOT NULL,
+        missed        INTEGER NOT NULL,
+        answered      INTEGER,
+        state         TEXT NOT NULL,
+        started_at_us INTEGER NOT NULL,
+        ended_at_us   INTEGER,
+        caller        TEXT,                 -- as received
+        callee        TEXT,
+        duration_s    INTEGER,
+        hangup_cause  TEXT,
+        route         TEXT,                 -- JSON [[type, destination, at_us], ...], NULL if none
+        event_count   INTEGER NOT NULL,
+        search_text   TEXT NOT NULL
+    );
+    CREATE INDEX calls_missed ON calls(missed) WHERE missed = 1;
+    CREATE INDEX calls_kind ON calls(kind);
+    CREATE INDEX calls_direction ON calls(direction);
+    CREATE VIRTUAL TABLE calls_fts USING fts5(
+        search_text, content='calls', content_rowid='sort_key', tokenize='trigram case_sensitive 1', detail='none'
+    );
+    -- Marker for rebuild_all_calls() below.
+    CREATE TABLE IF NOT EXISTS _rebuild_calls(x);",
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // WAL lets `kanca history` read while `kanca serve` writes; synchronous=FULL makes every
+    // commit durable (fsync of the WAL) before we answer 2xx.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// Open (creating if needed) and migrate the database at `path`.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+    let mut conn = Connection::open(path).map_err(open_err)?;
+    configure(&conn).map_err(open_err)?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported: SCHEMA_VERSION });
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // IMMEDIATE: two processes starting at once must not both migrate.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported: SCHEMA_VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.execute_batch(sql)?;
+        tracing::info!(to = i + 1, "migrated database");
+    }
+    let needs_rebuild: bool = tx
+        .query_row("SELECT 1 FROM sqlite_master WHERE name = '_rebuild_calls'", [], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if needs_rebuild {
+        rebuild_all_calls(&tx)?;
+        tx.execute_batch("DROP TABLE _rebuild_calls")?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn rebuild_all_calls(conn: &Connection) -> Result<(), StoreError> {
+    let uuids: Vec<String> = conn
+        .prepare("SELECT DISTINCT uuid FROM events")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for uuid in uuids {
+        rebuild_call(conn, &uuid)?;
+    }
+    Ok(())
+}
+
+/// An accepted delivery on its way to the database.
+#[derive(Debug, Clone)]
+pub struct IncomingEvent {
+    pub event: CallEvent,
+    pub raw: Vec<u8>,
+    pub content_type: Option<String>,
+    pub received_at_us: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Stored,
+    /// Same uuid, type, timestamp and destination as an event already stored.
+    Duplicate,
+}
+
+/// What the engine publishes after each commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub event_id: i64,
+    pub event_type: String,
+    pub received_type: String,
+    pub call: Call,
+}
+
+pub fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Insert one event and refresh its call. Returns the event id, or None for a redelivery.
+fn insert_event(conn: &Connection, inc: &IncomingEvent) -> Result<Option<i64>, StoreError> {
+    let ev = &inc.event;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO events (uuid, event_type, received_type, timestamp_us, destination,
+                             received_at_us, content_type, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO NOTHING",
+    )?;
+    let n = stmt.execute(params![
+        ev.uuid,
+        ev.event_type.as_str(),
+        ev.received_type,
+        ev.timestamp_us,
+        ev.destination,
+        inc.received_at_us,
+        inc.content_type,
+        inc.raw,
+    ])?;
+    Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// Every event stored for a call, re-parsed from the raw bodies.
+pub fn load_events(conn: &Connection, uuid: &str) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, received_type, timestamp_us, received_at_us, content_type, raw, event_type
+         FROM events WHERE uuid = ?1 ORDER BY ifnull(timestamp_us, received_at_us), id",
+    )?;
+    let rows = stmt.query_map([uuid], |r| {
+        Ok(StoredEvent {
+            id: r.get(0)?,
+            received_type: r.get(1)?,
+            timestamp_us: r.get(2)?,
+            received_at_us: r.get(3)?,
+            content_type: r.get(4)?,
+            raw: r.get(5)?,
+            event_type: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An event as stored, for `kanca show` and the call detail view.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub event_type: String,
+    pub received_type: String,
+    pub timestamp_us: Option<i64>,
+    pub received_at_us: i64,
+    pub content_type: Option<String>,
+    pub raw: Vec<u8>,
+}
+
+impl StoredEvent {
+    pub fn record(&self) -> Result<EventRecord, StoreError> {
+        let event = webhook::parse(self.content_type.as_deref(), &self.raw)
+            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.id)))?;
+        Ok(EventRecord { event, received_at_us: self.received_at_us })
+    }
+}
+
+/// The event as JSON for `kanca show --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub received_type: String,
+    pub timestamp: Option<String>,
+    pub timestamp_us: Option<i64>,
+    pub received_at: Option<String>,
+    pub content_type: Option<String>,
+    /// The body exactly as received (lossy only if it was not UTF-8).
+    pub raw: String,
+}
+
+impl From<&StoredEvent> for EventView {
+    fn from(e: &StoredEvent) -> Self {
+        EventView {
+            event_type: e.event_type.clone(),
+            received_type: e.received_type.clone(),
+            timestamp: e.timestamp_us.and_then(micros_to_rfc3339),
+            timestamp_us: e.timestamp_us,
+            received_at: micros_to_rfc3339(e.received_at_us),
+            content_type: e.content_type.clone(),
+            raw: String::from_utf8_lossy(&e.raw).into_owned(),
+        }
+    }
+}
+
+/// Re-assemble the call `uuid` from its events and write it (and its search entry).
+pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, StoreError> {
+    let records: Vec<EventRecord> =
+        load_events(conn, uuid)?.iter().map(StoredEvent::record).collect::<Result<_, _>>()?;
+    let Some(call) = assemble(&records) else { return Ok(None) };
+    let text = search_text(&call);
+    let old: Option<(i64, i64, String)> = conn
+        .prepare_cached("SELECT sort_key, started_at_us, search_text FROM calls WHERE uuid = ?1")?
+        .query_row([uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let sort_key = match &old {
+        Some((key, started, _)) if *started == call.started_at_us => *key,
+        _ => free_sort_key(conn, call.started_at_us)?,
+    };
+    if let Some((old_key, _, old_text)) = &old {
+        conn.prepare_cached("INSERT INTO calls_fts(calls_fts, rowid, search_text) VALUES('delete', ?1, ?2)")?
+            .execute(params![old_key, old_text])?;
+        conn.prepare_cached("DELETE FROM calls WHERE sort_key = ?1")?.execute([old_key])?;
+    }
+    let route = (!call.route.is_empty()).then(|| {
+        let compact: Vec<(RouteType, &str, Option<i64>)> = call
+            .route
+            .iter()
+            .map(|r| (r.kind, r.destination.as_str(), r.at.as_deref().and_then(rfc3339_to_micros)))
+            .collect();
+        serde_json::to_string(&compact).unwrap_or_default()
+    });
+    conn.prepare_cached(
+        "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
+                            ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, search_text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        sort_key,
+        call.uuid,
+        call.kind.as_str(),
+        call.direction.as_str(),
+        call.missed,
+        call.answered,
+        call.state.as_str(),
+        call.started_at_us,
+        call.ended_at_us,
+        call.caller_raw,
+        call.callee_raw,
+        call.duration_s,
+        call.hangup_cause,
+        route,
+        call.event_count as i64,
+        text,
+    ])?;
+    conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
+        .execute(params![sort_key, text])?;
+    Ok(Some(call))
+}
+
+/// Columns [`call_from_row`] reads, in order.
+pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answered, c.state, c.started_at_us, \
+    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count";
+
+/// A call as listed (without the CDR detail only [`crate::history::get_call`] reads).
+pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> {
+    let text = |i: usize| r.get::<_, String>(first + i);
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(first + i, rusqlite::types::Type::Text, what.to_string().into())
+    };
+    let caller_raw: Option<String> = r.get(first + 8)?;
+    let callee_raw: Option<String> = r.get(first + 9)?;
+    let (caller, caller_e164) = party(caller_raw.as_deref());
+    let (callee, callee_e164) = party(callee_raw.as_deref());
+    let started_at_us: i64 = r.get(first + 6)?;
+    let ended_at_us: Option<i64> = r.get(first + 7)?;
+    let route: Option<String> = r.get(first + 12)?;
+    let route = match route {
+        None => Vec::new(),
+        Some(json) => serde_json::from_str::<Vec<(RouteType, String, Option<i64>)>>(&json)
+            .map_err(|_| bad(12, "route"))?
+            .into_iter()
+            .map(|(kind, destination, at)| RouteStep { kind, destination, at: at.and_then(micros_to_rfc3339) })
+            .collect(),
+    };
+    Ok(Call {
+        uuid: text(0)?,
+        kind: CallKind::parse(&text(1)?).ok_or_else(|| bad(1, "kind"))?,
+        direction: Direction::parse(&text(2)?).ok_or_else(|| bad(2, "direction"))?,
+        missed: r.get(first + 3)?,
+        answered: r.get(first + 4)?,
+        state: CallState::parse(&text(5)?).ok_or_else(|| bad(5, "state"))?,
+        started_at: micros_to_rfc3339(started_at_us).unwrap_or_default(),
+        ended_at: ended_at_us.and_then(micros_to_rfc3339),
+        started_at_us,
+        ended_at_us,
+        caller,
+        caller_raw,
+        caller_e164,
+        callee,
+        callee_raw,
+        callee_e164,
+        duration_s: r.get(first + 10)?,
+        hangup_cause: r.get(first + 11)?,
+        route,
+        event_count: r.get::<_, i64>(first + 13)? as usize,
+        hangup_detail: None,
+        recorded: None,
+        cdr_url: None,
+        cdr_api_url: None,
+        callflow: Vec::new(),
+    })
+}
+
+/// Keys are `started_at_us * 1000 + n`: ordering by key is ordering by start time, and up to a
+/// thousand calls may start in the same microsecond.
+fn free_sort_key(conn: &Connection, started_at_us: i64) -> Result<i64, StoreError> {
+    let base = sort_key_floor(started_at_us);
+    let top: Option<i64> = conn
+        .prepare_cached("SELECT max(sort_key) FROM calls WHERE sort_key BETWEEN ?1 AND ?1 + 999")?
+        .query_row([base], |r| r.get(0))?;
+    match top {
+        None => Ok(base),
+        Some(t) if t < base + 999 => Ok(t + 1),
+        // A thousand calls in one microsecond: take any free slot.
+        Some(_) => {
+            let mut stmt = conn.prepare_cached("SELECT 1 FROM calls WHERE sort_key = ?1")?;
+            for k in base..base + 1000 {
+                if !stmt.exists([k])? {
+                    return Ok(k);
+                }
+            }
+            Err(StoreError::Corrupt("no free sort key".into()))
+        }
+    }
+}
+
+/// The smallest sort key of calls starting at `us` (saturating for absurd times).
+pub fn sort_key_floor(us: i64) -> i64 {
+    us.clamp(0, i64::MAX / 1000 - 1) * 1000
+}
+
+type Reply = oneshot::Sender<Result<Outcome, Arc<StoreError>>>;
+
+/// Handle to the database used by the listener and the app. Cloning is cheap.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    writer: mpsc::SyncSender<(IncomingEvent, Reply)>,
+    changes: broadcast::Sender<Change>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// Most deliveries committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+impl Store {
+    /// Open the database in `data_dir` (creating the directory) and start the writer thread.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Open {
+            path: data_dir.to_owned(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let conn = open(&path)?;
+        let (tx, rx) = mpsc::sync_channel(4096);
+        let (changes, _) = broadcast::channel(1024);
+        let publish = changes.clone();
+        std::thread::Builder::new()
+            .name("kanca-writer".into())
+            .spawn(move || writer_loop(conn, rx, publish))
+            .map_err(|e| StoreError::Corrupt(format!("cannot start writer: {e}")))?;
+        Ok(Store { path, writer: tx, changes, readers: Arc::new(Mutex::new(Vec::new())) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every stored event and the call it changed, as they are committed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Store one event durably. Resolves only after the commit is on disk.
+    pub async fn ingest(&self, event: IncomingEvent) -> Result<Outcome, Arc<StoreError>> {
+        let (reply, wait) = oneshot::channel();
+        let writer = self.writer.clone();
+        // The channel is bounded: if the writer is far behind, wait on a blocking thread rather
+        // than stall the async executor.
+        tokio::task::spawn_blocking(move || writer.send((event, reply)))
+            .await
+            .map_err(|_| Arc::new(StoreError::WriterGone))?
+            .map_err(|_| Arc::new(StoreError::WriterGone))?;
+        wait.await.map_err(|_| Arc::new(StoreError::WriterGone))?
+    }
+
+    /// Run `f` on a read connection, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.read_blocking(f))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reader panicked: {e}")))?
+    }
+
+    /// Same as [`Store::read`] for callers that are already on a blocking thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_reader(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut v) = self.readers.lock() {
+            if v.len() < 4 {
+                v.push(conn);
+            }
+        }
+        out
+    }
+}
+
+/// A connection for queries only (the CLI uses this while a server may be writing).
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported: SCHEMA_VERSION });
+    }
+    Ok(conn)
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<(IncomingEvent, Reply)>, publish: broadcast::Sender<Change>) {
+    while let Ok(first) = rx.recv() {
+        // Group commit: everything that queued up while the last fsync ran goes in one
+        // transaction, so concurrent deliveries share one fsync.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (results, changes) = match commit_batch(&mut conn, &batch) {
+            Ok(ok) => ok,
+            Err(e) => {
+                tracing::error!("storing {} event(s) failed: {e}", batch.len());
+                let e = Arc::new(e);
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                continue;
+            }
+        };
+        for ((_, reply), result) in batch.into_iter().zip(results) {
+            let _ = reply.send(result);
+        }
+        for change in changes {
+            let _ = publish.send(change);
+        }
+    }
+}
+
+type BatchResult = (Vec<Result<Outcome, Arc<StoreError>>>, Vec<Change>);
+
+fn commit_batch(conn: &mut Connection, batch: &[(IncomingEvent, Reply)]) -> Result<BatchResult, StoreError> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut changes = Vec::new();
+    for (inc, _) in batch {
+        // A savepoint per event: one that fails does not take the others down with it.
+        let sp = tx.savepoint()?;
+        let outcome = (|| {
+            let Some(id) = insert_event(&sp, inc)? else { return Ok((Outcome::Duplicate, None)) };
+            let call = rebuild_call(&sp, &inc.event.uuid)?;
+            Ok((Outcome::Stored, call.map(|c| (id, c))))
+        })();
+        match outcome {
+            Ok((o, change)) => {
+                sp.commit()?;
+                results.push(Ok(o));
+                if let Some((event_id, call)) = change {
+                    changes.push(Change {
+                        event_id,
+                        event_type: inc.event.event_type.as_str().to_string(),
+                        received_type: inc.event.received_type.clone(),
+                        call,
+                    });
+                }
+            }
+            Err(e) => {
+                drop(sp); // rolls back this event only
+                tracing::error!(uuid = %inc.event.uuid, "storing event failed: {e}");
+                results.push(Err(Arc::new(e)));
+            }
+        }
+    }
+    tx.set_drop_behavior(rusqlite::DropBehavior::Rollback);
+    tx.commit()?;
+    Ok((results, changes))
+}
+
+/// Store events synchronously in one transaction (imports, benchmarks, tests).
+pub fn ingest_batch(conn: &mut Connection, events: &[IncomingEvent]) -> Result<usize, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut stored = 0;
+    for inc in events {
+        if insert_event(&tx, inc)?.is_some() {
+            rebuild_call(&tx, &inc.event.uuid)?;
+            stored += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incoming(body: &str) -> IncomingEvent {
+        IncomingEvent {
+            event: webhook::parse(Some("application/json"), body.as_bytes()).unwrap(),
+            raw: body.as_bytes().to_vec(),
+            content_type: Some("application/json".into()),
+            received_at_us: now_us(),
+        }
+    }
+
+    fn call_init(uuid: &str, ts: i64) -> String {
+        format!(r#"{{"event_type":"call_init","uuid":"{uuid}","caller":905324445566,"callee":908508850000,"direction":"IN","timestamp":{ts}}}"#)
+    }
+
+    #[test]
+    fn redelivery_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let ev = incoming(&call_init("a", 1_700_000_000_000_000));
+        assert_eq!(ingest_batch(&mut conn, &[ev.clone(), ev.clone()]).unwrap(), 1);
+        assert_eq!(ingest_batch(&mut conn, &[ev]).unwrap(), 0);
+        let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn start_time_change_moves_the_call_and_its_index_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let hangup = r#"{"event_type":"call_hangup","uuid":"m","caller":905324445566,"direction":"IN","timestamp":1700000100000000,"talk_duration":10}"#;
+        ingest_batch(&mut conn, &[incoming(hangup)]).unwrap();
+        let k1: i64 = conn.query_row("SELECT sort_key FROM calls", [], |r| r.get(0)).unwrap();
+        ingest_batch(&mut conn, &[incoming(&call_init("m", 1_700_000_000_000_000))]).unwrap();
+        let k2: i64 = conn.query_row("SELECT sort_key FROM calls", [], |r| r.get(0)).unwrap();
+        assert_eq!(k2, 1_700_000_000_000_000 * 1000);
+        assert_ne!(k1, k2);
+        let hits: Vec<i64> = conn
+            .prepare("SELECT rowid FROM calls_fts WHERE search_text GLOB '*4445566*'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(hits, [k2]);
+        conn.execute("INSERT INTO calls_fts(calls_fts) VALUES('integrity-check')", []).unwrap();
+    }
+
+    #[test]
+    fn calls_starting_in_the_same_microsecond_get_distinct_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let evs: Vec<_> = (0..5).map(|i| incoming(&call_init(&format!("u{i}"), 1_700_000_000_000_000))).collect();
+        ingest_batch(&mut conn, &evs).unwrap();
+        let n: i64 = conn.query_row("SELECT count(DISTINCT sort_key) FROM calls", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn newer_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let err = open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("newer Kanca"));
+        assert!(matches!(open_reader(&path).unwrap_err(), StoreError::TooNew { .. }));
+    }
+
+    #[test]
+    fn version_1_database_gains_its_calls_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let ev = incoming(&call_init("old", 1_600_000_000_000_000));
+            insert_event_v1(&conn, &ev);
+        }
+        let conn = open(&path).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let uuid: String = conn.query_row("SELECT uuid FROM calls", [], |r| r.get(0)).unwrap();
+        assert_eq!(uuid, "old");
+    }
+
+    /// Inserts the way version 1 did (no calls table yet).
+    fn insert_event_v1(conn: &Connection, inc: &IncomingEvent) {
+        conn.execute(
+            "INSERT INTO events (uuid, event_type, received_type, timestamp_us, destination, received_at_us, content_type, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![inc.event.uuid, inc.event.event_type.as_str(), inc.event.received_type, inc.event.timestamp_us,
+                    inc.event.destination, inc.received_at_us, inc.content_type, inc.raw],
+        )
+        .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_ingest_commits_and_publishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut changes = store.subscribe();
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let s = store.clone();
+            // Every second delivery is a redelivery of the one before.
+            let body = call_init(&format!("c{}", i / 2), 1_700_000_000_000_000);
+            tasks.push(tokio::spawn(async move { s.ingest(incoming(&body)).await.unwrap() }));
+        }
+        let mut stored = 0;
+        for t in tasks {
+            if t.await.unwrap() == Outcome::Stored {
+                stored += 1;
+            }
+        }
+        assert_eq!(stored, 25);
+        let first = changes.recv().await.unwrap();
+        assert_eq!(first.event_type, "call_init");
+        let n = store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM calls", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 25);
+    }
+}

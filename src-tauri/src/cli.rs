@@ -1,0 +1,301 @@
+//! Command-line subcommands: thin adapters from arguments to the engine, and text output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Local, NaiveDate, TimeZone};
+use kanca_core::call::{Call, CallState};
+use kanca_core::history::{self, Query};
+use kanca_core::{config, store, CallKind, CredentialSource, Direction, Engine};
+
+fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+    Ok(config::resolve_data_dir(flag)?)
+}
+
+pub fn serve(listen: Option<String>, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let dir = data_dir(dir)?;
+    let addr = config::resolve_listen(listen, &dir)?;
+    let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = engine.start_listener(addr).await?;
+        let creds = engine.credentials();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "Kanca is receiving Bulutfon webhooks.")?;
+        writeln!(out, "Webhook URL: {}", config::webhook_url(listener.addr))?;
+        writeln!(out, "Basic auth user: {}", creds.user)?;
+        let origin = match engine.credential_source() {
+            CredentialSource::Environment => "from KANCA_WEBHOOK_PASSWORD".to_string(),
+            CredentialSource::ConfigFile | CredentialSource::Generated => {
+                format!("in {} (print it with `kanca credentials`)", dir.join(config::CONFIG_FILE).display())
+            }
+        };
+        writeln!(out, "Basic auth password: {origin}")?;
+        writeln!(out, "Data: {}", engine.store().path().display())?;
+        if listener.addr.ip().is_loopback() {
+            writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
+        }
+        writeln!(out, "Press Ctrl+C to stop.")?;
+        out.flush()?;
+        drop(out);
+        shutdown_signal().await;
+        tracing::info!("stopping: finishing requests in flight");
+        listener.shutdown().await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[derive(clap::Args)]
+pub struct HistoryArgs {
+    /// A number in any spelling ("0532 444 55 66", "4445566", "+90532…"), an extension, group or
+    /// menu number, or other text
+    query: Vec<String>,
+    /// Only calls or only faxes
+    #[arg(long, value_parser = ["call", "fax"])]
+    kind: Option<String>,
+    /// Only missed calls
+    #[arg(long)]
+    missed: bool,
+    /// Only incoming or outgoing
+    #[arg(long, value_parser = ["in", "out"])]
+    direction: Option<String>,
+    /// Calls from this day (YYYY-MM-DD, local time), or this moment (RFC 3339); also "today", "yesterday"
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Calls up to and including this day (YYYY-MM-DD), or before this moment (RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Most calls to list
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// JSON Lines, one call per line, newest first
+    #[arg(long)]
+    json: bool,
+    /// Where the database lives [default: the OS's per-user data directory]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Parse a DATE argument into microseconds. `end` moves a bare day to the next midnight so
+/// `--until 2026-11-27` includes that day.
+fn parse_date(text: &str, end: bool) -> Result<i64> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Ok(dt.timestamp_micros());
+    }
+    let today = Local::now().date_naive();
+    let day = match t.to_ascii_lowercase().as_str() {
+        "today" | "bugün" => today,
+        "yesterday" | "dün" => today.pred_opt().unwrap_or(today),
+        _ => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(t, "%d.%m.%Y"))
+            .with_context(|| format!("{text:?} is not a date: use YYYY-MM-DD or RFC 3339 (2026-11-27T14:00:00+03:00)"))?,
+    };
+    let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let local = Local
+        .from_local_datetime(&midnight)
+        .earliest()
+        .with_context(|| format!("{text:?} has no midnight in the local time zone"))?;
+    Ok(local.timestamp_micros())
+}
+
+/// Open the database for reading. None when there is none yet.
+fn open_db(dir: &Path) -> Result<Option<store::Connection>> {
+    let path = dir.join(store::DB_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    // store::open migrates an older database; it works beside a running `kanca serve`.
+    Ok(Some(store::open(&path)?))
+}
+
+pub fn history(args: HistoryArgs) -> Result<ExitCode> {
+    let dir = data_dir(args.data_dir.clone())?;
+    let query = Query {
+        text: args.query.join(" "),
+        kind: args.kind.as_deref().and_then(CallKind::parse),
+        missed_only: args.missed,
+        direction: args.direction.as_deref().and_then(Direction::parse),
+        since_us: args.since.as_deref().map(|s| parse_date(s, false)).transpose()?,
+        until_us: args.until.as_deref().map(|s| parse_date(s, true)).transpose()?,
+        before: None,
+        limit: args.limit,
+    };
+    if args.limit == 0 {
+        bail!("--limit must be at least 1");
+    }
+    let Some(conn) = open_db(&dir)? else {
+        if !args.json {
+            eprintln!("No calls yet: there is no database in {}.", dir.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let page = history::search(&conn, &query)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for call in &page.calls {
+            serde_json::to_writer(&mut out, call)?;
+            out.write_all(b"\n")?;
+        }
+    } else if page.calls.is_empty() {
+        writeln!(out, "No calls found.")?;
+    } else {
+        print_table(&mut out, &page.calls)?;
+        if page.next_cursor.is_some() {
+            writeln!(out, "… more; raise --limit or narrow the search.")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn local_time(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|d| d.with_timezone(&Local).format("%d.%m.%Y %H:%M:%S").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+fn status(call: &Call) -> &'static str {
+    match (call.kind, call.state) {
+        (CallKind::Fax, _) => "fax",
+        (_, CallState::Ringing) => "ringing",
+        (_, CallState::Answered) => "answered",
+        (_, CallState::Missed) => "missed",
+        (_, CallState::Ended) => "ended",
+    }
+}
+
+fn route_text(call: &Call) -> String {
+    call.route
+        .iter()
+        .map(|r| format!("{} {}", serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), r.destination))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+fn duration_text(s: Option<i64>) -> String {
+    match s {
+        Some(s) if s >= 3600 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+        Some(s) => format!("{}:{:02}", s / 60, s % 60),
+        None => "-".into(),
+    }
+}
+
+/// Untrusted text from a webhook must not move the terminal's cursor or change its colours.
+fn printable(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+}
+
+fn print_table(out: &mut impl Write, calls: &[Call]) -> Result<()> {
+    writeln!(out, "{:<19}  {:<3}  {:<18}  {:<18}  {:<8}  {:>7}  ROUTE", "STARTED", "DIR", "CALLER", "CALLEE", "STATUS", "TALK")?;
+    for c in calls {
+        writeln!(
+            out,
+            "{:<19}  {:<3}  {:<18}  {:<18}  {:<8}  {:>7}  {}",
+            local_time(&c.started_at),
+            c.direction.as_str(),
+            printable(c.caller.as_deref().unwrap_or("?")),
+            printable(c.callee.as_deref().unwrap_or("?")),
+            status(c),
+            duration_text(c.duration_s),
+            printable(&route_text(c)),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn show(uuid: &str, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let dir = data_dir(dir)?;
+    let detail = match open_db(&dir)? {
+        Some(conn) => history::get_call(&conn, uuid)?,
+        None => None,
+    };
+    let Some(detail) = detail else {
+        eprintln!("kanca: no call with uuid {uuid:?} in {}", dir.display());
+        return Ok(ExitCode::from(1));
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &detail)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let c = &detail.call;
+    let line = |out: &mut std::io::StdoutLock, k: &str, v: String| writeln!(out, "{k:<14}{}", printable(&v));
+    line(&mut out, "Call", c.uuid.clone())?;
+    line(&mut out, "Kind", format!("{} ({})", c.kind.as_str(), c.direction.as_str()))?;
+    line(&mut out, "Caller", c.caller.clone().unwrap_or_else(|| "?".into()))?;
+    line(&mut out, "Callee", c.callee.clone().unwrap_or_else(|| "?".into()))?;
+    line(&mut out, "Status", status(c).into())?;
+    line(&mut out, "Started", local_time(&c.started_at))?;
+    line(&mut out, "Ended", c.ended_at.as_deref().map(local_time).unwrap_or_else(|| "-".into()))?;
+    line(&mut out, "Talk time", duration_text(c.duration_s))?;
+    if !c.route.is_empty() {
+        line(&mut out, "Route", route_text(c))?;
+    }
+    if let Some(h) = &c.hangup_cause {
+        let detail = c.hangup_detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+        line(&mut out, "Hang-up", format!("{h}{detail}"))?;
+    }
+    if let Some(r) = c.recorded {
+        line(&mut out, "Recorded", if r { "yes" } else { "no" }.into())?;
+    }
+    if let Some(u) = &c.cdr_url {
+        line(&mut out, "Bulutfon", u.clone())?;
+    }
+    for leg in &c.callflow {
+        let target = leg.redirection_target.as_deref().map(|t| format!(" → {t}")).unwrap_or_default();
+        line(
+            &mut out,
+            "Call flow",
+            format!("{} {}{}", leg.callee.as_deref().unwrap_or("?"), leg.redirection.as_deref().unwrap_or(""), target),
+        )?;
+    }
+    writeln!(out, "\nEvents:")?;
+    for e in &detail.events {
+        let when = e.timestamp.as_deref().or(e.received_at.as_deref()).map(local_time).unwrap_or_default();
+        let spelled = if e.received_type != e.event_type { format!(" (sent as {})", e.received_type) } else { String::new() };
+        writeln!(out, "  {when}  {}{}", printable(&e.event_type), printable(&spelled))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn credentials(regenerate: bool, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let dir = data_dir(dir)?;
+    if regenerate {
+        config::regenerate_credentials(&dir)?;
+    }
+    let (creds, source) = config::webhook_credentials(&dir)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &serde_json::json!({"user": creds.user, "password": creds.password, "source": source}))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "User:     {}", creds.user)?;
+        writeln!(out, "Password: {}", creds.password)?;
+        if source == CredentialSource::Environment {
+            writeln!(out, "(from KANCA_WEBHOOK_USER / KANCA_WEBHOOK_PASSWORD)")?;
+        } else if regenerate {
+            writeln!(out, "New password saved. Paste it into Bulutfon's panel and restart a running Kanca.")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

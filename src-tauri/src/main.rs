@@ -1,0 +1,82 @@
+//! The `kanca` program: subcommands over the engine (`serve`, `history`, `show`,
+//! `credentials`). With no subcommand it will start the desktop app once the shell exists.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "kanca", version, about = "Caller-ID pop-ups and call history for Bulutfon")]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataDir {
+    /// Where the database and config.toml live [default: the OS's per-user data directory]
+    #[arg(long, value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the webhook receiver without a window (prints the webhook URL)
+    Serve {
+        /// Address to listen on [env: KANCA_LISTEN] [default: 127.0.0.1:8497]
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List calls and faxes, newest first
+    History(cli::HistoryArgs),
+    /// Show one call with every event received for it
+    Show {
+        uuid: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Print the webhook's basic-auth user and password (to paste into Bulutfon's panel)
+    Credentials {
+        /// Replace the stored password with a new random one
+        #[arg(long)]
+        regenerate: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KANCA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let args = Args::parse();
+    let result = match args.command {
+        Some(Command::Serve { listen, data }) => cli::serve(listen, data.data_dir),
+        Some(Command::History(h)) => cli::history(h),
+        Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
+        Some(Command::Credentials { regenerate, json, data }) => cli::credentials(regenerate, json, data.data_dir),
+        None => {
+            eprintln!("The desktop app is not part of this build yet; run `kanca serve` for the receiver.");
+            eprintln!("See `kanca --help`.");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kanca: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

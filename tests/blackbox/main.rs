@@ -1,0 +1,13 @@
+//! Black-box tests of the built `kanca` binary: a real `kanca serve` on port 0 in a temporary
+//! data directory, driven over HTTP, read back through `kanca history` / `kanca show`.
+
+mod durability;
+mod errors;
+mod filters;
+mod fixtures;
+mod form;
+mod live;
+mod order;
+mod redelivery;
+mod search;
+mod shutdown;

@@ -4,12 +4,13 @@
 //! arrive before its call_init) and redeliveries never change the result.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use serde_json::{Map, Value};
 
 use crate::phone;
 use crate::webhook::{cdr_time_us, micros_to_rfc3339, scalar_text, CallEvent, EventType, RouteType};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CallKind {
     Call,
@@ -32,7 +33,7 @@ impl CallKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     In,
@@ -72,7 +73,7 @@ impl Direction {
 }
 
 /// Where the call stands, for the UI's status column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     /// No hang-up yet.
@@ -83,7 +84,7 @@ pub enum CallState {
     Ended,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RouteStep {
     #[serde(rename = "type")]
     pub kind: RouteType,
@@ -93,7 +94,7 @@ pub struct RouteStep {
 }
 
 /// One leg of the CDR's `callflow`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CallflowLeg {
     pub callee: Option<String>,
     pub start_time: Option<String>,
@@ -104,7 +105,7 @@ pub struct CallflowLeg {
 }
 
 /// A call or fax as Kanca shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Call {
     pub uuid: String,
     pub kind: CallKind,
@@ -121,11 +122,18 @@ pub struct Call {
     pub answered: Option<bool>,
     pub missed: bool,
     pub state: CallState,
+    #[ts(type = "number | null")]
     pub duration_s: Option<i64>,
     pub hangup_cause: Option<String>,
     pub route: Vec<RouteStep>,
+    #[ts(type = "number")]
     pub event_count: usize,
+    /// Sent by Kanca's own "send a test event" (the body carries `"kanca_test": true`): shown
+    /// marked, never counted as a real call.
+    pub test: bool,
+    #[ts(type = "number")]
     pub started_at_us: i64,
+    #[ts(type = "number | null")]
     pub ended_at_us: Option<i64>,
     /// The CDR's detail: only in a call read whole (`kanca show`, the detail view), not in
     /// history listings, which stay small.
@@ -148,6 +156,9 @@ pub fn party(raw: Option<&str>) -> (Option<String>, Option<String>) {
         None => (None, None),
     }
 }
+
+/// The field that marks Kanca's own test events.
+pub const TEST_MARKER: &str = "kanca_test";
 
 /// What assembly needs of a stored event.
 #[derive(Debug, Clone)]
@@ -361,6 +372,7 @@ pub fn assemble(events: &[EventRecord]) -> Option<Call> {
         cdr_api_url: evs.iter().find_map(|e| e.field("cdr_api_url")),
         callflow,
         event_count: evs.len(),
+        test: evs.iter().any(|e| e.event.fields.get(TEST_MARKER).and_then(bool_of) == Some(true)),
     })
 }
 

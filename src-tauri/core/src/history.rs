@@ -6,13 +6,15 @@
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::call::{Call, CallKind, Direction};
 use crate::phone;
 use crate::store::{call_from_row, load_events, sort_key_floor, EventView, StoreError, CALL_COLUMNS};
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[serde(default)]
 pub struct Query {
     /// Number in any spelling, destination, or other text; empty means everything.
     pub text: String,
@@ -20,19 +22,46 @@ pub struct Query {
     pub missed_only: bool,
     pub direction: Option<Direction>,
     /// Calls that started at or after this time (microseconds).
+    #[ts(type = "number | null")]
     pub since_us: Option<i64>,
     /// Calls that started before this time (microseconds).
+    #[ts(type = "number | null")]
     pub until_us: Option<i64>,
     /// Continue after this cursor (from [`Page::next_cursor`]).
+    #[serde(with = "cursor_text")]
+    #[ts(type = "string | null")]
     pub before: Option<i64>,
+    #[ts(type = "number")]
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Page {
     pub calls: Vec<Call>,
     /// Pass as [`Query::before`] to get the next page; None when this was the last.
+    #[serde(with = "cursor_text")]
+    #[ts(type = "string | null")]
     pub next_cursor: Option<i64>,
+}
+
+/// Cursors are sort keys (~1.8e18), beyond what a JavaScript number holds exactly: they travel
+/// as strings.
+mod cursor_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(k) => s.serialize_str(&k.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(t) => t.parse().map(Some).map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
 }
 
 pub const MAX_LIMIT: usize = 100_000;
@@ -172,7 +201,7 @@ pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
 }
 
 /// One call with every event stored for it, for `kanca show` and the detail view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct CallDetail {
     #[serde(flatten)]
     pub call: Call,

@@ -92,3 +92,51 @@ impl Engine {
         })
     }
 }
+
+/// The TypeScript types of everything the UI receives, generated from the Rust types above.
+/// `ui/src/bindings/` is committed; this test fails when it no longer matches the Rust types.
+/// Regenerate with `KANCA_UPDATE_BINDINGS=1 cargo test -p kanca-core bindings`.
+#[cfg(test)]
+mod bindings {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use ts_rs::TS;
+
+    fn export(dir: &Path) {
+        let cfg = ts_rs::Config::new().with_out_dir(dir);
+        crate::history::Page::export_all(&cfg).unwrap();
+        crate::history::CallDetail::export_all(&cfg).unwrap();
+        crate::history::Query::export_all(&cfg).unwrap();
+        crate::store::Change::export_all(&cfg).unwrap();
+        crate::store::Outcome::export_all(&cfg).unwrap();
+    }
+
+    fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn bindings_are_current() {
+        let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
+        if std::env::var_os("KANCA_UPDATE_BINDINGS").is_some() {
+            let _ = std::fs::remove_dir_all(&committed);
+            export(&committed);
+            return;
+        }
+        let fresh = tempfile::tempdir().unwrap();
+        export(fresh.path());
+        let (want, have) = (read_dir(fresh.path()), read_dir(&committed));
+        assert!(
+            want == have,
+            "ui/src/bindings is stale: run KANCA_UPDATE_BINDINGS=1 cargo test -p kanca-core bindings (differs in {:?})",
+            want.keys().chain(have.keys()).filter(|k| want.get(*k) != have.get(*k)).collect::<Vec<_>>()
+        );
+    }
+}

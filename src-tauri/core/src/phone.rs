@@ -54,6 +54,28 @@ pub enum NumberKind {
 /// A JSON number that went through a float ("905324445566.0") has its trailing ".0" stripped
 /// before parsing; `raw` still keeps it.
 pub fn normalize(raw: &str) -> PhoneNumber {
+    // Parsing with libphonenumber's metadata costs tens of microseconds and the same few
+    // numbers (the company's lines, regular callers) recur in every event: keep recent results.
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, PhoneNumber>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    const CACHE_MAX: usize = 4096;
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(raw).cloned()) {
+        return hit;
+    }
+    let parsed = normalize_uncached(raw);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_MAX {
+            c.clear();
+        }
+        c.insert(raw.to_owned(), parsed.clone());
+    });
+    parsed
+}
+
+fn normalize_uncached(raw: &str) -> PhoneNumber {
     let raw = raw.trim();
     let make = |e164, display, search, kind| PhoneNumber { raw: raw.to_owned(), e164, display, search, kind };
 

@@ -69,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
         hangup_cause  TEXT,
         route         TEXT,                 -- JSON [[type, destination, at_us], ...], NULL if none
         event_count   INTEGER NOT NULL,
+        test          INTEGER NOT NULL,
         search_text   TEXT NOT NULL
     );
     CREATE INDEX calls_missed ON calls(missed) WHERE missed = 1;
@@ -153,7 +154,7 @@ pub struct IncomingEvent {
     pub received_at_us: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Stored,
@@ -162,8 +163,9 @@ pub enum Outcome {
 }
 
 /// What the engine publishes after each commit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Change {
+    #[ts(type = "number")]
     pub event_id: i64,
     pub event_type: String,
     pub received_type: String,
@@ -237,12 +239,13 @@ impl StoredEvent {
 }
 
 /// The event as JSON for `kanca show --json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EventView {
     #[serde(rename = "type")]
     pub event_type: String,
     pub received_type: String,
     pub timestamp: Option<String>,
+    #[ts(type = "number | null")]
     pub timestamp_us: Option<i64>,
     pub received_at: Option<String>,
     pub content_type: Option<String>,
@@ -278,9 +281,13 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
         Some((key, started, _)) if *started == call.started_at_us => *key,
         _ => free_sort_key(conn, call.started_at_us)?,
     };
+    // The index entry only changes when the call moves (new start time) or its text changes.
+    let index_current = matches!(&old, Some((k, _, t)) if *k == sort_key && *t == text);
     if let Some((old_key, _, old_text)) = &old {
-        conn.prepare_cached("INSERT INTO calls_fts(calls_fts, rowid, search_text) VALUES('delete', ?1, ?2)")?
-            .execute(params![old_key, old_text])?;
+        if !index_current {
+            conn.prepare_cached("INSERT INTO calls_fts(calls_fts, rowid, search_text) VALUES('delete', ?1, ?2)")?
+                .execute(params![old_key, old_text])?;
+        }
         conn.prepare_cached("DELETE FROM calls WHERE sort_key = ?1")?.execute([old_key])?;
     }
     let route = (!call.route.is_empty()).then(|| {
@@ -293,8 +300,8 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     });
     conn.prepare_cached(
         "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
-                            ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, search_text)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                            ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         sort_key,
@@ -312,16 +319,19 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
         call.hangup_cause,
         route,
         call.event_count as i64,
+        call.test,
         text,
     ])?;
-    conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
-        .execute(params![sort_key, text])?;
+    if !index_current {
+        conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
+            .execute(params![sort_key, text])?;
+    }
     Ok(Some(call))
 }
 
 /// Columns [`call_from_row`] reads, in order.
 pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answered, c.state, c.started_at_us, \
-    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count";
+    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test";
 
 /// A call as listed (without the CDR detail only [`crate::history::get_call`] reads).
 pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> {
@@ -365,6 +375,7 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
         hangup_cause: r.get(first + 11)?,
         route,
         event_count: r.get::<_, i64>(first + 13)? as usize,
+        test: r.get(first + 14)?,
         hangup_detail: None,
         recorded: None,
         cdr_url: None,
@@ -446,14 +457,21 @@ impl Store {
     /// Store one event durably. Resolves only after the commit is on disk.
     pub async fn ingest(&self, event: IncomingEvent) -> Result<Outcome, Arc<StoreError>> {
         let (reply, wait) = oneshot::channel();
-        let writer = self.writer.clone();
-        // The channel is bounded: if the writer is far behind, wait on a blocking thread rather
-        // than stall the async executor.
-        tokio::task::spawn_blocking(move || writer.send((event, reply)))
-            .await
-            .map_err(|_| Arc::new(StoreError::WriterGone))?
-            .map_err(|_| Arc::new(StoreError::WriterGone))?;
-        wait.await.map_err(|_| Arc::new(StoreError::WriterGone))?
+        let gone = || Arc::new(StoreError::WriterGone);
+        match self.writer.try_send((event, reply)) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
+            Err(mpsc::TrySendError::Full(job)) => {
+                // The writer is far behind: wait for room on a blocking thread, not on the
+                // async executor.
+                let writer = self.writer.clone();
+                tokio::task::spawn_blocking(move || writer.send(job))
+                    .await
+                    .map_err(|_| gone())?
+                    .map_err(|_| gone())?;
+            }
+        }
+        wait.await.map_err(|_| gone())?
     }
 
     /// Run `f` on a read connection, off the async executor.

@@ -74,7 +74,7 @@ impl Serialize for EventType {
 
 /// Where a call was routed. Ordered as calls usually flow (menu, then group, then extension),
 /// which breaks ties between routing events that carry the same timestamp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteType {
     Menu,

@@ -180,8 +180,17 @@ impl EventRecord {
     fn is_end(&self) -> bool {
         matches!(self.event.event_type, EventType::Hangup | EventType::Missed)
     }
-    /// A total order on events independent of arrival, used before every fold.
-    fn order_key(&self) -> (i64, u8, String, String, String) {
+    /// A total order on events independent of arrival, used before every fold. The whole
+    /// payload breaks remaining ties, serialized only when needed (it rarely is).
+    fn order(&self, other: &Self) -> std::cmp::Ordering {
+        self.order_key().cmp(&other.order_key()).then_with(|| {
+            let a = Value::Object(self.event.fields.clone()).to_string();
+            let b = Value::Object(other.event.fields.clone()).to_string();
+            a.cmp(&b)
+        })
+    }
+
+    fn order_key(&self) -> (i64, u8, &str, &str) {
         let rank = match self.event.event_type {
             EventType::CallInit | EventType::FaxInit => 0,
             EventType::RoutedToMenu => 1,
@@ -191,13 +200,7 @@ impl EventRecord {
             EventType::Hangup => 5,
             EventType::Missed => 6,
         };
-        (
-            self.time_us(),
-            rank,
-            self.event.destination.clone().unwrap_or_default(),
-            self.event.received_type.clone(),
-            Value::Object(self.event.fields.clone()).to_string(),
-        )
+        (self.time_us(), rank, self.event.destination.as_deref().unwrap_or(""), &self.event.received_type)
     }
 }
 
@@ -217,10 +220,9 @@ fn bool_of(v: &Value) -> Option<bool> {
 /// Assemble one call from all the events stored for its uuid. `events` must be non-empty and
 /// share one uuid; order and duplicates do not matter.
 pub fn assemble(events: &[EventRecord]) -> Option<Call> {
-    let mut sorted: Vec<(_, &EventRecord)> = events.iter().map(|e| (e.order_key(), e)).collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    sorted.dedup_by(|a, b| a.0 == b.0);
-    let evs: Vec<&EventRecord> = sorted.into_iter().map(|(_, e)| e).collect();
+    let mut evs: Vec<&EventRecord> = events.iter().collect();
+    evs.sort_by(|a, b| a.order(b));
+    evs.dedup_by(|a, b| a.order(b).is_eq());
     let first = evs.first()?;
     let cdr = evs.iter().find_map(|e| e.cdr());
     let cdr_text = |k: &str| cdr.and_then(|c| c.get(k)).and_then(scalar_text);

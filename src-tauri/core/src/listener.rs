@@ -166,6 +166,11 @@ async fn receive_webhook(State(state): State<ListenerState>, req: Request) -> Re
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let event = webhook::parse(content_type.as_deref(), &raw)?;
+    // Parse the numbers here, on the async workers, so the single storage writer finds them
+    // cached (libphonenumber is the costliest step of assembling a call).
+    for number in [&event.caller, &event.callee].into_iter().flatten() {
+        crate::phone::normalize(number);
+    }
     let (uuid, event_type) = (event.uuid.clone(), event.event_type.as_str().to_owned());
     let incoming = IncomingEvent { event, raw: raw.to_vec(), content_type, received_at_us: now_us() };
     match state.store.ingest(incoming).await {

@@ -56,22 +56,21 @@ pub enum NumberKind {
 pub fn normalize(raw: &str) -> PhoneNumber {
     // Parsing with libphonenumber's metadata costs tens of microseconds and the same few
     // numbers (the company's lines, regular callers) recur in every event: keep recent results.
-    thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, PhoneNumber>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
-    }
-    const CACHE_MAX: usize = 4096;
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(raw).cloned()) {
+    // Shared by all threads so the listener can parse a new number before the single
+    // storage writer needs it.
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, PhoneNumber>>> =
+        std::sync::LazyLock::new(Default::default);
+    const CACHE_MAX: usize = 8192;
+    if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(raw).cloned()) {
         return hit;
     }
     let parsed = normalize_uncached(raw);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
+    if let Ok(mut c) = CACHE.lock() {
         if c.len() >= CACHE_MAX {
             c.clear();
         }
         c.insert(raw.to_owned(), parsed.clone());
-    });
+    }
     parsed
 }
 

@@ -553,54 +553,61 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<(IncomingEvent, Reply)>,
 type BatchResult = (Vec<Result<Outcome, Arc<StoreError>>>, Vec<Change>);
 
 fn commit_batch(conn: &mut Connection, batch: &[(IncomingEvent, Reply)]) -> Result<BatchResult, StoreError> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut results = Vec::with_capacity(batch.len());
-    let mut changes = Vec::new();
-    for (inc, _) in batch {
-        // A savepoint per event: one that fails does not take the others down with it.
-        let sp = tx.savepoint()?;
-        let outcome = (|| {
-            let Some(id) = insert_event(&sp, inc)? else { return Ok((Outcome::Duplicate, None)) };
-            let call = rebuild_call(&sp, &inc.event.uuid)?;
-            Ok((Outcome::Stored, call.map(|c| (id, c))))
-        })();
-        match outcome {
-            Ok((o, change)) => {
-                sp.commit()?;
-                results.push(Ok(o));
-                if let Some((event_id, call)) = change {
-                    changes.push(Change {
-                        event_id,
-                        event_type: inc.event.event_type.as_str().to_string(),
-                        received_type: inc.event.received_type.clone(),
-                        call,
-                    });
+    let events: Vec<&IncomingEvent> = batch.iter().map(|(e, _)| e).collect();
+    match store_all(conn, &events) {
+        Ok(stored) => Ok((stored.iter().map(|(o, _)| Ok(*o)).collect(), stored.into_iter().filter_map(|(_, c)| c).collect())),
+        // One bad event must not fail the others: store them one by one, each in its own
+        // transaction, and report each event's own result.
+        Err(e) if batch.len() > 1 => {
+            tracing::warn!("batch of {} failed ({e}); storing one by one", batch.len());
+            let mut results = Vec::with_capacity(batch.len());
+            let mut changes = Vec::new();
+            for inc in events {
+                match store_all(conn, &[inc]) {
+                    Ok(mut stored) => {
+                        let (outcome, change) = stored.remove(0);
+                        results.push(Ok(outcome));
+                        changes.extend(change);
+                    }
+                    Err(e) => {
+                        tracing::error!(uuid = %inc.event.uuid, "storing event failed: {e}");
+                        results.push(Err(Arc::new(e)));
+                    }
                 }
             }
-            Err(e) => {
-                drop(sp); // rolls back this event only
-                tracing::error!(uuid = %inc.event.uuid, "storing event failed: {e}");
-                results.push(Err(Arc::new(e)));
-            }
+            Ok((results, changes))
         }
+        Err(e) => Err(e),
     }
-    tx.set_drop_behavior(rusqlite::DropBehavior::Rollback);
-    tx.commit()?;
-    Ok((results, changes))
 }
 
-/// Store events synchronously in one transaction (imports, benchmarks, tests).
-pub fn ingest_batch(conn: &mut Connection, events: &[IncomingEvent]) -> Result<usize, StoreError> {
+/// Store `events` in one IMMEDIATE transaction, committed before returning.
+fn store_all(conn: &mut Connection, events: &[&IncomingEvent]) -> Result<Vec<(Outcome, Option<Change>)>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut stored = 0;
+    let mut out = Vec::with_capacity(events.len());
     for inc in events {
-        if insert_event(&tx, inc)?.is_some() {
-            rebuild_call(&tx, &inc.event.uuid)?;
-            stored += 1;
-        }
+        let Some(id) = insert_event(&tx, inc)? else {
+            out.push((Outcome::Duplicate, None));
+            continue;
+        };
+        let call = rebuild_call(&tx, &inc.event.uuid)?;
+        let change = call.map(|call| Change {
+            event_id: id,
+            event_type: inc.event.event_type.as_str().to_string(),
+            received_type: inc.event.received_type.clone(),
+            call,
+        });
+        out.push((Outcome::Stored, change));
     }
     tx.commit()?;
-    Ok(stored)
+    Ok(out)
+}
+
+/// Store events synchronously in one transaction (imports, benchmarks, tests). Returns how
+/// many were new.
+pub fn ingest_batch(conn: &mut Connection, events: &[IncomingEvent]) -> Result<usize, StoreError> {
+    let refs: Vec<&IncomingEvent> = events.iter().collect();
+    Ok(store_all(conn, &refs)?.iter().filter(|(o, _)| *o == Outcome::Stored).count())
 }
 
 #[cfg(test)]

@@ -1,0 +1,66 @@
+// One row of the history list. All call data goes in as text.
+
+import { isTestCall } from "../lib/calls";
+import { h } from "../lib/dom";
+import { formatDuration, formatListTime, routeSummary } from "../lib/format";
+import { t } from "../lib/i18n";
+import type { Call } from "../lib/types";
+import { icon } from "./icons";
+import { statePill, testBadge } from "./ui";
+
+export function directionLabel(call: Pick<Call, "direction" | "kind">): string {
+  if (call.kind === "fax") return call.direction === "out" ? t("dir.outFax") : t("dir.inFax");
+  return call.direction === "out" ? t("dir.outCall") : t("dir.inCall");
+}
+
+export function directionIcon(call: Pick<Call, "direction" | "kind" | "missed">): SVGSVGElement {
+  if (call.kind === "fax") return icon("fax", "dir-icon dir-fax");
+  if (call.direction === "out") return icon("outgoing", "dir-icon dir-out");
+  return icon(call.missed ? "missed" : "incoming", call.missed ? "dir-icon dir-missed" : "dir-icon dir-in");
+}
+
+export function partyText(value: string | null | undefined): string {
+  return value && value.trim() !== "" ? value : t("call.unknownNumber");
+}
+
+export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
+  const route = routeSummary(call.route);
+  const calleeLine = h(
+    "span",
+    { class: "row-sub" },
+    h("span", { class: "row-callee", text: `→ ${partyText(call.callee)}` }),
+    route ? h("span", { class: "row-route", text: route }) : null,
+  );
+  return h(
+    "div",
+    {
+      class: ["call-row", call.missed && "is-missed", `state-${call.state}`],
+      testid: "call-row",
+      dataset: { uuid: call.uuid, state: call.state },
+    },
+    h(
+      "span",
+      { class: "row-dir", title: directionLabel(call) },
+      directionIcon(call),
+      h("span", { class: "sr-only", text: directionLabel(call) }),
+    ),
+    h(
+      "span",
+      { class: "row-main" },
+      h(
+        "span",
+        { class: "row-title" },
+        h("span", { class: "row-caller", text: partyText(call.caller) }),
+        isTestCall(call) ? testBadge() : null,
+      ),
+      calleeLine,
+    ),
+    h("span", { class: "row-state" }, statePill(call.state)),
+    h(
+      "span",
+      { class: "row-when" },
+      h("span", { class: "row-time", text: formatListTime(call.started_at_us || call.started_at, now) }),
+      h("span", { class: "row-duration", text: call.state === "ringing" ? "" : formatDuration(call.duration_s) }),
+    ),
+  );
+}

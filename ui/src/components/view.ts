@@ -1,0 +1,29 @@
+// What the views share: the app context they act through, and the view lifecycle.
+
+import type { AppStatus, NavView, Settings } from "../lib/types";
+import type { Notifier } from "./notifier";
+
+export interface AppContext {
+  readonly notify: Notifier;
+  status(): AppStatus | null;
+  settings(): Settings | null;
+  /** Saves a change of settings (serialised, optimistic); resolves false when it failed. */
+  updateSettings(patch: Partial<Settings>): Promise<boolean>;
+  setStatus(status: AppStatus): void;
+  navigate(view: NavView): void;
+  openCall(uuid: string): void;
+  /** Copies to the clipboard; shows an error and resolves false when it failed. */
+  copy(text: string): Promise<boolean>;
+}
+
+export interface View {
+  readonly el: HTMLElement;
+  /** After the view's element is put on screen. */
+  mount(): void;
+  /** Before it is taken off screen. */
+  unmount(): void;
+  /** Rebuild texts (language switch) keeping state. */
+  rerender(): void;
+  /** Moves focus to the view's main control. */
+  focus(): void;
+}

@@ -1,0 +1,132 @@
+// The one module that talks to the Rust side. Every `invoke` and `listen` of the app is here,
+// typed after the backend contract; nothing else imports @tauri-apps/api/core or /event.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AppStatus,
+  CallDetail,
+  Change,
+  CommandError,
+  NavigatePayload,
+  OpenCallPayload,
+  Page,
+  Query,
+  Settings,
+} from "./types";
+
+export type { UnlistenFn };
+
+/** Page size for history listings. */
+export const PAGE_SIZE = 100;
+
+/** A rejected command, with the backend's code to branch on and its message to show. */
+export class BackendError extends Error implements CommandError {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "BackendError";
+    this.code = code;
+  }
+}
+
+/** Codes the UI produces itself (the backend's own codes pass through unchanged). */
+export const NO_BACKEND = "no_backend";
+export const UNKNOWN_ERROR = "unknown";
+
+function isCommandError(e: unknown): e is CommandError {
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as CommandError).code === "string" &&
+    typeof (e as CommandError).message === "string"
+  );
+}
+
+/** Turns whatever a command rejected with into a BackendError. */
+export function toBackendError(e: unknown): BackendError {
+  if (e instanceof BackendError) return e;
+  if (isCommandError(e)) return new BackendError(e.code, e.message);
+  if (typeof e === "string") return new BackendError(UNKNOWN_ERROR, e);
+  // Outside Tauri (a plain browser) there is no IPC bridge: invoke throws a TypeError.
+  if (typeof window !== "undefined" && !("__TAURI_INTERNALS__" in window)) {
+    return new BackendError(NO_BACKEND, e instanceof Error ? e.message : String(e));
+  }
+  if (e instanceof Error) return new BackendError(UNKNOWN_ERROR, e.message);
+  return new BackendError(UNKNOWN_ERROR, String(e));
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toBackendError(e);
+  }
+}
+
+// ---- commands ----
+
+export function searchCalls(query: Query): Promise<Page> {
+  return call<Page>("search_calls", { query });
+}
+
+export function getCall(uuid: string): Promise<CallDetail | null> {
+  return call<CallDetail | null>("get_call", { uuid });
+}
+
+export function getStatus(): Promise<AppStatus> {
+  return call<AppStatus>("get_status", {});
+}
+
+export function getSettings(): Promise<Settings> {
+  return call<Settings>("get_settings", {});
+}
+
+export function saveSettings(settings: Settings): Promise<Settings> {
+  return call<Settings>("save_settings", { settings });
+}
+
+export function regenerateCredentials(): Promise<AppStatus> {
+  return call<AppStatus>("regenerate_credentials", {});
+}
+
+/** Posts a sample call through the listener; resolves to the test call's uuid. */
+export function sendTestEvent(): Promise<string> {
+  return call<string>("send_test_event", {});
+}
+
+export async function copyText(text: string): Promise<void> {
+  await call<null>("copy_text", { text });
+}
+
+export async function openUrl(url: string): Promise<void> {
+  await call<null>("open_url", { url });
+}
+
+// ---- events ----
+
+async function on<T>(event: string, cb: (payload: T) => void): Promise<UnlistenFn> {
+  try {
+    return await listen<T>(event, (e) => cb(e.payload));
+  } catch (e) {
+    throw toBackendError(e);
+  }
+}
+
+export function onCallChanged(cb: (change: Change) => void): Promise<UnlistenFn> {
+  return on<Change>("call-changed", cb);
+}
+
+export function onOpenCall(cb: (uuid: string) => void): Promise<UnlistenFn> {
+  return on<OpenCallPayload>("open-call", (p) => {
+    if (p && typeof p.uuid === "string") cb(p.uuid);
+  });
+}
+
+export function onStatusChanged(cb: (status: AppStatus) => void): Promise<UnlistenFn> {
+  return on<AppStatus>("status-changed", cb);
+}
+
+export function onNavigate(cb: (payload: NavigatePayload) => void): Promise<UnlistenFn> {
+  return on<NavigatePayload>("navigate", cb);
+}

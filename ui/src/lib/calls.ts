@@ -1,0 +1,116 @@
+// Call helpers: the list filters and the Query they map to, and the local check that decides
+// whether a live `call-changed` call belongs in the list on screen.
+
+import { PAGE_SIZE } from "./backend";
+import { dateInputToMicros } from "./format";
+import type { Call, CallKind, Query } from "./types";
+
+/** True for the sample calls the app's "send a test event" button creates. */
+export function isTestCall(call: Call): boolean {
+  // `test` is being added to the generated Call type; read it without relying on it yet.
+  return (call as Call & { test?: boolean }).test === true;
+}
+
+export type Filter = "all" | "missed" | "in" | "out";
+
+export interface ListFilters {
+  text: string;
+  filter: Filter;
+  /** Date input values ("YYYY-MM-DD"), "" when unset. */
+  from: string;
+  to: string;
+}
+
+export function emptyFilters(): ListFilters {
+  return { text: "", filter: "all", from: "", to: "" };
+}
+
+export function hasActiveFilters(f: ListFilters): boolean {
+  return f.text.trim() !== "" || f.filter !== "all" || f.from !== "" || f.to !== "";
+}
+
+/** The date range in microseconds: `from` at local midnight, `to` inclusive (next midnight). */
+export function dateRange(f: ListFilters): { since_us: number | null; until_us: number | null } {
+  let from = f.from;
+  let to = f.to;
+  if (from && to && from > to) [from, to] = [to, from];
+  return {
+    since_us: from ? dateInputToMicros(from) : null,
+    until_us: to ? dateInputToMicros(to, 1) : null,
+  };
+}
+
+export function buildQuery(kind: CallKind | null, f: ListFilters, before: string | null = null): Query {
+  const { since_us, until_us } = dateRange(f);
+  return {
+    text: f.text.trim(),
+    kind,
+    missed_only: f.filter === "missed",
+    direction: f.filter === "in" ? "in" : f.filter === "out" ? "out" : null,
+    since_us,
+    until_us,
+    before,
+    limit: PAGE_SIZE,
+  };
+}
+
+// ---- local matching, mirroring the backend's search (src-tauri/core/src/history.rs) ----
+
+const SEPARATOR = /[\s\-().\/]/;
+
+/** Digits of number-like text, like the backend's `search_digits`; null for other text. */
+export function searchDigits(text: string): string | null {
+  for (const c of text) {
+    if (!(c >= "0" && c <= "9") && c !== "+" && !SEPARATOR.test(c)) return null;
+  }
+  let digits = text.replace(/\D/g, "");
+  if (digits.startsWith("00")) digits = digits.slice(2);
+  return digits === "" ? null : digits;
+}
+
+function numberSearchForm(raw: string | null, e164: string | null): string | null {
+  if (e164) return e164.replace(/^\+/, "");
+  if (!raw) return null;
+  const digits = searchDigits(raw);
+  return digits ?? raw.replace(/\s+/g, "");
+}
+
+/** The text the backend indexes for a call: numbers' search forms and route destinations. */
+export function searchText(call: Call): string {
+  const parts: string[] = [];
+  const caller = numberSearchForm(call.caller_raw, call.caller_e164);
+  const callee = numberSearchForm(call.callee_raw, call.callee_e164);
+  if (caller) parts.push(caller);
+  if (callee) parts.push(callee);
+  for (const step of call.route) parts.push(step.destination);
+  // Display forms too, so text typed as shown on screen also matches.
+  if (call.caller) parts.push(call.caller);
+  if (call.callee) parts.push(call.callee);
+  return parts.filter((p) => p !== "").join(" ").toLowerCase();
+}
+
+export function matchesText(call: Call, text: string): boolean {
+  const q = text.trim();
+  if (q === "") return true;
+  const hay = searchText(call);
+  const digits = searchDigits(q);
+  const terms = digits !== null ? [digits] : q.toLowerCase().split(/\s+/).filter(Boolean);
+  return terms.every((term) => hay.includes(term));
+}
+
+/** Whether a call belongs in a list with these filters. */
+export function matchesFilters(call: Call, kind: CallKind | null, f: ListFilters): boolean {
+  if (kind !== null && call.kind !== kind) return false;
+  if (f.filter === "missed" && !call.missed) return false;
+  if (f.filter === "in" && call.direction !== "in") return false;
+  if (f.filter === "out" && call.direction !== "out") return false;
+  const { since_us, until_us } = dateRange(f);
+  if (since_us !== null && call.started_at_us < since_us) return false;
+  if (until_us !== null && call.started_at_us >= until_us) return false;
+  return matchesText(call, f.text);
+}
+
+/** The number to copy: E.164 when known, else as shown. */
+export function copyableNumber(call: Pick<Call, "caller" | "caller_e164" | "caller_raw">): string | null {
+  return call.caller_e164 || call.caller || call.caller_raw || null;
+}

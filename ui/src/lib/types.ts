@@ -1,0 +1,73 @@
+// Types of the backend contract that ts-rs does not generate (yet). The Rust side serializes
+// exactly these shapes. Generated types live in ../bindings and are re-exported here so the
+// rest of the UI has one place to import from.
+
+export type { Call } from "../bindings/Call";
+export type { CallDetail } from "../bindings/CallDetail";
+export type { CallKind } from "../bindings/CallKind";
+export type { CallState } from "../bindings/CallState";
+export type { CallflowLeg } from "../bindings/CallflowLeg";
+export type { Change } from "../bindings/Change";
+export type { Direction } from "../bindings/Direction";
+export type { EventView } from "../bindings/EventView";
+export type { Page } from "../bindings/Page";
+export type { Query } from "../bindings/Query";
+export type { RouteStep } from "../bindings/RouteStep";
+export type { RouteType } from "../bindings/RouteType";
+
+export type ListenerState = "starting" | "running" | "failed";
+export interface ListenerStatus {
+  state: ListenerState;
+  addr: string | null;
+  error: string | null;
+  hint: string | null;
+}
+export interface NotificationStatus {
+  available: boolean;
+  server: string | null;
+  error: string | null;
+}
+export interface AppStatus {
+  listener: ListenerStatus;
+  webhook_url: string | null;
+  user: string;
+  password: string;
+  credential_source: "environment" | "config_file" | "generated";
+  notifications: NotificationStatus;
+  dnd: boolean;
+  data_dir: string;
+  database_error: string | null;
+  version: string;
+  last_event_at: string | null; // RFC 3339
+}
+export interface PopupEvents {
+  call_init: boolean;
+  routed: boolean;
+  missed: boolean;
+  fax: boolean;
+  outgoing: boolean;
+}
+export interface Settings {
+  language: "tr" | "en" | null; // null = follow the OS locale
+  popup_events: PopupEvents;
+  only_my_extensions: boolean;
+  my_extensions: string[];
+  dnd: boolean;
+  autostart: boolean;
+  first_run_done: boolean;
+}
+
+/** What every command rejects with. */
+export interface CommandError {
+  code: string;
+  message: string;
+}
+
+/** The views the `navigate` event can ask for. */
+export type NavView = "history" | "faxes" | "settings" | "guide";
+export interface NavigatePayload {
+  view: NavView;
+}
+export interface OpenCallPayload {
+  uuid: string;
+}

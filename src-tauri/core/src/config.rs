@@ -77,6 +77,29 @@ pub fn random_token(bytes: usize) -> Result<String, ConfigError> {
 pub struct FileConfig {
     pub webhook: Option<Credentials>,
     pub listen: Option<String>,
+    #[serde(default)]
+    pub desktop: DesktopSettings,
+}
+
+/// The desktop app's preferences, edited in its settings view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
+#[serde(default)]
+pub struct DesktopSettings {
+    /// "tr" or "en"; None follows the OS locale.
+    pub language: Option<String>,
+    pub popup_events: crate::popup::PopupEvents,
+    pub only_my_extensions: bool,
+    pub my_extensions: Vec<String>,
+    pub dnd: bool,
+    pub autostart: bool,
+    pub first_run_done: bool,
+}
+
+/// Save the desktop settings, keeping everything else in the file.
+pub fn save_desktop_settings(data_dir: &Path, settings: &DesktopSettings) -> Result<(), ConfigError> {
+    let mut file = FileConfig::load(data_dir)?;
+    file.desktop = settings.clone();
+    file.save(data_dir)
 }
 
 impl FileConfig {
@@ -194,7 +217,7 @@ mod tests {
         let c = Credentials::generate().unwrap();
         assert!(c.password.len() >= 32, "{}", c.password);
         assert_ne!(c.password, Credentials::generate().unwrap().password);
-        FileConfig { webhook: Some(c.clone()), listen: None }.save(dir.path()).unwrap();
+        FileConfig { webhook: Some(c.clone()), ..Default::default() }.save(dir.path()).unwrap();
         let back = FileConfig::load(dir.path()).unwrap();
         assert_eq!(back.webhook, Some(c));
         #[cfg(unix)]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod history;
 pub mod listener;
 pub mod phone;
+pub mod popup;
 pub mod store;
 pub mod webhook;
 

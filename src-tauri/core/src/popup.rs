@@ -1,0 +1,326 @@
+//! What a caller-ID pop-up says and whether it is shown at all: pure decisions over a stored
+//! change and the user's preferences, so the desktop shell only has to display the result.
+
+use chrono::{DateTime, Datelike, Local, TimeZone};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::call::{Call, CallKind, CallState, Direction, RouteStep};
+use crate::store::{Change, StoreError};
+use crate::webhook::RouteType;
+
+/// Which events pop up; saved in the desktop settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct PopupEvents {
+    pub call_init: bool,
+    pub routed: bool,
+    pub missed: bool,
+    pub fax: bool,
+    pub outgoing: bool,
+}
+
+impl Default for PopupEvents {
+    fn default() -> Self {
+        PopupEvents { call_init: true, routed: true, missed: true, fax: true, outgoing: false }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PopupPrefs {
+    pub events: PopupEvents,
+    /// Only calls routed to one of `my_extensions` (a call not yet routed still pops up, so
+    /// the phone ringing is never silent on screen).
+    pub only_my_extensions: bool,
+    pub my_extensions: Vec<String>,
+    pub do_not_disturb: bool,
+    pub english: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopupKind {
+    Ringing,
+    Missed,
+    Fax,
+}
+
+/// A pop-up to show (or to update in place: one per call uuid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    pub uuid: String,
+    pub kind: PopupKind,
+    /// Plain text.
+    pub summary: String,
+    /// Notification body markup: every piece of webhook text is escaped.
+    pub body: String,
+    /// The number to copy from the pop-up's action, when there is one.
+    pub number: Option<String>,
+}
+
+/// What Kanca knows of a caller from earlier calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallerHistory {
+    /// Calls from this number since Monday 00:00, including this one.
+    pub this_week: i64,
+    /// The previous call: start (microseconds) and whether it was missed.
+    pub previous: Option<(i64, bool)>,
+}
+
+/// Escape text for the Desktop Notifications body markup (a small subset of HTML).
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn route_word(kind: RouteType, english: bool) -> &'static str {
+    match (kind, english) {
+        (RouteType::Menu, false) => "Menü",
+        (RouteType::Group, false) => "Grup",
+        (RouteType::Extension, false) => "Dahili",
+        (RouteType::Menu, true) => "Menu",
+        (RouteType::Group, true) => "Group",
+        (RouteType::Extension, true) => "Ext.",
+    }
+}
+
+/// "→ Menü 10 → Grup 111 → Dahili 1000" (unescaped).
+pub fn route_text(route: &[RouteStep], english: bool) -> String {
+    route.iter().map(|r| format!("→ {} {}", route_word(r.kind, english), r.destination)).collect::<Vec<_>>().join(" ")
+}
+
+fn when_text(us: i64, now: DateTime<Local>, english: bool) -> String {
+    let Some(t) = Local.timestamp_micros(us).single() else { return String::new() };
+    let days = (now.date_naive() - t.date_naive()).num_days();
+    let hm = t.format("%H:%M");
+    match (days, english) {
+        (0, false) => format!("bugün {hm}"),
+        (0, true) => format!("today {hm}"),
+        (1, false) => format!("dün {hm}"),
+        (1, true) => format!("yesterday {hm}"),
+        _ => t.format("%d.%m.%Y %H:%M").to_string(),
+    }
+}
+
+/// "3. arama bu hafta · son: dün 14:02, cevapsız" (unescaped), or "İlk arama" for a new number.
+pub fn history_text(h: &CallerHistory, now: DateTime<Local>, english: bool) -> String {
+    let Some((prev_us, prev_missed)) = h.previous else {
+        return if english { "First call from this number".into() } else { "Bu numaradan ilk arama".into() };
+    };
+    let when = when_text(prev_us, now, english);
+    match english {
+        false => format!(
+            "{}. arama bu hafta · son: {when}{}",
+            h.this_week.max(1),
+            if prev_missed { ", cevapsız" } else { "" }
+        ),
+        true => format!(
+            "call #{} this week · last: {when}{}",
+            h.this_week.max(1),
+            if prev_missed { ", missed" } else { "" }
+        ),
+    }
+}
+
+/// Decide whether `change` pops up and with what text.
+pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: DateTime<Local>) -> Option<Popup> {
+    let call = &change.call;
+    if prefs.do_not_disturb {
+        return None;
+    }
+    let en = prefs.english;
+    let kind = match (call.kind, call.state) {
+        (CallKind::Fax, _) => PopupKind::Fax,
+        (_, CallState::Missed) => PopupKind::Missed,
+        (_, CallState::Ringing) => PopupKind::Ringing,
+        // Answered or ended: the pop-up has served its purpose.
+        _ => return None,
+    };
+    let wanted = match kind {
+        PopupKind::Fax => prefs.events.fax && change.event_type == "fax_init",
+        PopupKind::Missed => prefs.events.missed && matches!(change.event_type.as_str(), "missing_call" | "call_hangup"),
+        PopupKind::Ringing => match change.event_type.as_str() {
+            "call_init" => prefs.events.call_init,
+            "call_init_menu" | "call_init_group" | "call_init_extension" => prefs.events.routed,
+            _ => false,
+        },
+    };
+    if !wanted || (call.direction == Direction::Out && !prefs.events.outgoing) {
+        return None;
+    }
+    if prefs.only_my_extensions && !routed_to_mine(call, &prefs.my_extensions) {
+        return None;
+    }
+    let caller = call.caller.clone().unwrap_or_else(|| if en { "Unknown number".into() } else { "Bilinmeyen numara".into() });
+    let summary = match (kind, call.direction, en) {
+        (PopupKind::Fax, _, false) => format!("Faks: {caller}"),
+        (PopupKind::Fax, _, true) => format!("Fax: {caller}"),
+        (PopupKind::Missed, _, false) => format!("Cevapsız arama: {caller}"),
+        (PopupKind::Missed, _, true) => format!("Missed call: {caller}"),
+        (PopupKind::Ringing, Direction::Out, false) => format!("Giden arama: {}", call.callee.as_deref().unwrap_or("?")),
+        (PopupKind::Ringing, Direction::Out, true) => format!("Outgoing call: {}", call.callee.as_deref().unwrap_or("?")),
+        (PopupKind::Ringing, Direction::In, false) => format!("Gelen arama: {caller}"),
+        (PopupKind::Ringing, Direction::In, true) => format!("Incoming call: {caller}"),
+    };
+    let mut lines = Vec::new();
+    if let Some(callee) = &call.callee {
+        lines.push(format!("{} {}", if en { "To" } else { "Aranan:" }, callee));
+    }
+    if !call.route.is_empty() {
+        lines.push(route_text(&call.route, en));
+    }
+    lines.push(history_text(history, now, en));
+    if call.test {
+        lines.push(if en { "(test event)".into() } else { "(test olayı)".into() });
+    }
+    let body = lines.iter().map(|l| escape_markup(l)).collect::<Vec<_>>().join("\n");
+    let number = call.caller_e164.clone().or_else(|| call.caller_raw.clone());
+    Some(Popup { uuid: call.uuid.clone(), kind, summary, body, number })
+}
+
+fn routed_to_mine(call: &Call, mine: &[String]) -> bool {
+    let extensions: Vec<&str> =
+        call.route.iter().filter(|r| r.kind == RouteType::Extension).map(|r| r.destination.as_str()).collect();
+    // Not routed to any extension yet: still ringing at the company, so it may be ours.
+    extensions.is_empty() || extensions.iter().any(|e| mine.iter().any(|m| m.trim() == *e))
+}
+
+/// Earlier calls from the same number (matched on E.164 when known, else as received).
+pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> Result<CallerHistory, StoreError> {
+    let Some(raw) = call.caller_raw.as_deref() else { return Ok(CallerHistory::default()) };
+    let digits = crate::phone::normalize(raw).search;
+    if digits.is_empty() {
+        return Ok(CallerHistory::default());
+    }
+    let monday = now.date_naive() - chrono::Duration::days(now.weekday().num_days_from_monday() as i64);
+    let week_start = Local
+        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .map(|d| d.timestamp_micros())
+        .unwrap_or(0);
+    // The caller's number is the first word of the search text.
+    let pattern = format!("{}*", digits.replace(['*', '?', '['], ""));
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.uuid, c.started_at_us, c.missed FROM calls_fts f JOIN calls c ON c.sort_key = f.rowid
+         WHERE f.search_text GLOB ?1 AND c.kind = 'call' ORDER BY f.rowid DESC LIMIT 200",
+    )?;
+    let rows = stmt.query_map([pattern], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
+    let mut h = CallerHistory::default();
+    for row in rows {
+        let (uuid, started, missed) = row?;
+        if started >= week_start {
+            h.this_week += 1;
+        }
+        if uuid != call.uuid && h.previous.is_none() && started <= call.started_at_us {
+            h.previous = Some((started, missed));
+        }
+    }
+    if h.this_week == 0 {
+        h.this_week = 1;
+    }
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::{assemble, EventRecord};
+    use crate::webhook;
+
+    fn change(bodies: &[&str], last_type: &str) -> Change {
+        let recs: Vec<EventRecord> = bodies
+            .iter()
+            .map(|b| EventRecord { event: webhook::parse(Some("application/json"), b.as_bytes()).unwrap(), received_at_us: 1 })
+            .collect();
+        Change { event_id: 1, event_type: last_type.into(), received_type: last_type.into(), call: assemble(&recs).unwrap() }
+    }
+
+    const INIT: &str = r#"{"event_type":"call_init","uuid":"u","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":1700000000000000}"#;
+    const MENU: &str = r#"{"event_type":"call_init_menu","uuid":"u","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":1700000001000000,"destination":10}"#;
+    const EXT: &str = r#"{"event_type":"call_init_extension","uuid":"u","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":1700000002000000,"destination":1000}"#;
+
+    fn now() -> DateTime<Local> {
+        Local.timestamp_micros(1_700_000_100_000_000).unwrap()
+    }
+
+    #[test]
+    fn ringing_call_pops_up_with_route_and_history() {
+        let c = change(&[INIT, MENU, EXT], "call_init_extension");
+        let h = CallerHistory { this_week: 3, previous: Some((1_700_000_000_000_000 - 86_400_000_000, true)) };
+        let p = plan(&c, &PopupPrefs::default(), &h, now()).unwrap();
+        assert_eq!(p.kind, PopupKind::Ringing);
+        assert_eq!(p.summary, "Gelen arama: 0 532 444 55 66");
+        assert!(p.body.contains("Aranan: 0 850 885 00 00"));
+        assert!(p.body.contains("→ Menü 10 → Dahili 1000"), "{}", p.body);
+        assert!(p.body.contains("3. arama bu hafta · son: dün"), "{}", p.body);
+        assert!(p.body.ends_with(", cevapsız"));
+        assert_eq!(p.number.as_deref(), Some("+905324445566"));
+    }
+
+    #[test]
+    fn caller_text_is_escaped_in_the_body() {
+        let evil = r#"{"event_type":"call_init","uuid":"x","caller":"<img src=x onerror=alert(1)>","callee":"<b>&","direction":"IN","timestamp":1700000000000000}"#;
+        let p = plan(&change(&[evil], "call_init"), &PopupPrefs::default(), &CallerHistory::default(), now()).unwrap();
+        assert!(p.body.contains("&lt;b&gt;&amp;"), "{}", p.body);
+        assert!(!p.body.contains('<'));
+    }
+
+    #[test]
+    fn preferences_filter_popups() {
+        let c = change(&[INIT, MENU, EXT], "call_init_extension");
+        let h = CallerHistory::default();
+        let dnd = PopupPrefs { do_not_disturb: true, ..Default::default() };
+        assert!(plan(&c, &dnd, &h, now()).is_none());
+        let no_routed = PopupPrefs { events: PopupEvents { routed: false, ..Default::default() }, ..Default::default() };
+        assert!(plan(&c, &no_routed, &h, now()).is_none());
+        let mine = |ext: &str| PopupPrefs { only_my_extensions: true, my_extensions: vec![ext.into()], ..Default::default() };
+        assert!(plan(&c, &mine("1000"), &h, now()).is_some());
+        assert!(plan(&c, &mine("1001"), &h, now()).is_none());
+        // Not routed yet: it may be for me.
+        assert!(plan(&change(&[INIT], "call_init"), &mine("1001"), &h, now()).is_some());
+        let out = INIT.replace("\"IN\"", "\"OUT\"");
+        assert!(plan(&change(&[&out], "call_init"), &PopupPrefs::default(), &h, now()).is_none());
+        let outgoing = PopupPrefs { events: PopupEvents { outgoing: true, ..Default::default() }, ..Default::default() };
+        assert!(plan(&change(&[&out], "call_init"), &outgoing, &h, now()).is_some());
+    }
+
+    #[test]
+    fn missed_and_fax_have_their_own_popups() {
+        let missed = r#"{"event_type":"missing_call","uuid":"u","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":1700000009000000}"#;
+        let p = plan(&change(&[INIT, missed], "missing_call"), &PopupPrefs::default(), &CallerHistory::default(), now()).unwrap();
+        assert_eq!(p.kind, PopupKind::Missed);
+        assert!(p.summary.starts_with("Cevapsız arama"));
+        let fax = INIT.replace("call_init", "fax_init");
+        let p = plan(&change(&[&fax], "fax_init"), &PopupPrefs::default(), &CallerHistory::default(), now()).unwrap();
+        assert_eq!(p.kind, PopupKind::Fax);
+        let answered = r#"{"event_type":"call_hangup","uuid":"u","caller":"905324445566","direction":"IN","timestamp":1700000009000000,"talk_duration":20,"result_disposition":"SUCCESS"}"#;
+        assert!(plan(&change(&[INIT, answered], "call_hangup"), &PopupPrefs::default(), &CallerHistory::default(), now()).is_none());
+    }
+
+    #[test]
+    fn history_from_the_database() {
+        use crate::store::{ingest_batch, open, IncomingEvent, DB_FILE};
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let mk = |uuid: &str, ts: i64, ty: &str| {
+            let body = format!(r#"{{"event_type":"{ty}","uuid":"{uuid}","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":{ts}}}"#);
+            IncomingEvent { event: webhook::parse(None, body.as_bytes()).unwrap(), raw: body.into_bytes(), content_type: None, received_at_us: ts }
+        };
+        let t = 1_700_000_000_000_000;
+        ingest_batch(&mut conn, &[mk("a", t - 3_600_000_000, "call_init"), mk("a", t - 3_500_000_000, "missing_call"), mk("b", t, "call_init")]).unwrap();
+        let call = crate::history::get_call(&conn, "b").unwrap().unwrap().call;
+        let h = caller_history(&conn, &call, now()).unwrap();
+        assert_eq!(h.previous, Some((t - 3_600_000_000, true)));
+        assert!(h.this_week >= 1);
+    }
+}

@@ -1,0 +1,327 @@
+// The application shell: sidebar, views, navigation, backend events, settings saving and the
+// global keyboard shortcuts.
+
+import * as backend from "./lib/backend";
+import { copyText, getSettings, getStatus, saveSettings, type UnlistenFn } from "./lib/backend";
+import { h, isEditable, replaceChildren } from "./lib/dom";
+import { onLanguageChange, setLanguage } from "./lib/i18n";
+import type { AppStatus, Change, NavView, Settings } from "./lib/types";
+import { CallDetailView } from "./components/callDetail";
+import { CallListView } from "./components/callList";
+import { GuideView } from "./components/guide";
+import { Notifier } from "./components/notifier";
+import { SettingsView } from "./components/settings";
+import { Sidebar } from "./components/sidebar";
+import type { AppContext, View } from "./components/view";
+
+export type ViewName = NavView | "detail";
+
+const NAV_VIEWS: readonly NavView[] = ["history", "faxes", "settings", "guide"];
+
+export function isNavView(v: unknown): v is NavView {
+  return typeof v === "string" && (NAV_VIEWS as readonly string[]).includes(v);
+}
+
+export class App implements AppContext {
+  readonly notify = new Notifier();
+  readonly sidebar: Sidebar;
+  readonly history: CallListView;
+  readonly faxes: CallListView;
+  readonly settingsView: SettingsView;
+  readonly guide: GuideView;
+  readonly detail: CallDetailView;
+
+  private _status: AppStatus | null = null;
+  private _settings: Settings | null = null;
+  private confirmed: Settings | null = null;
+  private saveChain: Promise<unknown> = Promise.resolve();
+  private saveSeq = 0;
+
+  private current: ViewName | null = null;
+  private returnTo: NavView = "history";
+  private readonly viewHost: HTMLElement;
+  private readonly unlisteners: UnlistenFn[] = [];
+  private readonly stopLanguage: () => void;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly onKeyDown = (e: KeyboardEvent) => this.handleKey(e);
+
+  constructor(private readonly root: HTMLElement) {
+    this.sidebar = new Sidebar(
+      (v) => this.navigate(v),
+      () => void this.toggleDnd(),
+    );
+    this.history = new CallListView(this, "call");
+    this.faxes = new CallListView(this, "fax");
+    this.settingsView = new SettingsView(this);
+    this.guide = new GuideView(this, () => void this.finishGuide());
+    this.detail = new CallDetailView(this, () => this.back());
+    this.viewHost = h("div", { class: "view-host" });
+    const main = h("main", { class: "main", attrs: { tabindex: -1 } }, this.notify.bannerHost, this.viewHost);
+    replaceChildren(this.root, this.sidebar.el, main, this.notify.toastHost);
+    this.root.classList.add("app");
+    this.stopLanguage = onLanguageChange(() => this.rerenderAll());
+  }
+
+  // ---- start-up ----
+
+  async start(): Promise<this> {
+    document.addEventListener("keydown", this.onKeyDown);
+    await this.subscribe();
+    const [settings, status] = await Promise.allSettled([getSettings(), getStatus()]);
+    if (status.status === "fulfilled") this._status = status.value;
+    else this.notify.error(status.reason);
+    if (settings.status === "fulfilled") {
+      this._settings = settings.value;
+      this.confirmed = settings.value;
+    } else if (status.status === "fulfilled") {
+      this.notify.error(settings.reason);
+    }
+    setLanguage(this._settings?.language ?? null);
+    this.rerenderAll();
+    this.sidebar.update({ status: this._status, dnd: this._settings?.dnd ?? this._status?.dnd ?? false });
+    // An open-call that arrived while starting has already chosen the view.
+    if (this.current === null) this.show(this._settings && !this._settings.first_run_done ? "guide" : "history");
+    this.timer = setInterval(() => this.tick(), 30_000);
+    return this;
+  }
+
+  private async subscribe(): Promise<void> {
+    const subs: Promise<UnlistenFn>[] = [
+      backend.onCallChanged((c) => this.onCallChanged(c)),
+      backend.onOpenCall((uuid) => this.openCall(uuid)),
+      backend.onStatusChanged((s) => this.setStatus(s)),
+      backend.onNavigate((p) => {
+        if (p && isNavView(p.view)) this.navigate(p.view);
+      }),
+    ];
+    const results = await Promise.allSettled(subs);
+    for (const r of results) {
+      if (r.status === "fulfilled") this.unlisteners.push(r.value);
+    }
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) this.notify.error(failed.reason);
+  }
+
+  /** Stops listening (tests; the real app lives as long as its window). */
+  destroy(): void {
+    for (const u of this.unlisteners.splice(0)) void Promise.resolve(u()).catch(() => {});
+    document.removeEventListener("keydown", this.onKeyDown);
+    if (this.timer) clearInterval(this.timer);
+    this.stopLanguage();
+    this.history.list.destroy();
+    this.faxes.list.destroy();
+  }
+
+  private tick(): void {
+    this.sidebar.render();
+    this.history.tick();
+    this.faxes.tick();
+  }
+
+  // ---- AppContext ----
+
+  status(): AppStatus | null {
+    return this._status;
+  }
+
+  settings(): Settings | null {
+    return this._settings;
+  }
+
+  setStatus(status: AppStatus): void {
+    this._status = status;
+    if (this._settings && this._settings.dnd !== status.dnd) {
+      // Do not disturb was switched elsewhere (the tray menu).
+      this._settings = { ...this._settings, dnd: status.dnd };
+      if (this.confirmed) this.confirmed = { ...this.confirmed, dnd: status.dnd };
+    }
+    this.sidebar.update({ status, dnd: this._settings?.dnd ?? status.dnd });
+    if (this.current === "settings") this.settingsView.render();
+    if (this.current === "guide") this.guide.render();
+  }
+
+  updateSettings(patch: Partial<Settings>): Promise<boolean> {
+    const base = this._settings;
+    if (!base) return Promise.resolve(false);
+    const next: Settings = {
+      ...base,
+      ...patch,
+      popup_events: { ...(patch.popup_events ?? base.popup_events) },
+      my_extensions: [...(patch.my_extensions ?? base.my_extensions)],
+    };
+    const seq = ++this.saveSeq;
+    this.applySettings(next);
+    const run = this.saveChain.then(async () => {
+      try {
+        const saved = await saveSettings(next);
+        this.confirmed = saved;
+        if (seq === this.saveSeq) this.applySettings(saved);
+        return true;
+      } catch (e) {
+        this.notify.error(e);
+        if (seq === this.saveSeq && this.confirmed) this.applySettings(this.confirmed);
+        return false;
+      }
+    });
+    this.saveChain = run.catch(() => false);
+    return run;
+  }
+
+  private applySettings(s: Settings): void {
+    this._settings = s;
+    if (this._status) this._status = { ...this._status, dnd: s.dnd };
+    // A language change re-renders everything through onLanguageChange.
+    setLanguage(s.language);
+    this.sidebar.update({ dnd: s.dnd, status: this._status });
+    if (this.current === "settings") this.settingsView.render();
+  }
+
+  async copy(text: string): Promise<boolean> {
+    try {
+      await copyText(text);
+      return true;
+    } catch (e) {
+      // The webview's own clipboard, where the command is not there.
+      try {
+        if (typeof navigator !== "undefined" && navigator.clipboard) {
+          await navigator.clipboard.writeText(text);
+          return true;
+        }
+      } catch {
+        /* fall through to the error */
+      }
+      this.notify.error(e);
+      return false;
+    }
+  }
+
+  navigate(view: NavView): void {
+    this.show(view);
+  }
+
+  openCall(uuid: string): void {
+    if (this.current !== "detail" && this.current !== null) this.returnTo = this.current;
+    this.show("detail");
+    void this.detail.show(uuid).then(() => {
+      if (this.current === "detail") this.detail.focus();
+    });
+  }
+
+  // ---- navigation ----
+
+  get currentView(): ViewName | null {
+    return this.current;
+  }
+
+  private viewOf(name: ViewName): View {
+    switch (name) {
+      case "history":
+        return this.history;
+      case "faxes":
+        return this.faxes;
+      case "settings":
+        return this.settingsView;
+      case "guide":
+        return this.guide;
+      case "detail":
+        return this.detail;
+    }
+  }
+
+  show(name: ViewName): void {
+    if (this.current === name) {
+      this.viewOf(name).mount();
+      return;
+    }
+    if (this.current !== null) this.viewOf(this.current).unmount();
+    this.current = name;
+    const view = this.viewOf(name);
+    replaceChildren(this.viewHost, view.el);
+    view.mount();
+    this.root.dataset.view = name;
+    this.sidebar.update({ active: name === "detail" ? null : name });
+  }
+
+  /** From the detail back to the view it was opened from, as it was left. */
+  back(): void {
+    if (this.current !== "detail") return;
+    const uuid = this.detail.currentUuid;
+    const target = this.returnTo;
+    this.show(target);
+    const view = this.viewOf(target);
+    if (uuid && view instanceof CallListView) view.reveal(uuid);
+    view.focus();
+  }
+
+  private async finishGuide(): Promise<void> {
+    if (this._settings && !this._settings.first_run_done) await this.updateSettings({ first_run_done: true });
+    this.navigate("history");
+  }
+
+  private async toggleDnd(): Promise<void> {
+    const dnd = this._settings?.dnd ?? this._status?.dnd ?? false;
+    if (!this._settings) return;
+    await this.updateSettings({ dnd: !dnd });
+  }
+
+  private activeList(): CallListView | null {
+    if (this.current === "history") return this.history;
+    if (this.current === "faxes") return this.faxes;
+    return null;
+  }
+
+  private focusSearch(): void {
+    if (this.current === "detail") this.back();
+    let list = this.activeList();
+    if (!list) {
+      this.navigate("history");
+      list = this.history;
+    }
+    list.focusSearch();
+  }
+
+  private handleKey(e: KeyboardEvent): void {
+    if (e.defaultPrevented) return;
+    if (document.querySelector(".overlay")) return; // a dialog handles its own keys
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && !e.altKey && !e.shiftKey && (e.key === "f" || e.key === "F")) {
+      e.preventDefault();
+      this.focusSearch();
+    } else if (e.key === "/" && !mod && !e.altKey && !isEditable(e.target)) {
+      e.preventDefault();
+      this.focusSearch();
+    } else if (e.key === "Escape" && this.current === "detail") {
+      e.preventDefault();
+      this.back();
+    }
+  }
+
+  // ---- events ----
+
+  private onCallChanged(change: Change): void {
+    const call = change.call;
+    if (!call || typeof call.uuid !== "string") return;
+    this.history.applyLive(call);
+    this.faxes.applyLive(call);
+    this.detail.onCallChanged(call);
+    if (this._status) {
+      this._status = { ...this._status, last_event_at: new Date().toISOString() };
+      this.sidebar.update({ status: this._status });
+    }
+  }
+
+  private rerenderAll(): void {
+    this.sidebar.render();
+    this.notify.rerender();
+    this.history.rerender();
+    this.faxes.rerender();
+    this.settingsView.rerender();
+    this.guide.rerender();
+    this.detail.rerender();
+  }
+}
+
+/** Builds the app in `root` and starts it. */
+export function startApp(root: HTMLElement): Promise<App> {
+  return new App(root).start();
+}

@@ -1,0 +1,164 @@
+// First-run guide: how to connect Bulutfon's web hooks to Kanca, with a test event at the end.
+
+import { sendTestEvent } from "../lib/backend";
+import { h, nextId, replaceChildren, type Child } from "../lib/dom";
+import { t, type MessageKey } from "../lib/i18n";
+import { icon } from "./icons";
+import { button, copyButton, setButtonLabel } from "./ui";
+import type { AppContext, View } from "./view";
+
+const EVENT_KEYS: readonly MessageKey[] = [
+  "guide.step4.ev1",
+  "guide.step4.ev2",
+  "guide.step4.ev3",
+  "guide.step4.ev4",
+  "guide.step4.ev5",
+  "guide.step4.ev6",
+  "guide.step4.ev7",
+];
+
+export class GuideView implements View {
+  readonly el: HTMLElement;
+  private sending = false;
+  private testOk = false;
+  private readonly titleId = nextId("guide-title");
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly onDone: () => void,
+  ) {
+    this.el = h("section", { class: "view view-guide", testid: "guide", attrs: { "aria-labelledby": this.titleId } });
+  }
+
+  private copyable(value: string | null, testid: string, what: string): HTMLElement {
+    return h(
+      "div",
+      { class: "copy-field" },
+      h("code", { class: "cred-value", testid, text: value ?? "—" }),
+      copyButton(() => value, (s) => this.ctx.copy(s), { what, testid: `${testid}-copy` }),
+    );
+  }
+
+  private step(n: number, title: string, ...body: Child[]): HTMLElement {
+    return h(
+      "li",
+      { class: "step", dataset: { step: String(n) } },
+      h("span", { class: "step-num", attrs: { "aria-hidden": "true" }, text: String(n) }),
+      h("div", { class: "step-body" }, h("h2", { class: "step-title", text: title }), ...body),
+    );
+  }
+
+  render(): void {
+    const status = this.ctx.status();
+    const running = status?.listener.state === "running";
+    const testBtn = button({
+      label: this.sending ? t("guide.sending") : t("guide.sendTest"),
+      icon: "send",
+      variant: "primary",
+      testid: "send-test-event",
+      disabled: this.sending,
+      onClick: () => void this.sendTest(testBtn),
+    });
+
+    const steps = h(
+      "ol",
+      { class: "steps" },
+      this.step(1, t("guide.step1.title"), h("p", { text: t("guide.step1.body") }), h("p", null, h("strong", { class: "panel-path", text: t("guide.step1.path") }))),
+      this.step(2, t("guide.step2.title"), h("p", { text: t("guide.step2.body") })),
+      this.step(
+        3,
+        t("guide.step3.title"),
+        h("p", { text: t("guide.step3.body") }),
+        this.copyable(status?.webhook_url ?? null, "guide-webhook-url", t("settings.webhookUrl")),
+        h("p", { class: "note", testid: "guide-tunnel-note" }, icon("alert", "note-icon"), h("span", { text: t("guide.tunnel") })),
+      ),
+      this.step(
+        4,
+        t("guide.step4.title"),
+        h("p", { text: t("guide.step4.body") }),
+        h("ul", { class: "event-list" }, ...EVENT_KEYS.map((k) => h("li", null, icon("check", "event-check"), h("span", { text: t(k) })))),
+      ),
+      this.step(5, t("guide.step5.title"), h("p", { text: t("guide.step5.body") })),
+      this.step(
+        6,
+        t("guide.step6.title"),
+        h("p", { text: t("guide.step6.body") }),
+        h(
+          "div",
+          { class: "cred-grid" },
+          h("span", { class: "cred-label", text: t("settings.user") }),
+          this.copyable(status?.user ?? null, "guide-user", t("settings.user")),
+          h("span", { class: "cred-label", text: t("settings.password") }),
+          this.copyable(status?.password ?? null, "guide-password", t("settings.password")),
+        ),
+      ),
+      this.step(
+        7,
+        t("guide.step7.title"),
+        h("p", { text: t("guide.step7.body") }),
+        status && !running ? h("p", { class: "inline-warning", text: t("guide.notRunning") }) : null,
+        h(
+          "div",
+          { class: "test-row" },
+          testBtn,
+          this.testOk ? h("p", { class: "success", testid: "test-event-ok", attrs: { role: "status" } }, icon("check"), h("span", { text: t("guide.testOk") })) : null,
+        ),
+      ),
+    );
+
+    const footer = h(
+      "div",
+      { class: "guide-footer" },
+      h("p", { class: "muted", text: t("guide.doneHint") }),
+      button({ label: t("guide.done"), icon: "check", variant: "primary", testid: "guide-done", onClick: () => this.onDone() }),
+    );
+
+    const scroller = this.el.querySelector(".view-scroll");
+    const scroll = scroller ? scroller.scrollTop : 0;
+    const body = h(
+      "div",
+      { class: "view-scroll" },
+      h("div", { class: "guide-content" }, h("p", { class: "lead", text: t("guide.intro") }), steps, footer),
+    );
+    replaceChildren(
+      this.el,
+      h("header", { class: "view-header" }, h("h1", { class: "view-title", id: this.titleId, text: t("guide.title") })),
+      body,
+    );
+    body.scrollTop = scroll;
+  }
+
+  private async sendTest(btn: HTMLButtonElement): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    btn.disabled = true;
+    setButtonLabel(btn, t("guide.sending"));
+    try {
+      const uuid = await sendTestEvent();
+      this.testOk = true;
+      this.ctx.notify.toast(t("guide.testOk"));
+      this.sending = false;
+      this.render();
+      this.ctx.openCall(uuid);
+    } catch (e) {
+      this.sending = false;
+      this.ctx.notify.error(e);
+      this.render();
+    }
+  }
+
+  mount(): void {
+    this.render();
+  }
+
+  unmount(): void {}
+
+  rerender(): void {
+    this.render();
+  }
+
+  focus(): void {
+    this.el.querySelector<HTMLElement>("h1")?.setAttribute("tabindex", "-1");
+    this.el.querySelector<HTMLElement>("h1")?.focus();
+  }
+}

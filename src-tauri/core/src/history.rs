@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use crate::call::{Call, CallKind, Direction};
 use crate::phone;
-use crate::store::{call_from_row, load_events, sort_key_floor, EventView, StoreError, CALL_COLUMNS};
+use crate::store::{call_from_row, load_events, sort_key_floor, EventView, StoreError, CALL_COLUMNS, MIN_SUFFIX};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
 #[serde(default)]
@@ -119,6 +119,11 @@ fn needle(text: &str) -> Needle {
 /// Search the history. Never fails on what the user typed; errors are database errors only.
 pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
+    if let Some(digits) = phone::search_digits(&q.text).filter(|d| d.len() >= MIN_SUFFIX) {
+        if let Some(page) = search_by_number(conn, q, &digits, limit)? {
+            return Ok(page);
+        }
+    }
     let mut sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM ");
     let mut args: Vec<SqlValue> = Vec::new();
     let mut conds: Vec<String> = Vec::new();
@@ -198,6 +203,54 @@ pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
         calls.push(call_from_row(row, 1)?);
     }
     Ok(Page { calls, next_cursor: if more { last_key } else { None } })
+}
+
+/// More matches than this and a number query is common enough for the trigram index, which
+/// stops after a page; fewer, and fetching them by key beats intersecting trigram lists.
+const MAX_NUMBER_HITS: usize = 5000;
+
+/// A number fragment of 6+ digits through the suffix index; None when it matches so many calls
+/// that the trigram path is faster.
+fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) -> Result<Option<Page>, StoreError> {
+    // Every suffix starting with `digits`: ':' sorts right after '9'.
+    let upper = format!("{digits}:");
+    let mut keys: Vec<i64> = conn
+        .prepare_cached("SELECT sort_key FROM call_numbers WHERE suffix >= ?1 AND suffix < ?2 LIMIT ?3")?
+        .query_map(rusqlite::params![digits, upper, MAX_NUMBER_HITS as i64 + 1], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if keys.len() > MAX_NUMBER_HITS {
+        return Ok(None);
+    }
+    keys.sort_unstable_by(|a, b| b.cmp(a));
+    keys.dedup();
+    let lo = q.since_us.map(sort_key_floor).unwrap_or(i64::MIN);
+    let hi = q.until_us.map(sort_key_floor).unwrap_or(i64::MAX).min(q.before.unwrap_or(i64::MAX));
+    let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.sort_key = ?1");
+    if let Some(k) = q.kind {
+        sql.push_str(&format!(" AND c.kind = '{}'", k.as_str()));
+    }
+    if q.missed_only {
+        sql.push_str(" AND c.missed = 1");
+    }
+    if let Some(d) = q.direction {
+        sql.push_str(&format!(" AND c.direction = '{}'", d.as_str()));
+    }
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut calls = Vec::new();
+    let mut last_key = None;
+    let mut more = false;
+    for key in keys.into_iter().filter(|k| *k >= lo && *k < hi) {
+        let mut rows = stmt.query([key])?;
+        if let Some(row) = rows.next()? {
+            if calls.len() == limit {
+                more = true;
+                break;
+            }
+            calls.push(call_from_row(row, 0)?);
+            last_key = Some(key);
+        }
+    }
+    Ok(Some(Page { calls, next_cursor: if more { last_key } else { None } }))
 }
 
 /// One call with every event stored for it, for `kanca show` and the detail view.

@@ -80,7 +80,43 @@ const MIGRATIONS: &[&str] = &[
     );
     -- Marker for rebuild_all_calls() below.
     CREATE TABLE IF NOT EXISTS _rebuild_calls(x);",
+    // 3: every suffix (6+ digits) of every number of a call, so a specific number query finds
+    // its few calls by a range seek instead of intersecting long trigram lists.
+    "CREATE TABLE call_numbers (
+        suffix   TEXT NOT NULL,
+        sort_key INTEGER NOT NULL,
+        PRIMARY KEY (suffix, sort_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS _fill_call_numbers(x);",
 ];
+
+/// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
+pub const MIN_SUFFIX: usize = 6;
+
+/// The suffixes of the numbers in a call's search text that `call_numbers` holds.
+pub fn number_suffixes(search_text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = search_text
+        .split(' ')
+        .filter(|w| w.len() >= MIN_SUFFIX && w.bytes().all(|b| b.is_ascii_digit()))
+        .flat_map(|w| (0..=w.len() - MIN_SUFFIX).map(move |i| &w[i..]))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn index_numbers(conn: &Connection, sort_key: i64, search_text: &str, insert: bool) -> rusqlite::Result<()> {
+    let sql = if insert {
+        "INSERT OR IGNORE INTO call_numbers (suffix, sort_key) VALUES (?1, ?2)"
+    } else {
+        "DELETE FROM call_numbers WHERE suffix = ?1 AND sort_key = ?2"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    for s in number_suffixes(search_text) {
+        stmt.execute(params![s, sort_key])?;
+    }
+    Ok(())
+}
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -128,6 +164,21 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     if needs_rebuild {
         rebuild_all_calls(&tx)?;
         tx.execute_batch("DROP TABLE _rebuild_calls")?;
+    }
+    let needs_numbers: bool = tx
+        .query_row("SELECT 1 FROM sqlite_master WHERE name = '_fill_call_numbers'", [], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if needs_numbers {
+        // Calls rebuilt just above already have theirs; INSERT OR IGNORE keeps this idempotent.
+        let rows: Vec<(i64, String)> = tx
+            .prepare("SELECT sort_key, search_text FROM calls")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (key, text) in rows {
+            index_numbers(&tx, key, &text, true)?;
+        }
+        tx.execute_batch("DROP TABLE _fill_call_numbers")?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -287,6 +338,7 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
         if !index_current {
             conn.prepare_cached("INSERT INTO calls_fts(calls_fts, rowid, search_text) VALUES('delete', ?1, ?2)")?
                 .execute(params![old_key, old_text])?;
+            index_numbers(conn, *old_key, old_text, false)?;
         }
         conn.prepare_cached("DELETE FROM calls WHERE sort_key = ?1")?.execute([old_key])?;
     }
@@ -325,6 +377,7 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     if !index_current {
         conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
             .execute(params![sort_key, text])?;
+        index_numbers(conn, sort_key, &text, true)?;
     }
     Ok(Some(call))
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every Kanca test on a Debian/Ubuntu machine, installing what the tests need first:
-# engine unit and integration tests, shell tests, and black-box tests of the built binary.
+# UI unit tests, engine unit and integration tests, and black-box tests of the built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-deps test
 export PATH=$HOME/.cargo/bin:$PATH
+
+# The web front end: unit tests with a mocked IPC, then the production build the app embeds.
+(cd ui && npm ci --no-audit --no-fund && npm test && npm run build)
 
 # The black-box tests run the real binary; build it first so they do not race to build it.
 cargo build --locked -p kanca

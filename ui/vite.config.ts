@@ -30,5 +30,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["tests/**/*.test.ts"],
     restoreMocks: true,
+    // Turkey's time zone, so "today", "yesterday" and local midnight are tested as users see them.
+    env: { TZ: "Europe/Istanbul" },
   },
 });

@@ -1,7 +1,9 @@
 //! The `kanca` program: subcommands over the engine (`serve`, `history`, `show`,
-//! `credentials`). With no subcommand it will start the desktop app once the shell exists.
+//! `credentials`). With no subcommand it starts the desktop app.
 
 mod cli;
+#[cfg(feature = "desktop")]
+mod desktop;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,12 +15,18 @@ use clap::{Parser, Subcommand};
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Address the desktop app's webhook listener uses [env: KANCA_LISTEN] [default: 127.0.0.1:8497]
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Where the database and config.toml live [default: the OS's per-user data directory]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone)]
 struct DataDir {
     /// Where the database and config.toml live [default: the OS's per-user data directory]
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 }
 
@@ -66,9 +74,13 @@ fn main() -> ExitCode {
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
         Some(Command::Credentials { regenerate, json, data }) => cli::credentials(regenerate, json, data.data_dir),
+        #[cfg(feature = "desktop")]
+        None => desktop::run(args.listen, args.data_dir).map(|_| ExitCode::SUCCESS),
+        #[cfg(not(feature = "desktop"))]
         None => {
-            eprintln!("The desktop app is not part of this build yet; run `kanca serve` for the receiver.");
-            eprintln!("See `kanca --help`.");
+            let _ = (args.listen, args.data_dir);
+            eprintln!("This kanca was built without the desktop app (cargo feature `desktop`).");
+            eprintln!("Run `kanca serve` for the receiver, or see `kanca --help`.");
             return ExitCode::from(2);
         }
     };

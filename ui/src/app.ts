@@ -229,10 +229,7 @@ export class App implements AppContext {
   }
 
   show(name: ViewName): void {
-    if (this.current === name) {
-      this.viewOf(name).mount();
-      return;
-    }
+    if (this.current === name) return;
     if (this.current !== null) this.viewOf(this.current).unmount();
     this.current = name;
     const view = this.viewOf(name);

@@ -13,7 +13,7 @@ pub mod webhook;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 pub use call::{Call, CallKind, CallState, Direction};
 pub use config::{CredentialSource, Credentials};
@@ -26,6 +26,8 @@ pub enum EngineError {
     Config(#[from] config::ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the webhook credentials come from KANCA_WEBHOOK_USER / KANCA_WEBHOOK_PASSWORD; change them there")]
+    CredentialsFromEnvironment,
     #[error("cannot listen on {addr}: {source}{hint}")]
     Listen { addr: SocketAddr, source: std::io::Error, hint: &'static str },
 }
@@ -35,7 +37,7 @@ pub enum EngineError {
 pub struct Engine {
     data_dir: PathBuf,
     store: Store,
-    credentials: Arc<Credentials>,
+    credentials: Arc<RwLock<Credentials>>,
     credential_source: CredentialSource,
 }
 
@@ -44,7 +46,7 @@ impl Engine {
     pub fn open(data_dir: &Path) -> Result<Engine, EngineError> {
         let store = Store::open(data_dir)?;
         let (credentials, credential_source) = config::webhook_credentials(data_dir)?;
-        Ok(Engine { data_dir: data_dir.to_owned(), store, credentials: Arc::new(credentials), credential_source })
+        Ok(Engine { data_dir: data_dir.to_owned(), store, credentials: Arc::new(RwLock::new(credentials)), credential_source })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -55,8 +57,21 @@ impl Engine {
         &self.store
     }
 
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.read().map(|c| c.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Replace the password with a new random one, saved and in force at once. Refused when
+    /// the environment sets the credentials (the file would not be used).
+    pub fn regenerate_credentials(&self) -> Result<Credentials, EngineError> {
+        if self.credential_source == CredentialSource::Environment {
+            return Err(EngineError::CredentialsFromEnvironment);
+        }
+        let fresh = config::regenerate_credentials(&self.data_dir)?;
+        if let Ok(mut c) = self.credentials.write() {
+            *c = fresh.clone();
+        }
+        Ok(fresh)
     }
 
     pub fn credential_source(&self) -> CredentialSource {

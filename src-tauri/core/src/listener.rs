@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -48,7 +48,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct ListenerState {
     pub store: Store,
-    pub credentials: Arc<Credentials>,
+    /// Swappable so a regenerated password applies without restarting the listener.
+    pub credentials: Arc<RwLock<Credentials>>,
     pub timeouts: Timeouts,
 }
 
@@ -132,7 +133,8 @@ fn authorized(headers: &HeaderMap, expected: &Credentials) -> bool {
 
 async fn receive_webhook(State(state): State<ListenerState>, req: Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    if !authorized(&parts.headers, &state.credentials) {
+    let ok = state.credentials.read().map(|c| authorized(&parts.headers, &c)).unwrap_or(false);
+    if !ok {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

@@ -30,7 +30,7 @@ impl Harness {
     fn state(&self) -> ListenerState {
         ListenerState {
             store: self.engine.store().clone(),
-            credentials: Arc::new(self.engine.credentials().clone()),
+            credentials: Arc::new(std::sync::RwLock::new(self.engine.credentials())),
             timeouts: Timeouts::default(),
         }
     }

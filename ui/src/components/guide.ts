@@ -21,6 +21,7 @@ export class GuideView implements View {
   readonly el: HTMLElement;
   private sending = false;
   private testOk = false;
+  private showPassword = false;
   private readonly titleId = nextId("guide-title");
 
   constructor(
@@ -30,12 +31,34 @@ export class GuideView implements View {
     this.el = h("section", { class: "view view-guide", testid: "guide", attrs: { "aria-labelledby": this.titleId } });
   }
 
-  private copyable(value: string | null, testid: string, what: string): HTMLElement {
+  private copyable(value: string | null, testid: string, what: string, secret = false): HTMLElement {
+    const hidden = secret && !this.showPassword;
+    const copy = copyButton(() => value, (s) => this.ctx.copy(s), { what, testid: `${testid}-copy` });
+    copy.disabled = !value;
+    let toggle: HTMLButtonElement | null = null;
+    if (secret) {
+      toggle = button({
+        label: this.showPassword ? t("settings.hidePassword") : t("settings.showPassword"),
+        icon: this.showPassword ? "eyeOff" : "eye",
+        iconOnly: true,
+        small: true,
+        testid: `${testid}-toggle`,
+        onClick: () => {
+          this.showPassword = !this.showPassword;
+          this.render();
+          this.el.querySelector<HTMLElement>(`[data-testid="${testid}-toggle"]`)?.focus();
+        },
+      });
+      toggle.setAttribute("aria-pressed", this.showPassword ? "true" : "false");
+    }
     return h(
       "div",
       { class: "copy-field" },
-      h("code", { class: "cred-value", testid, text: value ?? "—" }),
-      copyButton(() => value, (s) => this.ctx.copy(s), { what, testid: `${testid}-copy` }),
+      value === null
+        ? h("span", { class: "cred-value cred-missing", testid, text: "—" })
+        : h("code", { class: "cred-value", testid, text: hidden ? "•".repeat(12) : value }),
+      toggle,
+      copy,
     );
   }
 
@@ -89,7 +112,7 @@ export class GuideView implements View {
           h("span", { class: "cred-label", text: t("settings.user") }),
           this.copyable(status?.user ?? null, "guide-user", t("settings.user")),
           h("span", { class: "cred-label", text: t("settings.password") }),
-          this.copyable(status?.password ?? null, "guide-password", t("settings.password")),
+          this.copyable(status?.password ?? null, "guide-password", t("settings.password"), true),
         ),
       ),
       this.step(

@@ -110,24 +110,32 @@ const SHAPES = {
 
 export type IconName = keyof typeof SHAPES;
 
+const templates = new Map<string, SVGSVGElement>();
+
 /** A decorative icon (aria-hidden); label the control that holds it. */
 export function icon(name: IconName, cls = ""): SVGSVGElement {
-  const shapes: Shape[] = SHAPES[name];
-  const el = svg(
-    "svg",
-    {
-      viewBox: "0 0 24 24",
-      fill: "none",
-      stroke: "currentColor",
-      "stroke-width": 2,
-      "stroke-linecap": "round",
-      "stroke-linejoin": "round",
-      "aria-hidden": "true",
-      focusable: "false",
-      class: `icon ${cls}`.trim(),
-    },
-    ...shapes.map(([tag, attrs]) => svg(tag, attrs)),
-  );
-  el.dataset.icon = name;
-  return el;
+  const key = `${name}|${cls}`;
+  let tpl = templates.get(key);
+  if (!tpl) {
+    const shapes: Shape[] = SHAPES[name];
+    tpl = svg(
+      "svg",
+      {
+        viewBox: "0 0 24 24",
+        fill: "none",
+        stroke: "currentColor",
+        "stroke-width": 2,
+        "stroke-linecap": "round",
+        "stroke-linejoin": "round",
+        "aria-hidden": "true",
+        focusable: "false",
+        class: `icon ${cls}`.trim(),
+        "data-icon": name,
+      },
+      ...shapes.map(([tag, attrs]) => svg(tag, attrs)),
+    );
+    templates.set(key, tpl);
+  }
+  // Rows are built all the time while scrolling: cloning beats building.
+  return tpl.cloneNode(true) as SVGSVGElement;
 }

@@ -3,9 +3,17 @@
 
 import { BackendError, NO_BACKEND, toBackendError } from "../lib/backend";
 import { h, replaceChildren } from "../lib/dom";
-import { t } from "../lib/i18n";
+import { hasKey, t } from "../lib/i18n";
 import { icon } from "./icons";
 import { button } from "./ui";
+
+/** A command error in the user's language: known codes are translated, the backend's detail kept. */
+export function errorText(e: BackendError): string {
+  if (e.code === NO_BACKEND) return t("error.noBackend");
+  const key = `errcode.${e.code}`;
+  if (hasKey(key)) return e.message ? `${t(key)} (${e.message})` : t(key);
+  return e.message || t("error.title");
+}
 
 export class Notifier {
   /** Holds the error banner; placed at the top of the main area. */
@@ -23,7 +31,7 @@ export class Notifier {
   /** Shows an error from a command (or anything thrown) in the banner. */
   error(err: unknown, context?: string): BackendError {
     const e = toBackendError(err);
-    const message = e.code === NO_BACKEND ? t("error.noBackend") : e.message || t("error.title");
+    const message = errorText(e);
     this.showBanner(context ? `${context}: ${message}` : message, e.code);
     return e;
   }

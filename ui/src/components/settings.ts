@@ -87,14 +87,18 @@ export class SettingsView implements View {
     );
   }
 
-  private credentialRow(label: string, value: Child, testid: string, copyText: () => string | null, extra: Child = null): HTMLElement {
+  private credentialRow(label: string, value: string | null, testid: string, copyText: () => string | null, extra: Child = null, placeholder = "—"): HTMLElement {
     const id = nextId("cred");
+    const copy = copyButton(copyText, (s) => this.ctx.copy(s), { what: label, testid: `${testid}-copy` });
+    copy.disabled = !copyText();
     return h(
       "div",
       { class: "cred-row" },
       h("span", { class: "cred-label", id, text: label }),
-      h("code", { class: "cred-value", testid, attrs: { "aria-labelledby": id } }, value),
-      h("span", { class: "cred-actions" }, extra, copyButton(copyText, (s) => this.ctx.copy(s), { what: label, testid: `${testid}-copy` })),
+      value === null
+        ? h("span", { class: "cred-value cred-missing", testid, attrs: { "aria-labelledby": id }, text: placeholder })
+        : h("code", { class: "cred-value", testid, attrs: { "aria-labelledby": id }, text: value }),
+      h("span", { class: "cred-actions" }, extra, copy),
     );
   }
 
@@ -125,12 +129,7 @@ export class SettingsView implements View {
     return section(
       t("settings.connection"),
       this.listenerLine(status),
-      this.credentialRow(
-        t("settings.webhookUrl"),
-        url ?? t("settings.webhookUrlNone"),
-        "settings-webhook-url",
-        () => url,
-      ),
+      this.credentialRow(t("settings.webhookUrl"), url, "settings-webhook-url", () => url, null, t("settings.webhookUrlNone")),
       h("p", { class: "field-hint", text: t("settings.webhookUrlHint") }),
       this.credentialRow(t("settings.user"), status.user, "settings-user", () => status.user),
       this.credentialRow(

@@ -68,7 +68,10 @@ export interface SwitchOptions {
   onChange: (checked: boolean) => void;
 }
 
-/** A labelled on/off switch: a real checkbox with role="switch". */
+/**
+ * A labelled on/off switch: a real, visible checkbox with role="switch", styled as a switch
+ * (so it is clickable by people and by WebDriver alike).
+ */
 export function switchField(o: SwitchOptions): { root: HTMLElement; input: HTMLInputElement } {
   const id = nextId("sw");
   const hintId = o.hint ? `${id}-hint` : undefined;
@@ -87,7 +90,6 @@ export function switchField(o: SwitchOptions): { root: HTMLElement; input: HTMLI
       "label",
       { class: "switch", attrs: { for: id } },
       input,
-      h("span", { class: "switch-track", attrs: { "aria-hidden": "true" } }, h("span", { class: "switch-thumb" })),
       h("span", { class: "switch-label", text: o.label }),
     ),
     o.hint ? h("p", { class: "field-hint", id: hintId, text: o.hint }) : null,

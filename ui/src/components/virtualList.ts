@@ -30,6 +30,7 @@ export class VirtualList<T> {
   private rendered = new Map<number, { el: HTMLElement; item: T; selected: boolean }>();
   private selectedIndex = -1;
   private resizeObserver: ResizeObserver | null = null;
+  private rowPx = 0;
 
   constructor(options: VirtualListOptions<T>) {
     this.o = { overscan: 6, nearEndRows: 30, ...options };
@@ -53,7 +54,11 @@ export class VirtualList<T> {
       this.spacer,
     );
     if (typeof ResizeObserver !== "undefined") {
-      this.resizeObserver = new ResizeObserver(() => this.render());
+      // A resize may come with a new font size (zoom, scaling): measure the rows again.
+      this.resizeObserver = new ResizeObserver(() => {
+        this.rowPx = 0;
+        this.render(true);
+      });
       this.resizeObserver.observe(this.el);
     }
   }
@@ -62,8 +67,13 @@ export class VirtualList<T> {
     this.el.setAttribute("aria-label", label);
   }
 
-  /** Row height in CSS pixels for the current root font size. */
+  /** Row height in CSS pixels for the current root font size (cached; reset on resize). */
   rowHeight(): number {
+    if (this.rowPx === 0) this.rowPx = this.measureRowHeight();
+    return this.rowPx;
+  }
+
+  private measureRowHeight(): number {
     let rootPx = 16;
     if (typeof getComputedStyle === "function") {
       const fs = parseFloat(getComputedStyle(document.documentElement).fontSize);
@@ -105,6 +115,8 @@ export class VirtualList<T> {
       }
     }
     if (this.selectedIndex >= items.length) this.selectedIndex = items.length - 1;
+    if (this.selectedIndex >= 0) this.el.setAttribute("aria-activedescendant", this.rowId(this.selectedIndex));
+    else this.el.removeAttribute("aria-activedescendant");
     this.render();
   }
 
@@ -145,9 +157,15 @@ export class VirtualList<T> {
     const last = Math.min(n - 1, Math.ceil((top + height) / rh) + this.o.overscan);
 
     for (const [i, r] of this.rendered) {
-      if (force || i < first || i > last || this.items[i] !== r.item || r.selected !== (i === this.selectedIndex)) {
+      if (force || i < first || i > last || this.items[i] !== r.item) {
         r.el.remove();
         this.rendered.delete(i);
+      } else if (r.selected !== (i === this.selectedIndex)) {
+        // Update in place: replacing the row under the mouse between mousedown and mouseup
+        // would swallow the click.
+        r.selected = i === this.selectedIndex;
+        r.el.setAttribute("aria-selected", r.selected ? "true" : "false");
+        r.el.classList.toggle("selected", r.selected);
       }
     }
     for (let i = first; i <= last; i++) {

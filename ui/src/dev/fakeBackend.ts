@@ -48,6 +48,8 @@ export class FakeBackend {
   failures = new Map<string, { code: string; message: string }>();
   /** Emits an event to the app (set by whoever installs the fake). */
   emit: (event: string, payload: unknown) => void = () => {};
+  /** Serve pages of this size whatever the query asks (tests that fill a long list quickly). */
+  pageSizeOverride: number | null = null;
   private testSeq = 0;
 
   constructor(calls: Call[] = []) {
@@ -106,7 +108,7 @@ export class FakeBackend {
       if (q.since_us !== null && c.started_at_us < q.since_us) continue;
       if (q.until_us !== null && c.started_at_us >= q.until_us) continue;
       if (!matchesFilters(c, q.kind, f)) continue;
-      if (out.length === q.limit) {
+      if (out.length === (this.pageSizeOverride ?? q.limit)) {
         more = true;
         break;
       }

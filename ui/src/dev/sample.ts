@@ -52,7 +52,7 @@ export function sampleCall(o: SampleOptions = {}): Call {
   const duration = state === "ringing" ? null : o.durationS !== undefined ? o.durationS : state === "answered" ? 65 : 0;
   const endedUs = state === "ringing" ? null : started + (duration ?? 0) * 1_000_000 + 5_000_000;
   const isNum = (d: string) => /^\d{11,12}$/.test(d);
-  const call: Call & { test?: boolean } = {
+  const call: Call = {
     uuid: o.uuid ?? uuidFor(Math.floor(started / 1000)),
     kind,
     direction,
@@ -75,10 +75,10 @@ export function sampleCall(o: SampleOptions = {}): Call {
       { type: "extension", destination: "1000", at: null },
     ]),
     event_count: 5,
+    test: o.test ?? false,
     started_at_us: started,
     ended_at_us: endedUs,
   };
-  if (o.test !== undefined) call.test = o.test;
   return call;
 }
 

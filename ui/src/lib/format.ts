@@ -18,23 +18,35 @@ export function toDate(value: string | number | null | undefined): Date | null {
   return isValid(d) ? d : null;
 }
 
+// Intl formatters are costly to build and rows are rendered all the time while scrolling.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: "clock" | "clockSeconds" | "date"): Intl.DateTimeFormat {
+  const loc = locale();
+  const key = `${loc}|${kind}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f =
+      kind === "date"
+        ? new Intl.DateTimeFormat(loc, { day: "2-digit", month: "2-digit", year: "numeric" })
+        : new Intl.DateTimeFormat(loc, {
+            hour: "2-digit",
+            minute: "2-digit",
+            second: kind === "clockSeconds" ? "2-digit" : undefined,
+            hourCycle: "h23",
+          });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** "14:02" */
 export function formatClock(d: Date, seconds = false): string {
-  return new Intl.DateTimeFormat(locale(), {
-    hour: "2-digit",
-    minute: "2-digit",
-    second: seconds ? "2-digit" : undefined,
-    hourCycle: "h23",
-  }).format(d);
+  return formatter(seconds ? "clockSeconds" : "clock").format(d);
 }
 
 /** "27.11.2026" (tr) or "27/11/2026" (en) */
 export function formatDate(d: Date): string {
-  return new Intl.DateTimeFormat(locale(), {
-    day: "2-digit",
-    month: "2-digit",
-    year: "numeric",
-  }).format(d);
+  return formatter("date").format(d);
 }
 
 /**

@@ -1,0 +1,150 @@
+//! Tauri commands: one-line adapters from the webview onto the engine. Errors reach the UI as
+//! `{code, message}` so it branches on the code, not on text.
+
+use std::sync::Arc;
+
+use kanca_core::config::{self, DesktopSettings};
+use kanca_core::history::{self, CallDetail, Page, Query};
+use kanca_core::Engine;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+use tauri_plugin_opener::OpenerExt as _;
+
+use super::{events, AppState, AppStatus};
+
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    code: &'static str,
+    message: String,
+}
+
+impl CommandError {
+    fn new(code: &'static str, message: impl ToString) -> Self {
+        CommandError { code, message: message.to_string() }
+    }
+}
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+fn engine(state: &AppState) -> Result<Engine> {
+    state
+        .engine
+        .clone()
+        .ok_or_else(|| CommandError::new("database_unavailable", "the database could not be opened; see Settings"))
+}
+
+#[tauri::command]
+pub async fn search_calls(state: State<'_, Arc<AppState>>, query: Query) -> Result<Page> {
+    let engine = engine(&state)?;
+    engine.store().read(move |c| history::search(c, &query)).await.map_err(|e| CommandError::new("database", e))
+}
+
+#[tauri::command]
+pub async fn get_call(state: State<'_, Arc<AppState>>, uuid: String) -> Result<Option<CallDetail>> {
+    let engine = engine(&state)?;
+    engine.store().read(move |c| history::get_call(c, &uuid)).await.map_err(|e| CommandError::new("database", e))
+}
+
+#[tauri::command]
+pub fn get_status(state: State<'_, Arc<AppState>>) -> AppStatus {
+    state.status()
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, Arc<AppState>>) -> DesktopSettings {
+    state.settings()
+}
+
+#[tauri::command]
+pub fn save_settings(app: AppHandle, state: State<'_, Arc<AppState>>, settings: DesktopSettings) -> Result<DesktopSettings> {
+    let before = state.settings();
+    if settings.autostart != before.autostart {
+        let launcher = app.autolaunch();
+        let done = if settings.autostart { launcher.enable() } else { launcher.disable() };
+        done.map_err(|e| CommandError::new("autostart", e))?;
+    }
+    config::save_desktop_settings(&state.data_dir, &settings).map_err(|e| CommandError::new("settings", e))?;
+    if let Ok(mut s) = state.settings.lock() {
+        *s = settings.clone();
+    }
+    state.update_status(&app, |_| {});
+    Ok(settings)
+}
+
+#[tauri::command]
+pub fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -> Result<AppStatus> {
+    engine(&state)?.regenerate_credentials().map_err(|e| CommandError::new("credentials", e))?;
+    state.update_status(&app, |_| {});
+    Ok(state.status())
+}
+
+/// Post a sample call through Kanca's own listener, exactly as Bulutfon would: it travels the
+/// real path (auth, parsing, storage), shows a pop-up and appears in history, marked as a test.
+#[tauri::command]
+pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> {
+    let engine = engine(&state)?;
+    let addr = state
+        .listener
+        .lock()
+        .await
+        .as_ref()
+        .map(|l| l.addr)
+        .ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
+    let uuid = format!("kanca-test-{}", kanca_core::config::random_token(9).map_err(|e| CommandError::new("random", e))?);
+    let now_us = chrono::Utc::now().timestamp_micros();
+    let body = serde_json::json!({
+        "event_type": "call_init", "caller": "905554443322", "callee": "908508850000",
+        "uuid": uuid, "direction": "IN", "timestamp": now_us, "kanca_test": true,
+    })
+    .to_string();
+    let status = post_local(addr, &engine.credentials().header_value(), &body)
+        .await
+        .map_err(|e| CommandError::new("test_failed", format!("could not reach the listener: {e}")))?;
+    if !(200..300).contains(&status) {
+        return Err(CommandError::new("test_failed", format!("the listener answered HTTP {status}")));
+    }
+    Ok(uuid)
+}
+
+/// A plain HTTP/1.1 POST to the local listener; returns the status code.
+async fn post_local(addr: std::net::SocketAddr, auth: &str, body: &str) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    let req = format!(
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        config::WEBHOOK_PATH,
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut resp = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut resp))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 10 s"))??;
+    let text = String::from_utf8_lossy(&resp);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP answer"))
+}
+
+#[tauri::command]
+pub fn copy_text(app: AppHandle, text: String) -> Result<()> {
+    app.clipboard().write_text(text).map_err(|e| CommandError::new("clipboard", e))
+}
+
+/// Open a link from a call (Bulutfon's panel) in the browser; only web links.
+#[tauri::command]
+pub fn open_url(app: AppHandle, url: String) -> Result<()> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(CommandError::new("bad_url", "only web links can be opened"));
+    }
+    app.opener().open_url(url, None::<&str>).map_err(|e| CommandError::new("opener", e))
+}
+
+/// Navigate the window (tray entries).
+pub fn navigate(app: &AppHandle, view: &str) {
+    super::show_main(app);
+    let _ = app.emit(events::NAVIGATE, serde_json::json!({ "view": view }));
+}

@@ -1,0 +1,279 @@
+//! The desktop app: a Tauri 2 tray app around the engine. The engine's listener runs inside
+//! it; stored changes are forwarded to the window and to the pop-ups.
+
+mod commands;
+mod popups;
+mod tray;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use kanca_core::config::{self, DesktopSettings};
+use kanca_core::{Call, Change, Engine, WebhookListener};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
+
+/// Event names shared with `ui/src/lib/backend.ts`.
+pub mod events {
+    pub const CALL_CHANGED: &str = "call-changed";
+    pub const OPEN_CALL: &str = "open-call";
+    pub const STATUS_CHANGED: &str = "status-changed";
+    pub const NAVIGATE: &str = "navigate";
+}
+
+pub const MAIN_WINDOW: &str = "main";
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ListenerStatus {
+    pub state: &'static str,
+    pub addr: Option<String>,
+    pub error: Option<String>,
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct NotificationStatus {
+    pub available: bool,
+    pub server: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What the window and the tray show about the app's health.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct AppStatus {
+    pub listener: ListenerStatus,
+    pub webhook_url: Option<String>,
+    pub user: String,
+    pub password: String,
+    pub credential_source: &'static str,
+    pub notifications: NotificationStatus,
+    pub dnd: bool,
+    pub data_dir: String,
+    pub database_error: Option<String>,
+    pub version: &'static str,
+    pub last_event_at: Option<String>,
+}
+
+pub struct AppState {
+    pub engine: Option<Engine>,
+    pub data_dir: PathBuf,
+    pub status: Mutex<AppStatus>,
+    pub settings: Mutex<DesktopSettings>,
+    pub recent: Mutex<Vec<Call>>,
+    pub listener: tokio::sync::Mutex<Option<WebhookListener>>,
+    pub popups: popups::Popups,
+}
+
+impl AppState {
+    pub fn status(&self) -> AppStatus {
+        let mut s = self.status.lock().map(|s| s.clone()).unwrap_or_default();
+        if let Some(engine) = &self.engine {
+            let c = engine.credentials();
+            s.user = c.user;
+            s.password = c.password;
+        }
+        s.dnd = self.settings().dnd;
+        s
+    }
+
+    pub fn settings(&self) -> DesktopSettings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn update_status(&self, app: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
+        if let Ok(mut s) = self.status.lock() {
+            f(&mut s);
+        }
+        let _ = app.emit(events::STATUS_CHANGED, self.status());
+        tray::refresh(app);
+    }
+}
+
+/// Show the main window in front.
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+/// Bring the window up on one call (pop-up click, tray entry).
+pub fn open_call(app: &AppHandle, uuid: &str) {
+    show_main(app);
+    let _ = app.emit(events::OPEN_CALL, serde_json::json!({ "uuid": uuid }));
+}
+
+/// Start the desktop app. Problems (port in use, broken database, no notification server) are
+/// shown in the window and the tray; the app keeps running.
+pub fn run(listen: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let data_dir = config::resolve_data_dir(data_dir)?;
+    let settings = config::FileConfig::load(&data_dir).map(|f| f.desktop).unwrap_or_default();
+    let addr = config::resolve_listen(listen, &data_dir);
+    let (engine, database_error) = match Engine::open(&data_dir) {
+        Ok(e) => (Some(e), None),
+        Err(e) => {
+            tracing::error!("cannot open the data directory: {e}");
+            (None, Some(e.to_string()))
+        }
+    };
+    let status = AppStatus {
+        listener: ListenerStatus { state: "starting", ..Default::default() },
+        credential_source: engine.as_ref().map(|e| source_name(e.credential_source())).unwrap_or("generated"),
+        data_dir: data_dir.display().to_string(),
+        database_error,
+        version: env!("CARGO_PKG_VERSION"),
+        ..Default::default()
+    };
+    let state = Arc::new(AppState {
+        engine,
+        data_dir,
+        status: Mutex::new(status),
+        settings: Mutex::new(settings),
+        recent: Mutex::new(Vec::new()),
+        listener: tokio::sync::Mutex::new(None),
+        popups: popups::Popups::default(),
+    });
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| show_main(app)))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .manage(state.clone())
+        .invoke_handler(tauri::generate_handler![
+            commands::search_calls,
+            commands::get_call,
+            commands::get_status,
+            commands::get_settings,
+            commands::save_settings,
+            commands::regenerate_credentials,
+            commands::send_test_event,
+            commands::copy_text,
+            commands::open_url,
+        ])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            tray::create(&handle)?;
+            state.popups.start(handle.clone());
+            start_engine(handle, state.clone(), addr);
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window hides it: Kanca lives on in the tray until Quit.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let _ = window.hide();
+                api.prevent_close();
+            }
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|_app, event| {
+        if let RunEvent::ExitRequested { api, code, .. } = event {
+            // No code: the last window went away; an explicit Quit passes a code.
+            if code.is_none() {
+                api.prevent_exit();
+            }
+        }
+    });
+    Ok(())
+}
+
+pub fn source_name(s: kanca_core::CredentialSource) -> &'static str {
+    match s {
+        kanca_core::CredentialSource::Environment => "environment",
+        kanca_core::CredentialSource::ConfigFile => "config_file",
+        kanca_core::CredentialSource::Generated => "generated",
+    }
+}
+
+fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, config::ConfigError>) {
+    let Some(engine) = state.engine.clone() else {
+        state.update_status(&app, |s| {
+            s.listener = ListenerStatus {
+                state: "failed",
+                error: Some("the database could not be opened".into()),
+                hint: Some("see the database error above".into()),
+                ..Default::default()
+            }
+        });
+        return;
+    };
+    // Forward every stored change to the window, the tray and the pop-ups.
+    let mut changes = engine.subscribe();
+    let forward_app = app.clone();
+    let forward_state = state.clone();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match changes.recv().await {
+                Ok(change) => on_change(&forward_app, &forward_state, change),
+                Err(RecvError::Lagged(n)) => tracing::warn!("window missed {n} updates"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    let recent_engine = engine.clone();
+    let recent_state = state.clone();
+    let recent_app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let page = recent_engine
+            .store()
+            .read(|c| kanca_core::history::search(c, &kanca_core::history::Query { limit: 5, ..Default::default() }))
+            .await;
+        if let Ok(page) = page {
+            let last = page.calls.first().map(|c| c.started_at.clone());
+            if let Ok(mut r) = recent_state.recent.lock() {
+                *r = page.calls;
+            }
+            recent_state.update_status(&recent_app, |s| s.last_event_at = last);
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        let addr = match addr {
+            Ok(a) => a,
+            Err(e) => {
+                state.update_status(&app, |s| {
+                    s.listener = ListenerStatus { state: "failed", error: Some(e.to_string()), ..Default::default() }
+                });
+                return;
+            }
+        };
+        match engine.start_listener(addr).await {
+            Ok(listener) => {
+                let bound = listener.addr;
+                *state.listener.lock().await = Some(listener);
+                tracing::info!("webhook listener on {bound}");
+                state.update_status(&app, |s| {
+                    s.listener = ListenerStatus { state: "running", addr: Some(bound.to_string()), ..Default::default() };
+                    s.webhook_url = Some(config::webhook_url(bound));
+                });
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                let hint = match &e {
+                    kanca_core::EngineError::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                        Some(format!("Another program uses port {}. Quit it, or start Kanca with --listen 127.0.0.1:PORT (or KANCA_LISTEN).", addr.port()))
+                    }
+                    _ => None,
+                };
+                state.update_status(&app, |s| {
+                    s.listener = ListenerStatus { state: "failed", addr: Some(addr.to_string()), error: Some(e.to_string()), hint }
+                });
+            }
+        }
+    });
+}
+
+fn on_change(app: &AppHandle, state: &Arc<AppState>, change: Change) {
+    let _ = app.emit(events::CALL_CHANGED, &change);
+    if let Ok(mut recent) = state.recent.lock() {
+        recent.retain(|c| c.uuid != change.call.uuid);
+        recent.push(change.call.clone());
+        recent.sort_by(|a, b| b.started_at_us.cmp(&a.started_at_us));
+        recent.truncate(5);
+    }
+    let now = chrono::Utc::now().to_rfc3339();
+    state.update_status(app, |s| s.last_event_at = Some(now));
+    state.popups.offer(change);
+}

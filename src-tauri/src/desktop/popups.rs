@@ -1,0 +1,212 @@
+//! Native caller-ID pop-ups (notify-rust over D-Bus), one per call, updated in place as the
+//! call is routed. All D-Bus work happens on a thread of its own: a missing, slow or wedged
+//! notification server never delays the webhook answer or the window.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use kanca_core::config::DesktopSettings;
+use kanca_core::popup::{self, Popup, PopupKind, PopupPrefs};
+use kanca_core::Change;
+use notify_rust::{Hint, Notification, Timeout, Urgency};
+use tauri::{AppHandle, Manager};
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+
+use super::{AppState, NotificationStatus};
+
+/// Actions on a pop-up (the default one is a click on its body).
+const ACTION_OPEN: &str = "default";
+const ACTION_COPY: &str = "copy";
+
+pub fn english(settings: &DesktopSettings) -> bool {
+    match settings.language.as_deref() {
+        Some("en") => true,
+        Some(_) => false,
+        None => {
+            let lang = std::env::var("LC_ALL").or_else(|_| std::env::var("LC_MESSAGES")).or_else(|_| std::env::var("LANG"));
+            // Turkish first: only a clearly non-Turkish locale (not C/POSIX) switches to English.
+            lang.map(|l| {
+                let base = l.split(['.', '@']).next().unwrap_or("").to_string();
+                !base.is_empty() && !base.starts_with("tr") && base != "C" && base != "POSIX"
+            })
+            .unwrap_or(false)
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Popups {
+    queue: Mutex<Option<mpsc::Sender<Change>>>,
+}
+
+impl Popups {
+    pub fn start(&self, app: AppHandle) {
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut q) = self.queue.lock() {
+            *q = Some(tx);
+        }
+        let _ = std::thread::Builder::new().name("kanca-popups".into()).spawn(move || popup_loop(app, rx));
+    }
+
+    /// Hand a change to the pop-up thread; never blocks.
+    pub fn offer(&self, change: Change) {
+        if let Ok(q) = self.queue.lock() {
+            if let Some(tx) = q.as_ref() {
+                let _ = tx.send(change);
+            }
+        }
+    }
+}
+
+/// The notification currently shown for a call.
+struct Shown {
+    id: u32,
+    /// Bumped on every update so a stale click waiter stays quiet.
+    generation: u64,
+}
+
+fn popup_loop(app: AppHandle, rx: mpsc::Receiver<Change>) {
+    let shown: Arc<Mutex<HashMap<String, Shown>>> = Arc::default();
+    let (actions, capabilities) = probe(&app);
+    while let Ok(first) = rx.recv() {
+        // If the server was slow, several updates of one call may have queued: show the last.
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let mut latest: Vec<Change> = Vec::new();
+        for c in batch {
+            latest.retain(|l| l.call.uuid != c.call.uuid);
+            latest.push(c);
+        }
+        for change in latest {
+            let state = app.state::<Arc<AppState>>();
+            let Some(engine) = state.engine.clone() else { continue };
+            let settings = state.settings();
+            let prefs = PopupPrefs {
+                events: settings.popup_events.clone(),
+                only_my_extensions: settings.only_my_extensions,
+                my_extensions: settings.my_extensions.clone(),
+                do_not_disturb: settings.dnd,
+                english: english(&settings),
+            };
+            let now = chrono::Local::now();
+            let history = engine
+                .store()
+                .read_blocking(|c| popup::caller_history(c, &change.call, now))
+                .unwrap_or_default();
+            let Some(p) = popup::plan(&change, &prefs, &history, now) else { continue };
+            match show(&app, &p, &shown, actions, capabilities.contains(&"body-markup".to_string()), prefs.english) {
+                Ok(()) => state.update_status(&app, |s| {
+                    s.notifications.available = true;
+                    s.notifications.error = None;
+                }),
+                Err(e) => {
+                    tracing::warn!("pop-up failed: {e}");
+                    state.update_status(&app, |s| {
+                        s.notifications.available = false;
+                        s.notifications.error = Some(format!(
+                            "no notification server answered ({e}); pop-ups need a desktop notification service"
+                        ));
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Ask the server who it is and what it supports; record it in the status.
+fn probe(app: &AppHandle) -> (bool, Vec<String>) {
+    let state = app.state::<Arc<AppState>>();
+    let caps = notify_rust::get_capabilities();
+    let info = notify_rust::get_server_information();
+    let status = match (&caps, &info) {
+        (Ok(_), Ok(i)) => NotificationStatus { available: true, server: Some(format!("{} {}", i.name, i.version)), error: None },
+        (Err(e), _) | (_, Err(e)) => NotificationStatus {
+            available: false,
+            server: None,
+            error: Some(format!("no notification server answered ({e}); pop-ups need a desktop notification service")),
+        },
+    };
+    state.update_status(app, |s| s.notifications = status);
+    let caps = caps.unwrap_or_default();
+    (caps.iter().any(|c| c == "actions"), caps)
+}
+
+fn show(
+    app: &AppHandle,
+    p: &Popup,
+    shown: &Arc<Mutex<HashMap<String, Shown>>>,
+    actions: bool,
+    markup: bool,
+    english: bool,
+) -> Result<(), notify_rust::error::Error> {
+    let mut n = Notification::new();
+    n.appname("Kanca").summary(&p.summary).icon("call-start");
+    // Without markup support the server shows the body literally: send it unescaped then.
+    if markup {
+        n.body(&p.body);
+    } else {
+        n.body(&unescape(&p.body));
+    }
+    match p.kind {
+        PopupKind::Ringing => {
+            n.urgency(Urgency::Critical).timeout(Timeout::Milliseconds(30_000)).hint(Hint::Category("im.received".into()));
+        }
+        PopupKind::Missed => {
+            n.urgency(Urgency::Normal).timeout(Timeout::Never).icon("call-missed");
+        }
+        PopupKind::Fax => {
+            n.urgency(Urgency::Normal).timeout(Timeout::Milliseconds(15_000)).icon("printer");
+        }
+    }
+    // The default action is a click on the pop-up; offer it even where the server does not
+    // advertise action buttons.
+    n.action(ACTION_OPEN, if english { "Open" } else { "Aç" });
+    if actions {
+        if p.number.is_some() {
+            n.action(ACTION_COPY, if english { "Copy number" } else { "Numarayı kopyala" });
+        }
+    }
+    let generation = {
+        let map = shown.lock().map_err(|_| notify_rust::error::ErrorKind::Msg("lock".into()))?;
+        if let Some(prev) = map.get(&p.uuid) {
+            // Same call: replace its pop-up in place instead of stacking another.
+            n.id(prev.id);
+        }
+        map.get(&p.uuid).map(|s| s.generation + 1).unwrap_or(0)
+    };
+    let handle = n.show()?;
+    if let Ok(mut map) = shown.lock() {
+        map.insert(p.uuid.clone(), Shown { id: handle.id(), generation });
+    }
+    {
+        let app = app.clone();
+        let uuid = p.uuid.clone();
+        let number = p.number.clone();
+        let shown = shown.clone();
+        std::thread::spawn(move || {
+            handle.wait_for_action(|action| {
+                let current = shown.lock().ok().and_then(|m| m.get(&uuid).map(|s| s.generation)) == Some(generation);
+                if !current {
+                    return;
+                }
+                match action {
+                    ACTION_OPEN => super::open_call(&app, &uuid),
+                    ACTION_COPY => {
+                        if let Some(n) = &number {
+                            let _ = app.clipboard().write_text(n.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            });
+        });
+    }
+    Ok(())
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}

@@ -1,0 +1,137 @@
+//! The tray icon and its menu. Linux delivers no clicks on the icon itself, so every action
+//! is a menu entry.
+
+use std::sync::Arc;
+
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::{AppHandle, Manager, Wry};
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+
+use super::{AppState, MAIN_WINDOW};
+
+pub const TRAY_ID: &str = "kanca";
+
+/// Menu entry ids.
+pub mod ids {
+    pub const OPEN: &str = "open";
+    pub const RECENT_PREFIX: &str = "recent:";
+    pub const DND: &str = "dnd";
+    pub const COPY_URL: &str = "copy-url";
+    pub const SETTINGS: &str = "settings";
+    pub const STATUS: &str = "status";
+    pub const QUIT: &str = "quit";
+}
+
+fn english(state: &AppState) -> bool {
+    super::popups::english(&state.settings())
+}
+
+fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
+    let en = english(state);
+    let t = |tr: &'static str, eng: &'static str| if en { eng } else { tr };
+    let menu = Menu::new(app)?;
+    menu.append(&MenuItem::with_id(app, ids::OPEN, t("Kanca'yı aç", "Open Kanca"), true, None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    let recent = state.recent.lock().map(|r| r.clone()).unwrap_or_default();
+    if recent.is_empty() {
+        menu.append(&MenuItem::with_id(app, "recent-none", t("Henüz arama yok", "No calls yet"), false, None::<&str>)?)?;
+    }
+    for call in recent.iter().take(5) {
+        let when = chrono::DateTime::parse_from_rfc3339(&call.started_at)
+            .map(|d| d.with_timezone(&chrono::Local).format("%H:%M").to_string())
+            .unwrap_or_default();
+        let who = call.caller.clone().unwrap_or_else(|| "?".into());
+        let what = match (call.kind, call.state, en) {
+            (kanca_core::CallKind::Fax, _, false) => " · faks",
+            (kanca_core::CallKind::Fax, _, true) => " · fax",
+            (_, kanca_core::CallState::Missed, false) => " · cevapsız",
+            (_, kanca_core::CallState::Missed, true) => " · missed",
+            (_, kanca_core::CallState::Ringing, false) => " · çalıyor",
+            (_, kanca_core::CallState::Ringing, true) => " · ringing",
+            _ => "",
+        };
+        // Menu labels are plain text; strip control characters from webhook text anyway.
+        let label: String = format!("{when}  {who}{what}").chars().filter(|c| !c.is_control()).collect();
+        let id = format!("{}{}", ids::RECENT_PREFIX, call.uuid);
+        menu.append(&MenuItem::with_id(app, id, label, true, None::<&str>)?)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    let dnd = state.settings().dnd;
+    menu.append(&CheckMenuItem::with_id(app, ids::DND, t("Bildirimleri duraklat", "Pause pop-ups"), true, dnd, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::COPY_URL, t("Web kancası adresini kopyala", "Copy webhook URL"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::SETTINGS, t("Ayarlar", "Settings"), true, None::<&str>)?)?;
+    let status = state.status();
+    let line = match (status.listener.state, &status.listener.addr) {
+        ("running", Some(a)) => format!("{} {a}", t("Dinleniyor:", "Listening on")),
+        ("failed", _) => t("Dinleyici çalışmıyor — ayrıntılar pencerede", "Listener failed — see the window").to_string(),
+        _ => t("Dinleyici başlıyor…", "Listener starting…").to_string(),
+    };
+    menu.append(&MenuItem::with_id(app, ids::STATUS, line, false, None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(app, ids::QUIT, t("Çıkış", "Quit"), true, None::<&str>)?)?;
+    Ok(menu)
+}
+
+pub fn create(app: &AppHandle) -> tauri::Result<()> {
+    let state = app.state::<Arc<AppState>>();
+    let menu = build_menu(app, &state)?;
+    let icon = Image::from_bytes(include_bytes!("../../icons/tray.png"))?;
+    tauri::tray::TrayIconBuilder::with_id(TRAY_ID)
+        .icon(icon)
+        .tooltip("Kanca")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .build(app)?;
+    Ok(())
+}
+
+/// Rebuild the menu (recent calls, status line, check marks).
+pub fn refresh(app: &AppHandle) {
+    let state = app.state::<Arc<AppState>>();
+    if let (Some(tray), Ok(menu)) = (app.tray_by_id(TRAY_ID), build_menu(app, &state)) {
+        let _ = tray.set_menu(Some(menu));
+    }
+}
+
+fn on_menu(app: &AppHandle, id: &str) {
+    let state = app.state::<Arc<AppState>>();
+    match id {
+        ids::OPEN => super::show_main(app),
+        ids::DND => {
+            let mut s = state.settings();
+            s.dnd = !s.dnd;
+            let _ = kanca_core::config::save_desktop_settings(&state.data_dir, &s);
+            if let Ok(mut cur) = state.settings.lock() {
+                *cur = s;
+            }
+            state.update_status(app, |_| {});
+        }
+        ids::SETTINGS => super::commands::navigate(app, "settings"),
+        ids::COPY_URL => {
+            if let Some(url) = state.status().webhook_url {
+                let _ = app.clipboard().write_text(url);
+            }
+        }
+        ids::QUIT => {
+            if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
+                let _ = w.hide();
+            }
+            let app = app.clone();
+            let state = state.inner().clone();
+            tauri::async_runtime::spawn(async move {
+                // Let requests in flight finish before the process ends.
+                if let Some(listener) = state.listener.lock().await.take() {
+                    listener.shutdown().await;
+                }
+                app.exit(0);
+            });
+        }
+        other => {
+            if let Some(uuid) = other.strip_prefix(ids::RECENT_PREFIX) {
+                super::open_call(app, uuid);
+            }
+        }
+    }
+}

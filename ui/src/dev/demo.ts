@@ -1,0 +1,51 @@
+// Dev-only demo: `npm run dev`, then open http://localhost:1420/?demo in a browser to try the UI
+// without the Rust side. Serves 20,000 sample calls and simulates a live call now and then.
+// `?demo&empty` starts with no calls, `?demo&firstrun` shows the first-run guide,
+// `?demo&failed` shows a listener that failed to start, `?demo&en` starts in English.
+
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import { FakeBackend } from "./fakeBackend";
+import { sampleCall, sampleCalls } from "./sample";
+
+export function installDemoBackend(): FakeBackend {
+  const params = new URLSearchParams(location.search);
+  const fake = new FakeBackend(params.has("empty") ? [] : sampleCalls(20_000, Date.now() * 1000 - 90_000_000, 7, 900));
+  fake.settings.language = params.has("en") ? "en" : params.has("system") ? null : "tr";
+  if (params.has("firstrun")) fake.settings.first_run_done = false;
+  if (params.has("failed")) {
+    fake.status.listener = {
+      state: "failed",
+      addr: null,
+      error: "127.0.0.1:8497 adresi kullanımda (address already in use)",
+      hint: "Başka bir Kanca çalışıyor olabilir; kapatın veya KANCA_LISTEN ile başka bir port seçin.",
+    };
+    fake.status.webhook_url = null;
+  }
+  fake.status.last_event_at = new Date(Date.now() - 3 * 60_000).toISOString();
+
+  mockWindows("main");
+  mockIPC((cmd, args) => fake.handle(cmd, args as Record<string, unknown> | undefined), { shouldMockEvents: true });
+  fake.emit = (event, payload) => {
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (c: string, a: unknown) => Promise<unknown> } }).__TAURI_INTERNALS__;
+    void internals.invoke("plugin:event|emit", { event, payload });
+  };
+
+  if (!params.has("quiet")) {
+    let n = 0;
+    setInterval(() => {
+      n += 1;
+      const call = sampleCall({
+        uuid: `live-${Date.now().toString(36)}`,
+        startedAtUs: Date.now() * 1000,
+        caller: `90532${String(1000000 + n * 7919).slice(0, 7)}`,
+        state: "ringing",
+        route: [{ type: "menu", destination: "10", at: null }],
+      });
+      fake.upsert(call);
+      setTimeout(() => {
+        fake.upsert({ ...sampleCall({ uuid: call.uuid, startedAtUs: call.started_at_us, caller: call.caller_raw ?? undefined, state: n % 3 === 0 ? "missed" : "answered", durationS: 42 }) }, "call_hangup");
+      }, 6000);
+    }, 25_000);
+  }
+  return fake;
+}

@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { sampleCalls } from "../src/dev/sample";
+import { setLanguage } from "../src/lib/i18n";
+import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, rowUuids, startTestApp } from "./helpers";
+
+const NOW_US = Date.now() * 1000;
+
+describe("first-run guide", () => {
+  afterEach(cleanup);
+
+  it("is shown at first start and lists the steps", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.settings.first_run_done = false;
+    await startTestApp();
+    const guide = $("guide");
+    expect(guide.textContent).toContain("Uygulamalar > Web Kancaları");
+    for (const ev of ["Arama Başlangıcı", "Arama Bitişi", "Gelen Faks", "Kaçan Çağrı", "Dahiliye düşen çağrı", "Gruba düşen çağrı", "Menüye düşen çağrı"]) {
+      expect(guide.textContent).toContain(ev);
+    }
+    expect(guide.textContent).toContain("JSON");
+    expect($("guide-tunnel-note").textContent).toBe("Bulutfon'un bu bilgisayara ulaşabilmesi için bir tünel gerekir (README'ye bakın).");
+    expect($("guide-webhook-url").textContent).toBe("http://127.0.0.1:8497/webhook");
+    expect($("guide-user").textContent).toBe("bulutfon");
+    expect($("nav-guide").getAttribute("aria-current")).toBe("page");
+  });
+
+  it("copy buttons copy URL, user and password", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.settings.first_run_done = false;
+    await startTestApp();
+    $("guide-webhook-url-copy").click();
+    await flush();
+    $("guide-user-copy").click();
+    await flush();
+    $("guide-password-copy").click();
+    await flush();
+    expect(fake.calledWith("copy_text").map((a) => (a as { text: string }).text)).toEqual([
+      "http://127.0.0.1:8497/webhook",
+      "bulutfon",
+      fake.status.password,
+    ]);
+  });
+
+  it("the test event is sent, confirmed, and the test call opens marked 'Test'", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.settings.first_run_done = false;
+    await startTestApp();
+    $("send-test-event").click();
+    await flush(6);
+    expect(fake.calledWith("send_test_event")).toEqual([{}]);
+    const detail = $("call-detail");
+    const uuid = detail.dataset.uuid!;
+    expect(uuid).toMatch(/^test-/);
+    expect($("test-badge", detail).textContent).toBe("Test");
+    expect($("toast").textContent).toContain("Test olayı alındı");
+    // Back returns to the guide, which shows the success.
+    $("detail-back").click();
+    expect($("test-event-ok")).toBeTruthy();
+    // The test call is in the history too, with its badge.
+    $("nav-history").click();
+    await flush();
+    expect(rowUuids()[0]).toBe(uuid);
+  });
+
+  it("a failed test event shows the error", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.settings.first_run_done = false;
+    fake.failures.set("send_test_event", { code: "listener_down", message: "Dinleyici çalışmıyor" });
+    await startTestApp();
+    $("send-test-event").click();
+    await flush();
+    expect($("error-banner").textContent).toContain("Dinleyici çalışmıyor");
+    expect(($("send-test-event") as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("'Bitti' sets first_run_done and goes to the history", async () => {
+    const fake = installFake(new FakeBackend(sampleCalls(5, NOW_US)));
+    fake.settings.first_run_done = false;
+    await startTestApp();
+    $("guide-done").click();
+    await flush();
+    expect(fake.calledWith("save_settings").at(-1)).toMatchObject({ settings: { first_run_done: true } });
+    expect($("nav-history").getAttribute("aria-current")).toBe("page");
+    expect($$("call-row").length).toBe(5);
+  });
+
+  it("is not shown once done, but stays reachable", async () => {
+    installFake(new FakeBackend([]));
+    await startTestApp();
+    expect($$("guide").length).toBe(0);
+    $("nav-guide").click();
+    expect($("guide")).toBeTruthy();
+  });
+});
+
+describe("app shell", () => {
+  afterEach(() => {
+    cleanup();
+    setLanguage("tr");
+  });
+
+  it("navigate events switch views", async () => {
+    installFake(new FakeBackend([]));
+    await startTestApp();
+    await emitEvent("navigate", { view: "settings" });
+    expect($("nav-settings").getAttribute("aria-current")).toBe("page");
+    expect($("settings-webhook-url")).toBeTruthy();
+    await emitEvent("navigate", { view: "faxes" });
+    expect($("view-faxes")).toBeTruthy();
+    await emitEvent("navigate", { view: "guide" });
+    expect($("guide")).toBeTruthy();
+    await emitEvent("navigate", { view: "bogus" });
+    expect($("guide")).toBeTruthy();
+    await emitEvent("navigate", { view: "history" });
+    expect($("view-history")).toBeTruthy();
+  });
+
+  it("every view has the stable test ids", async () => {
+    installFake(new FakeBackend(sampleCalls(5, NOW_US)));
+    await startTestApp();
+    for (const id of ["nav-history", "nav-faxes", "nav-settings", "nav-guide", "search-input", "filter-all", "filter-missed", "filter-in", "filter-out", "call-row"]) {
+      expect($$(id).length, id).toBeGreaterThan(0);
+    }
+    for (const b of document.querySelectorAll("button")) {
+      const name = (b.getAttribute("aria-label") ?? b.textContent ?? "").trim();
+      expect(name, b.outerHTML).not.toBe("");
+      expect(b.getAttribute("type")).toBe("button");
+    }
+  });
+
+  it("switching the language re-renders everything without a reload", async () => {
+    const fake = installFake(new FakeBackend(sampleCalls(5, NOW_US)));
+    await startTestApp();
+    expect($("nav-history").textContent).toBe("Aramalar");
+    expect($("filter-missed").textContent).toBe("Cevapsız");
+    $("filter-missed").click();
+    await flush();
+    $("nav-settings").click();
+    const select = $("settings-language") as HTMLSelectElement;
+    expect(select.value).toBe("tr");
+    select.value = "en";
+    select.dispatchEvent(new Event("change"));
+    await flush();
+    expect(fake.calledWith("save_settings").at(-1)).toMatchObject({ settings: { language: "en" } });
+    expect($("nav-history").textContent).toBe("Calls");
+    expect($("nav-settings").textContent).toBe("Settings");
+    expect(document.querySelector(".view-title")!.textContent).toBe("Settings");
+    expect(document.documentElement.lang).toBe("en");
+    expect(($("settings-language") as HTMLSelectElement).value).toBe("en");
+    $("nav-history").click();
+    expect($("filter-missed").textContent).toBe("Missed");
+    // State survives the switch.
+    expect($("filter-missed").getAttribute("aria-pressed")).toBe("true");
+
+    $("nav-settings").click();
+    const sel = $("settings-language") as HTMLSelectElement;
+    sel.value = "system";
+    sel.dispatchEvent(new Event("change"));
+    await flush();
+    expect(fake.calledWith("save_settings").at(-1)).toMatchObject({ settings: { language: null } });
+  });
+
+  it("language null follows the OS locale", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.settings.language = null;
+    // jsdom's navigator.language is en-US
+    await startTestApp();
+    expect($("nav-history").textContent).toBe("Calls");
+  });
+
+  it("shows the listener state and last event in the sidebar", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.status.last_event_at = new Date(Date.now() - 3 * 60_000).toISOString();
+    await startTestApp();
+    expect($("listener-status").dataset.state).toBe("running");
+    expect($("listener-status").textContent).toContain("Dinleniyor");
+    expect($("last-event").textContent).toBe("son olay: 3 dk önce");
+  });
+
+  it("a backend that cannot be reached shows an error banner, not a blank page", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.failures.set("get_status", { code: "internal", message: "durum okunamadı" });
+    fake.failures.set("get_settings", { code: "internal", message: "ayarlar okunamadı" });
+    await startTestApp();
+    expect($("error-banner").textContent).toContain("durum okunamadı");
+    expect($("nav-history")).toBeTruthy();
+    expect($("listener-status").dataset.state).toBe("unknown");
+  });
+});

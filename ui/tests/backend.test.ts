@@ -1,0 +1,140 @@
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as backend from "../src/lib/backend";
+import { BackendError } from "../src/lib/backend";
+import { buildQuery, emptyFilters } from "../src/lib/calls";
+import { defaultSettings, defaultStatus } from "../src/dev/fakeBackend";
+import { sampleCall, sampleDetail } from "../src/dev/sample";
+
+type Seen = { cmd: string; args: unknown };
+
+describe("backend wrapper", () => {
+  let seen: Seen[];
+  let reply: (cmd: string, args: unknown) => unknown;
+
+  beforeEach(() => {
+    seen = [];
+    reply = () => null;
+    mockWindows("main");
+    mockIPC(
+      (cmd, args) => {
+        seen.push({ cmd, args });
+        return reply(cmd, args);
+      },
+      { shouldMockEvents: true },
+    );
+  });
+  afterEach(() => clearMocks());
+
+  it("search_calls sends the query under `query`", async () => {
+    const page = { calls: [sampleCall()], next_cursor: "1700000000000000123" };
+    reply = () => page;
+    const q = buildQuery("call", { ...emptyFilters(), text: "0532 444" }, "42");
+    await expect(backend.searchCalls(q)).resolves.toEqual(page);
+    expect(seen).toEqual([{ cmd: "search_calls", args: { query: q } }]);
+    expect(q).toEqual({
+      text: "0532 444",
+      kind: "call",
+      missed_only: false,
+      direction: null,
+      since_us: null,
+      until_us: null,
+      before: "42",
+      limit: 100,
+    });
+  });
+
+  it("get_call sends the uuid and passes null through", async () => {
+    const d = sampleDetail(sampleCall({ uuid: "u-1" }));
+    reply = (_c, a) => ((a as { uuid: string }).uuid === "u-1" ? d : null);
+    await expect(backend.getCall("u-1")).resolves.toEqual(d);
+    await expect(backend.getCall("nope")).resolves.toBeNull();
+    expect(seen.map((s) => s.args)).toEqual([{ uuid: "u-1" }, { uuid: "nope" }]);
+  });
+
+  it("the argument-less commands and the ones with arguments use the contract's names", async () => {
+    const status = defaultStatus();
+    const settings = defaultSettings();
+    reply = (cmd) =>
+      ({ get_status: status, get_settings: settings, save_settings: settings, regenerate_credentials: status, send_test_event: "test-uuid" })[cmd] ?? null;
+    await expect(backend.getStatus()).resolves.toEqual(status);
+    await expect(backend.getSettings()).resolves.toEqual(settings);
+    await expect(backend.saveSettings(settings)).resolves.toEqual(settings);
+    await expect(backend.regenerateCredentials()).resolves.toEqual(status);
+    await expect(backend.sendTestEvent()).resolves.toBe("test-uuid");
+    await expect(backend.copyText("0 532 444 55 66")).resolves.toBeUndefined();
+    await expect(backend.openUrl("https://panel.bulutfon.com/cdrs/1")).resolves.toBeUndefined();
+    expect(seen).toEqual([
+      { cmd: "get_status", args: {} },
+      { cmd: "get_settings", args: {} },
+      { cmd: "save_settings", args: { settings } },
+      { cmd: "regenerate_credentials", args: {} },
+      { cmd: "send_test_event", args: {} },
+      { cmd: "copy_text", args: { text: "0 532 444 55 66" } },
+      { cmd: "open_url", args: { url: "https://panel.bulutfon.com/cdrs/1" } },
+    ]);
+  });
+
+  it("rejections become BackendError with the backend's code and message", async () => {
+    reply = () => Promise.reject({ code: "database", message: "disk full" });
+    const err = await backend.getStatus().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ code: "database", message: "disk full" });
+
+    reply = () => Promise.reject("plain text");
+    await expect(backend.getSettings()).rejects.toMatchObject({ code: "unknown", message: "plain text" });
+  });
+
+  it("event wrappers hand over the payloads", async () => {
+    const changed = vi.fn();
+    const open = vi.fn();
+    const status = vi.fn();
+    const nav = vi.fn();
+    await backend.onCallChanged(changed);
+    await backend.onOpenCall(open);
+    await backend.onStatusChanged(status);
+    await backend.onNavigate(nav);
+    const change = { event_id: 1, event_type: "call_init", received_type: "call_init", call: sampleCall() };
+    await emit("call-changed", change);
+    await emit("open-call", { uuid: "abc" });
+    await emit("status-changed", defaultStatus());
+    await emit("navigate", { view: "settings" });
+    expect(changed).toHaveBeenCalledWith(change);
+    expect(open).toHaveBeenCalledWith("abc");
+    expect(status).toHaveBeenCalledWith(defaultStatus());
+    expect(nav).toHaveBeenCalledWith({ view: "settings" });
+  });
+
+  it("unlisten stops the events", async () => {
+    const open = vi.fn();
+    const un = await backend.onOpenCall(open);
+    await un();
+    await emit("open-call", { uuid: "abc" });
+    expect(open).not.toHaveBeenCalled();
+  });
+});
+
+describe("outside Tauri", () => {
+  it("reports no_backend", async () => {
+    clearMocks();
+    delete (window as unknown as Record<string, unknown>).__TAURI_INTERNALS__;
+    await expect(backend.getStatus()).rejects.toMatchObject({ code: backend.NO_BACKEND });
+  });
+});
+
+describe("error texts", () => {
+  it("known codes are translated and keep the backend's detail", async () => {
+    const { errorText } = await import("../src/components/notifier");
+    const { setLanguage } = await import("../src/lib/i18n");
+    setLanguage("tr");
+    expect(errorText(new BackendError("listener_down", "the webhook listener is not running"))).toBe(
+      "Dinleyici çalışmıyor; ayrıntılar Ayarlar'da (the webhook listener is not running)",
+    );
+    expect(errorText(new BackendError("something_new", "raw message"))).toBe("raw message");
+    expect(errorText(new BackendError(backend.NO_BACKEND, "x"))).toContain("arka ucuna bağlanılamadı");
+    setLanguage("en");
+    expect(errorText(new BackendError("test_failed", "HTTP 401"))).toBe("The test event could not be sent (HTTP 401)");
+    setLanguage("tr");
+  });
+});

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { dictionaryKeys, language, locale, onLanguageChange, resolveLanguage, setLanguage, t } from "../src/lib/i18n";
+
+describe("i18n", () => {
+  afterEach(() => setLanguage("tr"));
+
+  it("Turkish and English have the same, non-empty keys", () => {
+    const tr = dictionaryKeys("tr").sort();
+    const en = dictionaryKeys("en").sort();
+    expect(en).toEqual(tr);
+    setLanguage("tr");
+    for (const k of tr) expect(t(k as never)).not.toBe("");
+    setLanguage("en");
+    for (const k of en) expect(t(k as never)).not.toBe("");
+  });
+
+  it("follows the setting, else the OS language (tr* → Turkish, anything else → English)", () => {
+    expect(resolveLanguage("tr", "en-US")).toBe("tr");
+    expect(resolveLanguage("en", "tr-TR")).toBe("en");
+    expect(resolveLanguage(null, "tr-TR")).toBe("tr");
+    expect(resolveLanguage(null, "tr")).toBe("tr");
+    expect(resolveLanguage(null, "de-DE")).toBe("en");
+    expect(resolveLanguage(null, "en-GB")).toBe("en");
+    expect(resolveLanguage(null, "")).toBe("en");
+  });
+
+  it("switches language and locale, telling listeners", () => {
+    const seen: string[] = [];
+    const stop = onLanguageChange((l) => seen.push(l));
+    setLanguage("tr");
+    expect(t("nav.history")).toBe("Aramalar");
+    expect(locale()).toBe("tr-TR");
+    setLanguage("en");
+    expect(language()).toBe("en");
+    expect(t("nav.history")).toBe("Calls");
+    expect(locale()).toBe("en-GB");
+    expect(document.documentElement.lang).toBe("en");
+    stop();
+    setLanguage("tr");
+    expect(seen).toEqual(["en"]);
+  });
+
+  it("fills parameters", () => {
+    setLanguage("tr");
+    expect(t("lastEvent.label", { when: "3 dk önce" })).toBe("son olay: 3 dk önce");
+    expect(t("route.group", { d: "111" })).toBe("Grup 111");
+  });
+});

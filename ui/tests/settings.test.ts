@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp } from "./helpers";
+import { defaultStatus } from "../src/dev/fakeBackend";
+
+async function openSettings(fake = installFake(new FakeBackend([]))) {
+  const app = await startTestApp();
+  $("nav-settings").click();
+  await flush();
+  return { fake, app };
+}
+
+const lastSaved = (fake: FakeBackend) => (fake.calledWith("save_settings").at(-1) as { settings: Record<string, unknown> }).settings;
+
+describe("settings", () => {
+  afterEach(cleanup);
+
+  it("shows the listener, webhook URL, user; the password is hidden until asked", async () => {
+    const { fake } = await openSettings();
+    expect($("settings-listener").dataset.state).toBe("running");
+    expect($("settings-listener").textContent).toContain("127.0.0.1:8497");
+    expect($("settings-webhook-url").textContent).toBe("http://127.0.0.1:8497/webhook");
+    expect($("settings-user").textContent).toBe("bulutfon");
+    expect($("settings-password").textContent).not.toContain(fake.status.password);
+    expect($("settings-password").textContent).toMatch(/^•+$/);
+    $("settings-password-toggle").click();
+    expect($("settings-password").textContent).toBe(fake.status.password);
+    expect($("settings-password-toggle").getAttribute("aria-pressed")).toBe("true");
+    expect($("settings-data-dir").textContent).toBe(fake.status.data_dir);
+  });
+
+  it("copy buttons copy the real values", async () => {
+    const { fake } = await openSettings();
+    $("settings-webhook-url-copy").click();
+    await flush();
+    $("settings-user-copy").click();
+    await flush();
+    $("settings-password-copy").click();
+    await flush();
+    expect(fake.calledWith("copy_text")).toEqual([
+      { text: "http://127.0.0.1:8497/webhook" },
+      { text: "bulutfon" },
+      { text: fake.status.password },
+    ]);
+  });
+
+  it("a failed listener shows its error and hint", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.status.listener = { state: "failed", addr: null, error: "address in use", hint: "Close the other Kanca" };
+    fake.status.webhook_url = null;
+    await openSettings(fake);
+    expect($("settings-listener").dataset.state).toBe("failed");
+    expect($("settings-listener-error").textContent).toBe("address in use");
+    expect($("settings-listener-hint").textContent).toBe("Close the other Kanca");
+    expect($("listener-status").dataset.state).toBe("failed");
+  });
+
+  it("do not disturb saves at once and confirms", async () => {
+    const { fake } = await openSettings();
+    const dnd = $("settings-dnd") as HTMLInputElement;
+    expect(dnd.checked).toBe(false);
+    expect(dnd.getAttribute("role")).toBe("switch");
+    dnd.click();
+    await flush();
+    expect(lastSaved(fake)).toMatchObject({ dnd: true });
+    expect($("settings-saved").textContent).toContain("Kaydedildi");
+    expect($("sidebar-dnd").getAttribute("aria-pressed")).toBe("true");
+    expect(($("settings-dnd") as HTMLInputElement).checked).toBe(true);
+  });
+
+  it("the sidebar DND toggle saves too", async () => {
+    const fake = installFake(new FakeBackend([]));
+    await startTestApp();
+    $("sidebar-dnd").click();
+    await flush();
+    expect(lastSaved(fake)).toMatchObject({ dnd: true });
+    expect($("sidebar-dnd").textContent).toContain("duraklatıldı");
+  });
+
+  it("pop-up events, only-my-extensions and autostart save the whole settings object", async () => {
+    const { fake } = await openSettings();
+    ($("settings-popup-outgoing") as HTMLInputElement).click();
+    await flush();
+    expect(lastSaved(fake)).toEqual({ ...fake.settings, popup_events: { call_init: true, routed: true, missed: true, fax: true, outgoing: true } });
+    ($("settings-popup-call_init") as HTMLInputElement).click();
+    await flush();
+    expect(lastSaved(fake).popup_events).toMatchObject({ call_init: false, outgoing: true });
+    ($("settings-only-mine") as HTMLInputElement).click();
+    await flush();
+    expect(lastSaved(fake)).toMatchObject({ only_my_extensions: true });
+    ($("settings-autostart") as HTMLInputElement).click();
+    await flush();
+    expect(lastSaved(fake)).toMatchObject({ autostart: false });
+  });
+
+  it("edits the extension list", async () => {
+    const { fake } = await openSettings();
+    const input = () => $("settings-extension-input") as HTMLInputElement;
+    input().value = "1000";
+    $("settings-extension-add").click();
+    await flush();
+    expect(lastSaved(fake).my_extensions).toEqual(["1000"]);
+    input().value = "1001";
+    input().dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await flush();
+    expect(lastSaved(fake).my_extensions).toEqual(["1000", "1001"]);
+    expect($$("settings-extension-remove").length).toBe(2);
+
+    const saves = fake.calledWith("save_settings").length;
+    input().value = "10a";
+    $("settings-extension-add").click();
+    await flush();
+    expect(fake.calledWith("save_settings").length).toBe(saves);
+    expect(document.querySelector(".field-error")!.textContent).toContain("rakam");
+    input().value = "1000";
+    $("settings-extension-add").click();
+    await flush();
+    expect(document.querySelector(".field-error")!.textContent).toContain("zaten");
+
+    $$("settings-extension-remove")[0]!.click();
+    await flush();
+    expect(lastSaved(fake).my_extensions).toEqual(["1001"]);
+  });
+
+  it("a new password needs confirmation that mentions the panel", async () => {
+    const { fake } = await openSettings();
+    $("settings-regenerate").click();
+    const dialog = $("regenerate-dialog");
+    expect(dialog.getAttribute("role")).toBe("alertdialog");
+    expect(dialog.textContent).toContain("Bulutfon panelinde");
+    $("confirm-cancel").click();
+    await flush();
+    expect(fake.calledWith("regenerate_credentials").length).toBe(0);
+
+    const old = fake.status.password;
+    $("settings-regenerate").click();
+    $("confirm-ok").click();
+    await flush();
+    expect(fake.calledWith("regenerate_credentials").length).toBe(1);
+    $("settings-password-toggle").click();
+    expect($("settings-password").textContent).not.toBe(old);
+    expect($("settings-password").textContent).toBe(fake.status.password);
+  });
+
+  it("Esc closes the confirmation", async () => {
+    const { fake } = await openSettings();
+    $("settings-regenerate").click();
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    await flush();
+    expect($$("regenerate-dialog").length).toBe(0);
+    expect(fake.calledWith("regenerate_credentials").length).toBe(0);
+  });
+
+  it("credentials from the environment cannot be regenerated here", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.status.credential_source = "environment";
+    await openSettings(fake);
+    expect(($("settings-regenerate") as HTMLButtonElement).disabled).toBe(true);
+    expect($("settings-credentials-env")).toBeTruthy();
+  });
+
+  it("a failed save shows the error and reverts", async () => {
+    const { fake } = await openSettings();
+    fake.failures.set("save_settings", { code: "io", message: "Ayarlar yazılamadı" });
+    ($("settings-dnd") as HTMLInputElement).click();
+    await flush();
+    expect($("error-banner").textContent).toContain("Ayarlar yazılamadı");
+    expect(($("settings-dnd") as HTMLInputElement).checked).toBe(false);
+  });
+
+  it("status-changed updates the page and the sidebar", async () => {
+    await openSettings();
+    await emitEvent("status-changed", { ...defaultStatus(), webhook_url: "http://127.0.0.1:9000/webhook", dnd: true, last_event_at: new Date(Date.now() - 3 * 60_000).toISOString() });
+    expect($("settings-webhook-url").textContent).toBe("http://127.0.0.1:9000/webhook");
+    expect(($("settings-dnd") as HTMLInputElement).checked).toBe(true);
+    expect($("last-event").textContent).toBe("son olay: 3 dk önce");
+    expect($("sidebar-dnd").getAttribute("aria-pressed")).toBe("true");
+  });
+});

@@ -116,6 +116,21 @@ fn needle(text: &str) -> Needle {
     }
 }
 
+/// The kind, missed and direction filters as SQL conditions on `calls c` with their arguments.
+fn push_filters(q: &Query, conds: &mut Vec<String>, args: &mut Vec<SqlValue>) {
+    if let Some(k) = q.kind {
+        conds.push("c.kind = ?".into());
+        args.push(SqlValue::Text(k.as_str().into()));
+    }
+    if q.missed_only {
+        conds.push("c.missed = 1".into());
+    }
+    if let Some(d) = q.direction {
+        conds.push("c.direction = ?".into());
+        args.push(SqlValue::Text(d.as_str().into()));
+    }
+}
+
 /// Search the history. Never fails on what the user typed; errors are database errors only.
 pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
@@ -159,17 +174,7 @@ pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
             args.push(SqlValue::Text(t.clone()));
         }
     }
-    if let Some(k) = q.kind {
-        conds.push("c.kind = ?".into());
-        args.push(SqlValue::Text(k.as_str().into()));
-    }
-    if q.missed_only {
-        conds.push("c.missed = 1".into());
-    }
-    if let Some(d) = q.direction {
-        conds.push("c.direction = ?".into());
-        args.push(SqlValue::Text(d.as_str().into()));
-    }
+    push_filters(q, &mut conds, &mut args);
     if let Some(s) = q.since_us {
         conds.push(format!("{key} >= ?"));
         args.push(SqlValue::Integer(sort_key_floor(s)));
@@ -225,22 +230,17 @@ fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) ->
     keys.dedup();
     let lo = q.since_us.map(sort_key_floor).unwrap_or(i64::MIN);
     let hi = q.until_us.map(sort_key_floor).unwrap_or(i64::MAX).min(q.before.unwrap_or(i64::MAX));
-    let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE c.sort_key = ?1");
-    if let Some(k) = q.kind {
-        sql.push_str(&format!(" AND c.kind = '{}'", k.as_str()));
-    }
-    if q.missed_only {
-        sql.push_str(" AND c.missed = 1");
-    }
-    if let Some(d) = q.direction {
-        sql.push_str(&format!(" AND c.direction = '{}'", d.as_str()));
-    }
+    let mut conds = vec!["c.sort_key = ?".to_string()];
+    let mut args = vec![SqlValue::Null];
+    push_filters(q, &mut conds, &mut args);
+    let sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE {}", conds.join(" AND "));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut calls = Vec::new();
     let mut last_key = None;
     let mut more = false;
     for key in keys.into_iter().filter(|k| *k >= lo && *k < hi) {
-        let mut rows = stmt.query([key])?;
+        args[0] = SqlValue::Integer(key);
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
         if let Some(row) = rows.next()? {
             if calls.len() == limit {
                 more = true;

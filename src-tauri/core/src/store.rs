@@ -139,20 +139,23 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// The database's schema version; an error if a newer Kanca wrote it.
+fn schema_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported: SCHEMA_VERSION });
     }
+    Ok(version)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version = schema_version(conn, path)?;
     if version == SCHEMA_VERSION {
         return Ok(());
     }
     // IMMEDIATE: two processes starting at once must not both migrate.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported: SCHEMA_VERSION });
-    }
+    let version = schema_version(&tx, path)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         tx.execute_batch(sql)?;
         tracing::info!(to = i + 1, "migrated database");
@@ -565,10 +568,7 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     )
     .map_err(open_err)?;
     conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { path: path.to_owned(), found: version, supported: SCHEMA_VERSION });
-    }
+    schema_version(&conn, path)?;
     Ok(conn)
 }
 

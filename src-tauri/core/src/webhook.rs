@@ -277,8 +277,8 @@ pub fn from_value(value: Value) -> Result<CallEvent, ParseError> {
 /// nanoseconds by magnitude, as a number or a string, and RFC 3339 text.
 pub fn timestamp_us(v: &Value) -> Option<i64> {
     let text = scalar_text(v)?;
-    if let Ok(dt) = DateTime::parse_from_rfc3339(&text) {
-        return Some(dt.timestamp_micros());
+    if let Some(us) = rfc3339_to_micros(&text) {
+        return Some(us);
     }
     let n: f64 = text.parse().ok()?;
     if !n.is_finite() || n <= 0.0 {
@@ -300,11 +300,12 @@ pub fn timestamp_us(v: &Value) -> Option<i64> {
 /// An RFC 3339 time with offset from a CDR (`2015-07-01T18:00:51+03:00`), in microseconds.
 pub fn cdr_time_us(v: Option<&Value>) -> Option<i64> {
     let s = v.and_then(scalar_text)?;
-    DateTime::parse_from_rfc3339(&s)
-        .or_else(|_| DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%z"))
-        .or_else(|_| DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S %z"))
-        .map(|d| d.timestamp_micros())
-        .ok()
+    rfc3339_to_micros(&s).or_else(|| {
+        DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%z")
+            .or_else(|_| DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S %z"))
+            .map(|d| d.timestamp_micros())
+            .ok()
+    })
 }
 
 pub fn rfc3339_to_micros(s: &str) -> Option<i64> {

@@ -9,6 +9,10 @@ export PATH=$HOME/.cargo/bin:$PATH
 # The web front end: unit tests with a mocked IPC, then the production build the app embeds.
 (cd ui && npm ci --no-audit --no-fund && npm test && npm run build)
 
-# The black-box tests run the real binary; build it first so they do not race to build it.
-cargo build --locked -p kanca
-cargo test --locked --workspace --no-fail-fast
+# The black-box tests run the real binary, with the desktop app in it; build it first so they
+# do not race to build it, and keep the feature on for the test run so it is not rebuilt
+# without it.
+cargo build --locked -p kanca --features desktop
+# The desktop end-to-end test starts its own Xvfb, D-Bus session, notification server and
+# tauri-driver; KANCA_E2E=1 turns it on.
+KANCA_E2E=1 cargo test --locked --workspace --features kanca/desktop --no-fail-fast

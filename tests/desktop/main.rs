@@ -1,0 +1,358 @@
+//! End-to-end test of the desktop app: the real `kanca` (built with `--features desktop`) under
+//! its own Xvfb, on its own D-Bus session with a recording notification server
+//! (python3-dbusmock), driven through its real WebKit webview by WebDriver (tauri-driver).
+//!
+//! Needs a display stack and tauri-driver, so it runs only with `KANCA_E2E=1`; `tests/run.sh`
+//! installs what it needs and sets it. Screenshots go to `target/e2e-artifacts/`.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use kanca_tests::{fixture, kanca_bin, workspace_root, Workdir};
+use serde_json::json;
+
+const USER: &str = "bulutfon";
+const PASSWORD: &str = "e2e-password";
+
+/// A child process killed (with its group) when dropped.
+struct Proc {
+    child: Child,
+    name: &'static str,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
+    let child = cmd.stdin(Stdio::null()).spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+    Proc { child, name }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let candidate = home.join(".cargo/bin/tauri-driver");
+    if candidate.exists() {
+        return candidate;
+    }
+    PathBuf::from("tauri-driver")
+}
+
+/// The session-bus environment every child shares.
+struct Desktop {
+    display: String,
+    bus: String,
+    _xvfb: Proc,
+    _bus_daemon: BusDaemon,
+}
+
+struct BusDaemon(u32);
+impl Drop for BusDaemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.to_string()).status();
+    }
+}
+
+impl Desktop {
+    fn start() -> Desktop {
+        // A display number of our own: the test starts its own Xvfb.
+        let n = 100 + std::process::id() % 400;
+        let display = format!(":{n}");
+        let xvfb = spawn(
+            "Xvfb",
+            Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stderr(Stdio::null()),
+        );
+        wait_until("Xvfb", Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists().then_some(()));
+        let out = Command::new("dbus-daemon")
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .output()
+            .expect("dbus-daemon");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut lines = text.lines();
+        let bus = lines.next().expect("bus address").trim().to_string();
+        let pid: u32 = lines.next().expect("bus pid").trim().parse().unwrap();
+        Desktop { display, bus, _xvfb: xvfb, _bus_daemon: BusDaemon(pid) }
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env("DISPLAY", &self.display).env("DBUS_SESSION_BUS_ADDRESS", &self.bus).env("NO_AT_BRIDGE", "1");
+        c
+    }
+
+    fn gdbus(&self, args: &[&str]) -> String {
+        let out = self.command("gdbus").args(args).output().expect("gdbus");
+        assert!(out.status.success(), "gdbus {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+}
+
+/// One Notify call as the mock server logged it.
+#[derive(Debug, Clone)]
+struct Notified {
+    replaces_id: u32,
+    summary: String,
+    body: String,
+}
+
+/// Parse dbusmock's log: `TIME Notify "app" REPLACES "icon" "summary" "body" [actions] {hints} TIMEOUT`.
+fn notifications(log: &Path) -> Vec<Notified> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(" Notify \"") {
+        rest = &rest[i + " Notify ".len()..];
+        let mut fields = Vec::new();
+        let mut cur = rest;
+        // app, then replaces_id (bare), then icon, summary, body (quoted; body may span lines)
+        let (app, after) = quoted(cur);
+        fields.push(app);
+        cur = after.trim_start();
+        let end = cur.find(' ').unwrap_or(cur.len());
+        let replaces_id: u32 = cur[..end].parse().unwrap_or(u32::MAX);
+        cur = cur[end..].trim_start();
+        for _ in 0..3 {
+            let (f, after) = quoted(cur);
+            fields.push(f);
+            cur = after.trim_start();
+        }
+        out.push(Notified { replaces_id, summary: fields[2].clone(), body: fields[3].clone() });
+        rest = cur;
+    }
+    out
+}
+
+fn quoted(s: &str) -> (String, &str) {
+    let s = s.strip_prefix('"').unwrap_or(s);
+    // dbusmock writes the strings as they are; a field ends at `" ` followed by the next field.
+    let mut idx = 0;
+    let bytes = s.as_bytes();
+    while idx < bytes.len() {
+        if bytes[idx] == b'"' && (idx + 1 == bytes.len() || bytes[idx + 1] == b' ') {
+            return (s[..idx].to_string(), &s[idx + 1..]);
+        }
+        idx += 1;
+    }
+    (s.to_string(), "")
+}
+
+fn post(port: u16, body: &str) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let auth = format!("Basic {}", base64_encode(&format!("{USER}:{PASSWORD}")));
+    agent
+        .post(&format!("http://127.0.0.1:{port}/webhook"))
+        .header("Content-Type", "application/json")
+        .header("Authorization", &auth)
+        .send(body.as_bytes())
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+fn base64_encode(s: &str) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &x)| acc | (x as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn artifacts() -> PathBuf {
+    let dir = workspace_root().join("target/e2e-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(client: &fantoccini::Client, name: &str) {
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(artifacts().join(format!("{name}.png")), png);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn popups_follow_the_call_and_a_click_opens_it() {
+    if std::env::var_os("KANCA_E2E").is_none() {
+        eprintln!("skipped: set KANCA_E2E=1 (tests/run.sh does) to run the desktop end-to-end test");
+        return;
+    }
+    let work = Workdir::new();
+    let desk = Desktop::start();
+    let log = work.tmp.path().join("notify.log");
+    let _notify = spawn(
+        "notification server",
+        desk.command("/usr/bin/python3")
+            .args(["-m", "dbusmock", "--template", "notification_daemon", "-l"])
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_until("notification server on the bus", Duration::from_secs(15), || {
+        let out = desk
+            .command("gdbus")
+            .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", "org.freedesktop.Notifications"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
+    });
+
+    let listen_port = free_port();
+    let driver_port = free_port();
+    let native_port = free_port();
+    let mut driver_cmd = desk.command(tauri_driver());
+    driver_cmd
+        .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string(), "--native-driver", "/usr/bin/WebKitWebDriver"])
+        .env("KANCA_DATA_DIR", work.data_dir())
+        .env("KANCA_LISTEN", format!("127.0.0.1:{listen_port}"))
+        .env("KANCA_WEBHOOK_USER", USER)
+        .env("KANCA_WEBHOOK_PASSWORD", PASSWORD)
+        .env("LANG", "tr_TR.UTF-8")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut driver = spawn("tauri-driver", &mut driver_cmd);
+    wait_until("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", driver_port)).ok());
+
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert("tauri:options".into(), json!({ "application": kanca_bin() }));
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .unwrap_or_else(|e| {
+            let mut err = String::new();
+            if let Some(s) = driver.child.stderr.as_mut() {
+                let _ = s.read_to_string(&mut err);
+            }
+            panic!("WebDriver session: {e}\n{}: {err}", driver.name)
+        });
+
+    // The listener runs inside the app from start-up.
+    wait_until("the app's listener", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", listen_port)).ok());
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=nav-history]")).await.expect("the window shows its navigation");
+    screenshot(&client, "01-first-run").await;
+
+    // A call starts and is routed: one pop-up, replaced in place at every step.
+    let uuid = "f615986c-2001-11e5-bdee-6599352d46ce";
+    for name in ["call_init", "call_init_menu", "call_init_group", "call_init_extension"] {
+        assert_eq!(post(listen_port, &fixture("seed", &format!("{name}.json"))), 200, "{name}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let shown = wait_until("four Notify calls", Duration::from_secs(15), || {
+        let n = notifications(&log);
+        (n.len() >= 4).then_some(n)
+    });
+    assert_eq!(shown[0].replaces_id, 0, "the first pop-up is new: {shown:?}");
+    let id = shown[1].replaces_id;
+    assert!(id > 0, "later steps replace the first pop-up: {shown:?}");
+    assert!(shown[1..4].iter().all(|n| n.replaces_id == id), "every step replaces the same pop-up: {shown:?}");
+    assert!(shown[0].summary.starts_with("Gelen arama"), "{:?}", shown[0].summary);
+    assert!(shown[3].body.contains("Aranan: 0 850 885 00 00"), "{:?}", shown[3].body);
+    assert!(shown[3].body.contains("→ Menü 10 → Grup 111 → Dahili 1000"), "{:?}", shown[3].body);
+
+    // Webhook text reaches the notification body escaped, and the webview as text.
+    let evil = json!({"event_type":"call_init","uuid":"evil-1","caller":"905324445566","callee":"<b>x</b>&","direction":"IN","timestamp":1700000000000000i64}).to_string();
+    assert_eq!(post(listen_port, &evil), 200);
+    let evil_popup = wait_until("the pop-up of the second call", Duration::from_secs(15), || notifications(&log).into_iter().nth(4));
+    assert!(evil_popup.body.contains("&lt;b&gt;x&lt;/b&gt;&amp;"), "{:?}", evil_popup.body);
+
+    // Clicking the pop-up (its default action) opens that call in the window.
+    desk.gdbus(&[
+        "emit", "--session", "-o", "/org/freedesktop/Notifications", "-s", "org.freedesktop.Notifications.ActionInvoked",
+        &format!("uint32 {id}"), "'default'",
+    ]);
+    let detail_css = format!("[data-testid=call-detail][data-uuid='{uuid}']");
+    let status = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("{detail_css} [data-testid=detail-status]")))
+        .await
+        .expect("the clicked call's detail")
+        .text()
+        .await
+        .unwrap();
+    assert!(!status.is_empty());
+    let mut types = Vec::new();
+    for item in client.find_all(Locator::Css(&format!("{detail_css} [data-testid=timeline-event]"))).await.unwrap() {
+        types.push(item.attr("data-type").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(types, ["call_init", "call_init_menu", "call_init_group", "call_init_extension"], "the timeline shows every event");
+    screenshot(&client, "02-call-detail").await;
+
+    // Search from the window.
+    client.find(Locator::Css("[data-testid=nav-history]")).await.unwrap().click().await.unwrap();
+    let search = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=search-input]")).await.unwrap();
+    search.send_keys("0532 444 55").await.unwrap();
+    let rows = wait_until_async(&client, |rows: &[String]| rows == ["evil-1"]).await;
+    assert_eq!(rows, ["evil-1"]);
+    screenshot(&client, "03-search").await;
+    let row_text = client
+        .execute("return document.querySelector('[data-testid=call-row]').textContent", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // No element was created from the webhook's markup.
+    let injected = client.execute("return document.querySelectorAll('[data-testid=call-row] b').length", vec![]).await.unwrap();
+    assert_eq!(injected, json!(0));
+    assert!(row_text.contains("0 532 444 55 66"), "{row_text}");
+    assert!(row_text.contains("<b>x</b>&"), "webhook text is shown as text: {row_text}");
+
+    client.find(Locator::Css("[data-testid=nav-settings]")).await.unwrap().click().await.unwrap();
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=settings-webhook-url]")).await.unwrap();
+    screenshot(&client, "04-settings").await;
+    client.find(Locator::Css("[data-testid=nav-faxes]")).await.unwrap().click().await.unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    screenshot(&client, "05-faxes").await;
+    let _ = client.close().await;
+}
+
+/// Poll the list's rows (their data-uuid) until `ok` accepts them or 10 s pass.
+async fn wait_until_async(client: &fantoccini::Client, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let mut uuids = Vec::new();
+        if let Ok(rows) = client.find_all(Locator::Css("[data-testid=call-row]")).await {
+            for r in rows {
+                if let Ok(Some(u)) = r.attr("data-uuid").await {
+                    uuids.push(u);
+                }
+            }
+        }
+        if ok(&uuids) || start.elapsed() > Duration::from_secs(10) {
+            return uuids;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}

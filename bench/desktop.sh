@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Measures the desktop app (release build) under its own Xvfb and D-Bus session with a recording
+# notification server (python3-dbusmock):
+#   - start-up: launch to the listener answering /health, and to the window being mapped;
+#   - pop-up latency: webhook post to the notification server receiving Notify, over N calls;
+#   - memory (PSS from /proc/PID/smaps_rollup) of kanca + its WebKit processes, idle after
+#     start and after EVENTS events, against a minimal Tauri 2 app (examples/minimal.rs).
+# Prints figures; it is not a test. Needs the packages tests/run.sh installs.
+#   bench/desktop.sh                 # CALLS=200 EVENTS=10000
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CALLS=${CALLS:-200}
+EVENTS=${EVENTS:-10000}
+cd "$ROOT"
+
+echo "== building (release)"
+(cd ui && npm run build >/dev/null)
+cargo build --release -p kanca --features desktop --bin kanca --example minimal 2>&1 | tail -1
+KANCA=$ROOT/target/release/kanca
+MINIMAL=$ROOT/target/release/examples/minimal
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -n ${BUS_PID:-} ]] && kill "$BUS_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+N=$((200 + $$ % 300))
+export DISPLAY=:$N NO_AT_BRIDGE=1
+Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp 2>/dev/null & PIDS+=($!)
+for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X$N ]] && break; sleep 0.1; done
+read -r DBUS_SESSION_BUS_ADDRESS BUS_PID < <(dbus-daemon --session --fork --print-address=1 --print-pid=1 | paste -sd' ')
+export DBUS_SESSION_BUS_ADDRESS
+/usr/bin/python3 -m dbusmock --template notification_daemon -l "$WORK/notify.log" >/dev/null 2>&1 & PIDS+=($!)
+sleep 1.5
+
+now_ms() { date +%s%3N; }
+# PSS in KiB of a process and all its descendants.
+pss_tree() {
+  local total=0 pid
+  for pid in $1 $(pgrep -P "$1" || true) $(for c in $(pgrep -P "$1" || true); do pgrep -P "$c" || true; done); do
+    local kb
+    kb=$(awk '/^Pss:/ {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0)
+    total=$((total + ${kb:-0}))
+  done
+  echo "$total"
+}
+# WebKit's helper processes are children of the app.
+describe_tree() {
+  for pid in $1 $(pgrep -P "$1" || true); do
+    printf '    %-22s %7.1f MiB\n' "$(cat /proc/"$pid"/comm 2>/dev/null)" "$(echo "$(awk '/^Pss:/ {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0) / 1024" | bc -l)"
+  done
+}
+
+PORT=$((20000 + $$ % 10000))
+export KANCA_WEBHOOK_USER=bench KANCA_WEBHOOK_PASSWORD=bench KANCA_DATA_DIR=$WORK/data KANCA_LISTEN=127.0.0.1:$PORT
+AUTH="Basic $(printf 'bench:bench' | base64)"
+
+echo "== start-up"
+t0=$(now_ms)
+"$KANCA" >"$WORK/kanca.log" 2>&1 & KPID=$!; PIDS+=($KPID)
+until curl -fs "http://127.0.0.1:$PORT/health" >/dev/null; do sleep 0.01; done
+t_listener=$(( $(now_ms) - t0 ))
+until xdotool search --onlyvisible --name '^Kanca$' >/dev/null 2>&1; do sleep 0.02; done
+t_window=$(( $(now_ms) - t0 ))
+echo "listener answering: ${t_listener} ms; window mapped: ${t_window} ms"
+
+sleep 10
+IDLE=$(pss_tree $KPID)
+echo "== memory idle (10 s after start): $((IDLE / 1024)) MiB PSS"
+describe_tree $KPID
+
+echo "== pop-up latency over $CALLS calls"
+: >"$WORK/sent"
+for i in $(seq "$CALLS"); do
+  caller=$(printf '90532%07d' "$i")
+  body=$(printf '{"event_type":"call_init","uuid":"lat-%d","caller":"%s","callee":"908508850000","direction":"IN","timestamp":%d000}' "$i" "$caller" "$(now_ms)")
+  echo "$i $(now_ms)" >>"$WORK/sent"
+  curl -fs -o /dev/null -H "Authorization: $AUTH" -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$PORT/webhook"
+  sleep 0.05
+done
+sleep 2
+# dbusmock logs "EPOCH.mmm Notify ... "Gelen arama: 0 532 000 00 07"": match the caller back to its post.
+python3 - "$WORK/sent" "$WORK/notify.log" <<'PY'
+import re, sys
+sent = {int(l.split()[0]): int(l.split()[1]) for l in open(sys.argv[1])}
+lat = []
+for line in open(sys.argv[2], errors="replace"):
+    m = re.match(r'(\d+\.\d+) Notify .*?: 0 532 (\d\d\d) (\d\d) (\d\d)"', line)
+    if not m:
+        continue
+    i = int(m.group(2) + m.group(3) + m.group(4))
+    if i in sent:
+        lat.append(float(m.group(1)) * 1000 - sent.pop(i))
+lat.sort()
+if lat:
+    pct = lambda p: lat[min(len(lat) - 1, int(round((len(lat) - 1) * p)))]
+    print(f"pop-ups seen {len(lat)}: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, max {lat[-1]:.1f} ms")
+else:
+    print("no pop-ups seen")
+PY
+
+echo "== $EVENTS events while running"
+sed "s/9053%08d/9054%08d/" "$ROOT/bench/ingest.lua" >"$WORK/ingest.lua"
+KANCA_BENCH_AUTH=$AUTH timeout 120 bash -c '
+  n=0
+  while [ "$n" -lt '"$EVENTS"' ]; do
+    out=$(wrk -t1 -c4 -d2s -s '"$WORK/ingest.lua"' http://127.0.0.1:'"$PORT"'/webhook | awk "/RESULT/ {for (i=1;i<=NF;i++) if (\$i ~ /^requests=/) {sub(\"requests=\",\"\",\$i); print \$i}}")
+    n=$((n + ${out:-0}))
+  done
+  echo "posted $n events"'
+sleep 10
+AFTER=$(pss_tree $KPID)
+echo "memory after the events: $((AFTER / 1024)) MiB PSS"
+describe_tree $KPID
+kill $KPID; wait $KPID 2>/dev/null || true
+
+echo "== minimal Tauri 2 app (same machine, same session)"
+"$MINIMAL" >/dev/null 2>&1 & MPID=$!; PIDS+=($MPID)
+until xdotool search --onlyvisible --name '^minimal$' >/dev/null 2>&1; do sleep 0.02; done
+sleep 10
+MIN=$(pss_tree $MPID)
+echo "minimal idle: $((MIN / 1024)) MiB PSS"
+describe_tree $MPID
+awk -v k="$IDLE" -v a="$AFTER" -v m="$MIN" 'BEGIN { printf "kanca idle / minimal = %.2f; after events / minimal = %.2f\n", k / m, a / m }'

@@ -7,6 +7,7 @@ mod tray;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kanca_core::config::{self, DesktopSettings};
@@ -63,6 +64,7 @@ pub struct AppState {
     pub recent: Mutex<Vec<Call>>,
     pub listener: tokio::sync::Mutex<Option<WebhookListener>>,
     pub popups: popups::Popups,
+    refresh_pending: AtomicBool,
 }
 
 impl AppState {
@@ -81,12 +83,24 @@ impl AppState {
         self.settings.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Change the status; the window and the tray hear of it within a quarter second. A burst
+    /// of events (each sets `last_event_at`) then costs one status message and one tray menu,
+    /// not one per event.
     pub fn update_status(&self, app: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
         if let Ok(mut s) = self.status.lock() {
             f(&mut s);
         }
-        let _ = app.emit(events::STATUS_CHANGED, self.status());
-        tray::refresh(app);
+        if self.refresh_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let state = app.state::<Arc<AppState>>();
+            state.refresh_pending.store(false, Ordering::Release);
+            let _ = app.emit(events::STATUS_CHANGED, state.status());
+            tray::refresh(&app);
+        });
     }
 }
 
@@ -134,6 +148,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<
         recent: Mutex::new(Vec::new()),
         listener: tokio::sync::Mutex::new(None),
         popups: popups::Popups::default(),
+        refresh_pending: AtomicBool::new(false),
     });
 
     let app = tauri::Builder::default()

@@ -62,8 +62,8 @@ impl Popups {
 /// The notification currently shown for a call.
 struct Shown {
     id: u32,
-    /// Bumped on every update so a stale click waiter stays quiet.
-    generation: u64,
+    /// What "copy number" copies, from the latest update.
+    number: Option<String>,
 }
 
 fn popup_loop(app: AppHandle, rx: mpsc::Receiver<Change>) {
@@ -169,41 +169,44 @@ fn show(
             n.action(ACTION_COPY, if english { "Copy number" } else { "Numarayı kopyala" });
         }
     }
-    let generation = {
-        let map = shown.lock().map_err(|_| notify_rust::error::ErrorKind::Msg("lock".into()))?;
-        if let Some(prev) = map.get(&p.uuid) {
-            // Same call: replace its pop-up in place instead of stacking another.
-            n.id(prev.id);
-        }
-        map.get(&p.uuid).map(|s| s.generation + 1).unwrap_or(0)
-    };
+    let previous = shown.lock().ok().and_then(|m| m.get(&p.uuid).map(|s| s.id));
+    if let Some(id) = previous {
+        // Same call: replace its pop-up in place instead of stacking another.
+        n.id(id);
+    }
     let handle = n.show()?;
+    let id = handle.id();
     if let Ok(mut map) = shown.lock() {
-        map.insert(p.uuid.clone(), Shown { id: handle.id(), generation });
+        map.insert(p.uuid.clone(), Shown { id, number: p.number.clone() });
     }
-    {
-        let app = app.clone();
-        let uuid = p.uuid.clone();
-        let number = p.number.clone();
-        let shown = shown.clone();
-        std::thread::spawn(move || {
-            handle.wait_for_action(|action| {
-                let current = shown.lock().ok().and_then(|m| m.get(&uuid).map(|s| s.generation)) == Some(generation);
-                if !current {
-                    return;
-                }
-                match action {
-                    ACTION_OPEN => super::open_call(&app, &uuid),
-                    ACTION_COPY => {
-                        if let Some(n) = &number {
-                            let _ = app.clipboard().write_text(n.clone());
-                        }
+    if previous == Some(id) {
+        // Its click waiter is already listening for this id.
+        return Ok(());
+    }
+    // One waiter per visible pop-up (each holds a D-Bus connection until the pop-up closes).
+    let app = app.clone();
+    let uuid = p.uuid.clone();
+    let shown = shown.clone();
+    std::thread::spawn(move || {
+        handle.wait_for_action(|action| {
+            let number = shown.lock().ok().and_then(|m| m.get(&uuid).and_then(|s| s.number.clone()));
+            match action {
+                ACTION_OPEN => super::open_call(&app, &uuid),
+                ACTION_COPY => {
+                    if let Some(n) = number {
+                        let _ = app.clipboard().write_text(n);
                     }
-                    _ => {}
                 }
-            });
+                _ => {}
+            }
         });
-    }
+        // Closed or acted on: a later update of this call shows a fresh pop-up with a waiter.
+        if let Ok(mut m) = shown.lock() {
+            if m.get(&uuid).map(|s| s.id) == Some(id) {
+                m.remove(&uuid);
+            }
+        }
+    });
     Ok(())
 }
 

@@ -259,7 +259,24 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
 
     // The listener runs inside the app from start-up.
     wait_until("the app's listener", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", listen_port)).ok());
-    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=nav-history]")).await.expect("the window shows its navigation");
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=nav-history]"))
+        .await
+        .expect("the window shows its navigation");
+    // LANG=tr_TR: the window speaks Turkish, whatever WebKit guesses (it may re-render once the
+    // settings arrive, so read the live DOM).
+    let mut nav_text = String::new();
+    for _ in 0..50 {
+        let v = client.execute("return document.querySelector('[data-testid=nav-history]').textContent", vec![]).await.unwrap();
+        nav_text = v.as_str().unwrap_or_default().to_string();
+        if nav_text.contains("Aramalar") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(nav_text.contains("Aramalar"), "the UI is in Turkish: {nav_text:?}");
     screenshot(&client, "01-first-run").await;
 
     // A call starts and is routed: one pop-up, replaced in place at every step.

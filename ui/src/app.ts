@@ -4,7 +4,7 @@
 import * as backend from "./lib/backend";
 import { copyText, getSettings, getStatus, saveSettings, type UnlistenFn } from "./lib/backend";
 import { h, isEditable, replaceChildren } from "./lib/dom";
-import { onLanguageChange, setLanguage } from "./lib/i18n";
+import { onLanguageChange, setLanguage, setSystemLanguage } from "./lib/i18n";
 import type { AppStatus, Change, NavView, Settings } from "./lib/types";
 import { CallDetailView } from "./components/callDetail";
 import { CallListView } from "./components/callList";
@@ -76,6 +76,7 @@ export class App implements AppContext {
     } else if (status.status === "fulfilled") {
       this.notify.error(settings.reason);
     }
+    setSystemLanguage(this._status?.system_language ?? null);
     setLanguage(this._settings?.language ?? null);
     this.rerenderAll();
     this.sidebar.update({ status: this._status, dnd: this._settings?.dnd ?? this._status?.dnd ?? false });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { dictionaryKeys, language, locale, onLanguageChange, resolveLanguage, setLanguage, t } from "../src/lib/i18n";
+import { dictionaryKeys, language, locale, onLanguageChange, resolveLanguage, setLanguage, setSystemLanguage, t } from "../src/lib/i18n";
 
 describe("i18n", () => {
   afterEach(() => setLanguage("tr"));
@@ -22,6 +22,17 @@ describe("i18n", () => {
     expect(resolveLanguage(null, "de-DE")).toBe("en");
     expect(resolveLanguage(null, "en-GB")).toBe("en");
     expect(resolveLanguage(null, "")).toBe("en");
+  });
+
+  it("prefers the app's reading of the OS locale over the webview's when no language is set", () => {
+    setSystemLanguage("tr");
+    try {
+      // WebKit often says en-US on a Turkish system whose locale is not generated.
+      expect(setLanguage(null)).toBe("tr");
+      expect(setLanguage("en")).toBe("en");
+    } finally {
+      setSystemLanguage(null);
+    }
   });
 
   it("switches language and locale, telling listeners", () => {

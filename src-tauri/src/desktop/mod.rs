@@ -54,6 +54,9 @@ pub struct AppStatus {
     pub database_error: Option<String>,
     pub version: &'static str,
     pub last_event_at: Option<String>,
+    /// The OS locale as Kanca reads it ("tr" unless clearly another language); the window
+    /// follows it when no language is chosen, since WebKit's own guess is often English.
+    pub system_language: &'static str,
 }
 
 pub struct AppState {
@@ -76,6 +79,7 @@ impl AppState {
             s.password = c.password;
         }
         s.dnd = self.settings().dnd;
+        s.system_language = if popups::os_is_english() { "en" } else { "tr" };
         s
     }
 

@@ -23,16 +23,18 @@ pub fn english(settings: &DesktopSettings) -> bool {
     match settings.language.as_deref() {
         Some("en") => true,
         Some(_) => false,
-        None => {
-            let lang = std::env::var("LC_ALL").or_else(|_| std::env::var("LC_MESSAGES")).or_else(|_| std::env::var("LANG"));
-            // Turkish first: only a clearly non-Turkish locale (not C/POSIX) switches to English.
-            lang.map(|l| {
-                let base = l.split(['.', '@']).next().unwrap_or("").to_string();
-                !base.is_empty() && !base.starts_with("tr") && base != "C" && base != "POSIX"
-            })
-            .unwrap_or(false)
-        }
+        None => os_is_english(),
     }
+}
+
+/// Turkish first: only a clearly non-Turkish locale (not C/POSIX) means English.
+pub fn os_is_english() -> bool {
+    let lang = ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    lang.map(|l| {
+        let base = l.split(['.', '@']).next().unwrap_or("").to_string();
+        !base.is_empty() && !base.starts_with("tr") && base != "C" && base != "POSIX"
+    })
+    .unwrap_or(false)
 }
 
 #[derive(Default)]

@@ -525,11 +525,18 @@ export type LanguagePref = Language | null;
 const dictionaries: Record<Language, Dictionary> = { tr, en };
 
 let current: Language = "tr";
+/** The app's own reading of the OS locale (AppStatus.system_language); wins over the webview's. */
+let systemLanguage: Language | null = null;
+
+export function setSystemLanguage(lang: Language | null): void {
+  systemLanguage = lang;
+}
 const listeners = new Set<(lang: Language) => void>();
 
 /** The language to use for a preference: the preference itself, else the OS locale. */
 export function resolveLanguage(pref: LanguagePref, navLanguage?: string): Language {
   if (pref === "tr" || pref === "en") return pref;
+  if (navLanguage === undefined && systemLanguage) return systemLanguage;
   const nav =
     navLanguage ?? (typeof navigator !== "undefined" ? navigator.language || "" : "");
   return nav.toLowerCase().startsWith("tr") ? "tr" : "en";

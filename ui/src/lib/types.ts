@@ -39,6 +39,8 @@ export interface AppStatus {
   database_error: string | null;
   version: string;
   last_event_at: string | null; // RFC 3339
+  /** The OS locale as the app reads it: Turkish unless clearly another language. */
+  system_language?: "tr" | "en";
 }
 export interface PopupEvents {
   call_init: boolean;

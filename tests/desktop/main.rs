@@ -225,6 +225,26 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
         String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
     });
 
+    // A StatusNotifierWatcher for the tray to register with, so its menu is on the bus.
+    let _watcher = spawn(
+        "tray watcher",
+        desk.command("/usr/bin/python3")
+            .args(["-m", "dbusmock", "--session", "org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_until("tray watcher on the bus", Duration::from_secs(15), || {
+        let out = desk
+            .command("gdbus")
+            .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", "org.kde.StatusNotifierWatcher"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
+    });
+    let watcher = ["--session", "-d", "org.kde.StatusNotifierWatcher", "-o", "/StatusNotifierWatcher"];
+    desk.gdbus(&[&["call"][..], &watcher[..], &["-m", "org.freedesktop.DBus.Mock.AddMethod", "", "RegisterStatusNotifierItem", "s", "", ""][..]].concat());
+    desk.gdbus(&[&["call"][..], &watcher[..], &["-m", "org.freedesktop.DBus.Mock.AddProperty", "", "IsStatusNotifierHostRegistered", "<true>"][..]].concat());
+
     let listen_port = free_port();
     let driver_port = free_port();
     let native_port = free_port();
@@ -352,7 +372,92 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     client.find(Locator::Css("[data-testid=nav-faxes]")).await.unwrap().click().await.unwrap();
     std::thread::sleep(Duration::from_millis(500));
     screenshot(&client, "05-faxes").await;
+
+    // The tray menu over D-Bus (Linux delivers no clicks on the icon itself).
+    let tray = Tray::find(&desk);
+    let pause = tray.item_id("Bildirimleri duraklat").expect("pause entry in the tray menu");
+    tray.click(pause);
+    let before = notifications(&log).len();
+    let quiet = json!({"event_type":"call_init","uuid":"quiet-1","caller":"905551112233","callee":"908508850000","direction":"IN","timestamp":1700000100000000i64}).to_string();
+    assert_eq!(post(listen_port, &quiet), 200);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(notifications(&log).len(), before, "paused: no pop-up for the new call");
+    // The call still arrives in the window.
+    client.find(Locator::Css("[data-testid=nav-history]")).await.unwrap().click().await.unwrap();
+    let search = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=search-input]")).await.unwrap();
+    search.clear().await.unwrap();
+    search.send_keys("555 111 22").await.unwrap();
+    let rows = wait_until_async(&client, |rows: &[String]| rows == ["quiet-1"]).await;
+    assert!(rows.iter().any(|r| r == "quiet-1"), "{rows:?}");
+
+    let quit = Tray::find(&desk).item_id("Çıkış").expect("quit entry in the tray menu");
+    Tray::find(&desk).click(quit);
+    wait_until("the app to quit", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_err().then_some(())
+    });
     let _ = client.close().await;
+}
+
+/// The app's tray item, found through the mock StatusNotifierWatcher it registered with.
+struct Tray<'a> {
+    desk: &'a Desktop,
+    bus_name: String,
+    menu_path: String,
+}
+
+impl<'a> Tray<'a> {
+    fn find(desk: &'a Desktop) -> Tray<'a> {
+        wait_until("the tray to register and export its menu", Duration::from_secs(20), || {
+            let calls = desk.gdbus(&["call", "--session", "-d", "org.kde.StatusNotifierWatcher", "-o", "/StatusNotifierWatcher", "-m", "org.freedesktop.DBus.Mock.GetCalls"]);
+            let item = calls.split("'RegisterStatusNotifierItem', [<'").nth(1)?.split('\'').next()?.to_string();
+            // The registering connection is the app's: find it by its process name.
+            let names = desk.gdbus(&["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames"]);
+            for name in names.split('\'').filter(|n| n.starts_with(":1.")) {
+                // Names come and go (gdbus itself is one): skip those already gone.
+                let out = desk
+                    .command("gdbus")
+                    .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetConnectionUnixProcessID", name])
+                    .output()
+                    .ok()?;
+                let pid = String::from_utf8_lossy(&out.stdout).to_string();
+                // "(uint32 12345,)"
+                let pid: String = pid.split_whitespace().nth(1).unwrap_or("").chars().filter(|c| c.is_ascii_digit()).collect();
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                if comm.trim() != "kanca" {
+                    continue;
+                }
+                let path = if item.starts_with('/') { item.clone() } else { "/StatusNotifierItem".to_string() };
+                let out = desk
+                    .command("gdbus")
+                    .args(["call", "--session", "-d", name, "-o", &path, "-m", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem", "Menu"])
+                    .output()
+                    .ok()?;
+                let text = String::from_utf8_lossy(&out.stdout).to_string();
+                let menu_path = text.split("objectpath '").nth(1)?.split('\'').next()?.to_string();
+                return Some(Tray { desk, bus_name: name.to_string(), menu_path });
+            }
+            None
+        })
+    }
+
+    /// The id of the enabled menu entry whose label starts with `label`.
+    fn item_id(&self, label: &str) -> Option<i32> {
+        let layout = self.desk.gdbus(&["call", "--session", "-d", &self.bus_name, "-o", &self.menu_path, "-m", "com.canonical.dbusmenu.GetLayout", "0", "int32 -1", "@as []"]);
+        // Entries look like `(12, {'label': <'Çıkış'>, ...}, [])`.
+        layout.split('(').find_map(|part| {
+            let (id, rest) = part.split_once(", {")?;
+            let id: i32 = id.trim().parse().ok()?;
+            let l = rest.split("'label': <'").nth(1)?.split('\'').next()?;
+            l.starts_with(label).then_some(id)
+        })
+    }
+
+    fn click(&self, id: i32) {
+        self.desk.gdbus(&[
+            "call", "--session", "-d", &self.bus_name, "-o", &self.menu_path, "-m", "com.canonical.dbusmenu.Event",
+            &id.to_string(), "clicked", "<int32 0>", "0",
+        ]);
+    }
 }
 
 /// Poll the list's rows (their data-uuid) until `ok` accepts them or 10 s pass.

@@ -21,6 +21,9 @@ struct Args {
     /// Where the database and config.toml live [default: the OS's per-user data directory]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Start in the tray without showing the window (how start at login launches Kanca)
+    #[arg(long)]
+    hidden: bool,
 }
 
 #[derive(clap::Args, Clone)]
@@ -75,7 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
         Some(Command::Credentials { regenerate, json, data }) => cli::credentials(regenerate, json, data.data_dir),
         #[cfg(feature = "desktop")]
-        None => desktop::run(args.listen, args.data_dir).map(|_| ExitCode::SUCCESS),
+        None => desktop::run(args.listen, args.data_dir, args.hidden).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "desktop"))]
         None => {
             let _ = (args.listen, args.data_dir);

@@ -102,6 +102,13 @@ impl Desktop {
         c
     }
 
+    /// The X id of the visible window whose title matches `name` (a regex).
+    fn window_id(&self, name: &str) -> u32 {
+        let out = self.command("xdotool").args(["search", "--onlyvisible", "--name", name]).output().expect("xdotool");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines().next().and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no visible window named {name}: {text:?}"))
+    }
+
     fn gdbus(&self, args: &[&str]) -> String {
         let out = self.command("gdbus").args(args).output().expect("gdbus");
         assert!(out.status.success(), "gdbus {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -256,6 +263,8 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
         .env("KANCA_WEBHOOK_USER", USER)
         .env("KANCA_WEBHOOK_PASSWORD", PASSWORD)
         .env("LANG", "tr_TR.UTF-8")
+        // Start at login writes to $HOME/.config/autostart: a home of the test's own.
+        .env("HOME", work.tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut driver = spawn("tauri-driver", &mut driver_cmd);
@@ -299,6 +308,39 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     assert!(nav_text.contains("Aramalar"), "the UI is in Turkish: {nav_text:?}");
     screenshot(&client, "01-first-run").await;
 
+    // The guide's test event goes through the listener: a pop-up marked as a test, and the call
+    // in history with its test badge.
+    client.find(Locator::Css("[data-testid=send-test-event]")).await.unwrap().click().await.unwrap();
+    // It arrives, and the window opens it: the detail carries the test badge.
+    // (The detail re-renders as the call's data arrives, so read the live DOM, not an element.)
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=call-detail][data-uuid^='kanca-test-'] [data-testid=test-badge]"))
+        .await
+        .expect("the test call opens in the window, marked as a test");
+    let badge = client
+        .execute("return document.querySelector('[data-testid=call-detail] [data-testid=test-badge]')?.textContent ?? ''", vec![])
+        .await
+        .unwrap();
+    assert!(badge.as_str().is_some_and(|b| !b.is_empty()), "{badge:?}");
+    let test_popup = wait_until("the test event's pop-up", Duration::from_secs(15), || notifications(&log).into_iter().next());
+    assert_eq!(test_popup.summary, "Gelen arama: 0 555 444 33 22", "{test_popup:?}");
+    assert!(test_popup.body.contains("(test olayı)"), "{test_popup:?}");
+    client.find(Locator::Css("[data-testid=nav-history]")).await.unwrap().click().await.unwrap();
+    let rows = wait_until_async(&client, |rows: &[String]| rows.iter().any(|r| r.starts_with("kanca-test-"))).await;
+    let test_uuid = rows.iter().find(|r| r.starts_with("kanca-test-")).unwrap().clone();
+    let badge = client
+        .execute(
+            "return document.querySelector(`[data-testid=call-row][data-uuid='${arguments[0]}'] [data-testid=test-badge]`)?.textContent ?? null",
+            vec![json!(test_uuid)],
+        )
+        .await
+        .unwrap();
+    assert!(badge.as_str().is_some_and(|b| !b.is_empty()), "the test call carries its badge: {badge:?}");
+    screenshot(&client, "01b-test-event").await;
+    let popups_before_call = notifications(&log).len();
+
     // A call starts and is routed: one pop-up, replaced in place at every step.
     let uuid = "f615986c-2001-11e5-bdee-6599352d46ce";
     for name in ["call_init", "call_init_menu", "call_init_group", "call_init_extension"] {
@@ -306,7 +348,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let shown = wait_until("four Notify calls", Duration::from_secs(15), || {
-        let n = notifications(&log);
+        let n = notifications(&log).split_off(popups_before_call);
         (n.len() >= 4).then_some(n)
     });
     assert_eq!(shown[0].replaces_id, 0, "the first pop-up is new: {shown:?}");
@@ -320,7 +362,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     // Webhook text reaches the notification body escaped, and the webview as text.
     let evil = json!({"event_type":"call_init","uuid":"evil-1","caller":"905324445566","callee":"<b>x</b>&","direction":"IN","timestamp":1700000000000000i64}).to_string();
     assert_eq!(post(listen_port, &evil), 200);
-    let evil_popup = wait_until("the pop-up of the second call", Duration::from_secs(15), || notifications(&log).into_iter().nth(4));
+    let evil_popup = wait_until("the pop-up of the second call", Duration::from_secs(15), || notifications(&log).into_iter().nth(popups_before_call + 4));
     assert!(evil_popup.body.contains("&lt;b&gt;x&lt;/b&gt;&amp;"), "{:?}", evil_popup.body);
 
     // Clicking the pop-up (its default action) opens that call in the window.
@@ -390,12 +432,62 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     let rows = wait_until_async(&client, |rows: &[String]| rows == ["quiet-1"]).await;
     assert!(rows.iter().any(|r| r == "quiet-1"), "{rows:?}");
 
+    // Start at login: the switch in settings creates and removes the autostart entry.
+    let autostart_entry = work.tmp.path().join(".config/autostart/Kanca.desktop");
+    client.find(Locator::Css("[data-testid=nav-settings]")).await.unwrap().click().await.unwrap();
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=settings-autostart]")).await.unwrap();
+    assert!(!autostart_entry.exists(), "start at login is off by default");
+    // The settings view re-renders as status arrives: click through the live DOM.
+    let toggle = "document.querySelector('[data-testid=settings-autostart]').click(); return 1";
+    client.execute(toggle, vec![]).await.unwrap();
+    wait_until("the autostart entry", Duration::from_secs(10), || autostart_entry.exists().then_some(()));
+    let entry = std::fs::read_to_string(&autostart_entry).unwrap();
+    assert!(entry.contains(&format!("Exec={} --hidden", kanca_bin().display())), "starts Kanca in the tray: {entry}");
+    client.execute(toggle, vec![]).await.unwrap();
+    wait_until("the autostart entry to go", Duration::from_secs(10), || (!autostart_entry.exists()).then_some(()));
+
+    // Closing the window hides it; the app lives on in the tray.
+    let window_visible = || {
+        desk.command("xdotool").args(["search", "--onlyvisible", "--name", "^Kanca$"]).output().map(|o| o.status.success()).unwrap_or(false)
+    };
+    assert!(window_visible(), "the window is on screen");
+    let window_id = desk.window_id("^Kanca$");
+    ask_window_to_close(&desk.display, window_id);
+    wait_until("the window to hide", Duration::from_secs(10), || (!window_visible()).then_some(()));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_ok(), "still listening with the window closed");
+    // A second launch does not start another app: it brings the running one up and exits.
+    let mut second = desk.command(kanca_bin());
+    second
+        .env("KANCA_DATA_DIR", work.data_dir())
+        .env("KANCA_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("HOME", work.tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut second = spawn("second kanca", &mut second);
+    let exit = wait_until("the second launch to hand over and exit", Duration::from_secs(20), || second.child.try_wait().ok().flatten());
+    assert!(exit.success(), "second launch: {exit:?}");
+    wait_until("the window back on screen", Duration::from_secs(10), || window_visible().then_some(()));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_ok(), "the first app still serves");
+
     let quit = Tray::find(&desk).item_id("Çıkış").expect("quit entry in the tray menu");
     Tray::find(&desk).click(quit);
     wait_until("the app to quit", Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_err().then_some(())
     });
     let _ = client.close().await;
+}
+
+/// Ask a window to close the way a window manager's close button does (WM_DELETE_WINDOW);
+/// the test's Xvfb has no window manager to do it.
+fn ask_window_to_close(display: &str, window: u32) {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
+    let (conn, _) = x11rb::connect(Some(display)).expect("connect to the test display");
+    let protocols = conn.intern_atom(false, b"WM_PROTOCOLS").unwrap().reply().unwrap().atom;
+    let delete = conn.intern_atom(false, b"WM_DELETE_WINDOW").unwrap().reply().unwrap().atom;
+    let event = ClientMessageEvent::new(32, window, protocols, [delete, x11rb::CURRENT_TIME, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, event).unwrap();
+    conn.flush().unwrap();
 }
 
 /// The app's tray item, found through the mock StatusNotifierWatcher it registered with.
@@ -414,11 +506,13 @@ impl<'a> Tray<'a> {
             let names = desk.gdbus(&["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.ListNames"]);
             for name in names.split('\'').filter(|n| n.starts_with(":1.")) {
                 // Names come and go (gdbus itself is one): skip those already gone.
-                let out = desk
+                let Ok(out) = desk
                     .command("gdbus")
                     .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.GetConnectionUnixProcessID", name])
                     .output()
-                    .ok()?;
+                else {
+                    continue;
+                };
                 let pid = String::from_utf8_lossy(&out.stdout).to_string();
                 // "(uint32 12345,)"
                 let pid: String = pid.split_whitespace().nth(1).unwrap_or("").chars().filter(|c| c.is_ascii_digit()).collect();
@@ -427,14 +521,18 @@ impl<'a> Tray<'a> {
                     continue;
                 }
                 let path = if item.starts_with('/') { item.clone() } else { "/StatusNotifierItem".to_string() };
-                let out = desk
+                // The app has other connections too (one per open pop-up): only the tray's
+                // exports the item.
+                let Ok(out) = desk
                     .command("gdbus")
                     .args(["call", "--session", "-d", name, "-o", &path, "-m", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem", "Menu"])
                     .output()
-                    .ok()?;
+                else {
+                    continue;
+                };
                 let text = String::from_utf8_lossy(&out.stdout).to_string();
-                let menu_path = text.split("objectpath '").nth(1)?.split('\'').next()?.to_string();
-                return Some(Tray { desk, bus_name: name.to_string(), menu_path });
+                let Some(menu_path) = text.split("objectpath '").nth(1).and_then(|t| t.split('\'').next()) else { continue };
+                return Some(Tray { desk, bus_name: name.to_string(), menu_path: menu_path.to_string() });
             }
             None
         })

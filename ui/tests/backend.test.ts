@@ -96,7 +96,7 @@ describe("backend wrapper", () => {
     await backend.onStatusChanged(status);
     await backend.onNavigate(nav);
     const change = { event_id: 1, event_type: "call_init", received_type: "call_init", call: sampleCall() };
-    await emit("call-changed", change);
+    await emit("calls-changed", [change]);
     await emit("open-call", { uuid: "abc" });
     await emit("status-changed", defaultStatus());
     await emit("navigate", { view: "settings" });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { sampleCall, sampleCalls } from "../src/dev/sample";
-import { SEARCH_DEBOUNCE_MS } from "../src/components/callList";
+import { LIVE_TRIM_AT, SEARCH_DEBOUNCE_MS } from "../src/components/callList";
+import { PAGE_SIZE } from "../src/lib/backend";
 import { $, $$, cleanup, FakeBackend, flush, installFake, key, rowUuids, searches, startTestApp, type } from "./helpers";
 
 const NOW_US = Date.now() * 1000;
@@ -217,6 +218,26 @@ describe("history list", () => {
       expect(app.history.items.length).toBe(count + 1);
       expect($("call-row").querySelector(".pill")!.textContent).toBe("Çalıyor");
     });
+
+    it("a list grown by live calls is refreshed to one page while the user is at the top", async () => {
+      const fake = installFake(new FakeBackend(sampleCalls(150, NOW_US - 3600e6)));
+      const app = await startTestApp();
+      expect(app.history.items.length).toBe(PAGE_SIZE);
+      for (let i = 0; i <= LIVE_TRIM_AT; i++) {
+        fake.upsert(sampleCall({ uuid: `burst-${i}`, startedAtUs: NOW_US + i, state: "ringing" }));
+      }
+      await flush();
+      await flush();
+      // Back to about one page (plus calls that rang during the refresh), newest first, with no
+      // live call lost and the older calls still reachable by paging.
+      const items = app.history.items;
+      expect(items.length).toBeLessThan(LIVE_TRIM_AT);
+      expect(rowUuids()[0]).toBe(`burst-${LIVE_TRIM_AT}`);
+      const uuids = items.map((c) => c.uuid);
+      expect(uuids.slice(0, PAGE_SIZE)).toEqual(Array.from({ length: PAGE_SIZE }, (_, i) => `burst-${LIVE_TRIM_AT - i}`));
+      expect(new Set(uuids).size).toBe(uuids.length);
+      expect(searches(fake).at(-1)!.before).toBeNull();
+    }, 30_000);
 
     it("an existing row is updated in place", async () => {
       const fake = installFake(new FakeBackend(sampleCalls(300, NOW_US - 60e6)));

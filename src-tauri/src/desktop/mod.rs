@@ -17,13 +17,17 @@ use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 
 /// Event names shared with `ui/src/lib/backend.ts`.
 pub mod events {
-    pub const CALL_CHANGED: &str = "call-changed";
+    pub const CALLS_CHANGED: &str = "calls-changed";
     pub const OPEN_CALL: &str = "open-call";
     pub const STATUS_CHANGED: &str = "status-changed";
     pub const NAVIGATE: &str = "navigate";
 }
 
 pub const MAIN_WINDOW: &str = "main";
+/// Passed by the start-at-login entry: start in the tray only.
+const HIDDEN_FLAG: &str = "--hidden";
+/// How long stored changes gather before the window hears of them.
+const CHANGE_BATCH_MS: u64 = 100;
 
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct ListenerStatus {
@@ -68,6 +72,7 @@ pub struct AppState {
     pub listener: tokio::sync::Mutex<Option<WebhookListener>>,
     pub popups: popups::Popups,
     refresh_pending: AtomicBool,
+    pending_changes: Mutex<Vec<Change>>,
 }
 
 impl AppState {
@@ -125,7 +130,7 @@ pub fn open_call(app: &AppHandle, uuid: &str) {
 
 /// Start the desktop app. Problems (port in use, broken database, no notification server) are
 /// shown in the window and the tray; the app keeps running.
-pub fn run(listen: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool) -> anyhow::Result<()> {
     let data_dir = config::resolve_data_dir(data_dir)?;
     let settings = config::FileConfig::load(&data_dir).map(|f| f.desktop).unwrap_or_default();
     let addr = config::resolve_listen(listen, &data_dir);
@@ -153,13 +158,29 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<
         listener: tokio::sync::Mutex::new(None),
         popups: popups::Popups::default(),
         refresh_pending: AtomicBool::new(false),
+        pending_changes: Mutex::new(Vec::new()),
     });
 
+    // Bind the listener before the window and tray are built: Bulutfon's deliveries are
+    // answered as early as possible after start-up (or login).
+    let early_listener = match (&state.engine, &addr) {
+        (Some(engine), Ok(a)) => {
+            let (engine, a) = (engine.clone(), *a);
+            Some(tauri::async_runtime::spawn(async move { engine.start_listener(a).await }))
+        }
+        _ => None,
+    };
+
     let app = tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| show_main(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            // A login start while Kanca already runs stays quiet; anything else brings it up.
+            if !args.iter().any(|a| a == HIDDEN_FLAG) {
+                show_main(app)
+            }
+        }))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, Some(vec![HIDDEN_FLAG])))
         .manage(state.clone())
         .invoke_handler(tauri::generate_handler![
             commands::search_calls,
@@ -173,10 +194,18 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<
             commands::open_url,
         ])
         .setup(move |app| {
+            let mut early_listener = early_listener;
             let handle = app.handle().clone();
+            tune_webview(&handle);
+            // A login start lives in the tray only; the window is not mapped before this runs.
+            if hidden {
+                if let Some(w) = handle.get_webview_window(MAIN_WINDOW) {
+                    let _ = w.hide();
+                }
+            }
             tray::create(&handle)?;
             state.popups.start(handle.clone());
-            start_engine(handle, state.clone(), addr);
+            start_engine(handle, state.clone(), addr, early_listener.take());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -198,6 +227,24 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>) -> anyhow::Result<
     Ok(())
 }
 
+/// WebKitGTK renders a page like Kanca's (text, lists, a few small animations) as fast without
+/// GPU compositing, and compositing costs about 85 MiB in the web process (a GL context, with
+/// Mesa's software renderer where there is no GPU). `WEBKIT_DISABLE_COMPOSITING_MODE=0` in the
+/// environment keeps WebKit's own choice.
+fn tune_webview(app: &AppHandle) {
+    #[cfg(target_os = "linux")]
+    if std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE").as_deref() != Ok("0") {
+        if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
+            let _ = w.with_webview(|wv| {
+                use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt as _, WebViewExt as _};
+                if let Some(settings) = wv.inner().settings() {
+                    settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+                }
+            });
+        }
+    }
+}
+
 pub fn source_name(s: kanca_core::CredentialSource) -> &'static str {
     match s {
         kanca_core::CredentialSource::Environment => "environment",
@@ -206,7 +253,9 @@ pub fn source_name(s: kanca_core::CredentialSource) -> &'static str {
     }
 }
 
-fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, config::ConfigError>) {
+type EarlyListener = tauri::async_runtime::JoinHandle<Result<WebhookListener, kanca_core::EngineError>>;
+
+fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, config::ConfigError>, early: Option<EarlyListener>) {
     let Some(engine) = state.engine.clone() else {
         state.update_status(&app, |s| {
             s.listener = ListenerStatus {
@@ -258,7 +307,14 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
                 return;
             }
         };
-        match engine.start_listener(addr).await {
+        let started = match early {
+            Some(task) => match task.await {
+                Ok(result) => result,
+                Err(_) => engine.start_listener(addr).await,
+            },
+            None => engine.start_listener(addr).await,
+        };
+        match started {
             Ok(listener) => {
                 let bound = listener.addr;
                 *state.listener.lock().await = Some(listener);
@@ -285,7 +341,24 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
 }
 
 fn on_change(app: &AppHandle, state: &Arc<AppState>, change: Change) {
-    let _ = app.emit(events::CALL_CHANGED, &change);
+    // The window hears of changes in batches: every message to the webview is a script WebKit
+    // compiles and keeps for a while, so a busy line would otherwise grow the web process.
+    let flush = state.pending_changes.lock().map(|mut p| {
+        p.retain(|c| c.call.uuid != change.call.uuid);
+        p.push(change.clone());
+        p.len() == 1
+    });
+    if flush.unwrap_or(false) {
+        let app = app.clone();
+        let state = state.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(CHANGE_BATCH_MS)).await;
+            let batch = state.pending_changes.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
+            if !batch.is_empty() {
+                let _ = app.emit(events::CALLS_CHANGED, &batch);
+            }
+        });
+    }
     if let Ok(mut recent) = state.recent.lock() {
         recent.retain(|c| c.uuid != change.call.uuid);
         recent.push(change.call.clone());

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use kanca_core::config::DesktopSettings;
 use kanca_core::popup::{self, Popup, PopupKind, PopupPrefs};
 use kanca_core::Change;
-use notify_rust::{Hint, Notification, Timeout, Urgency};
+use notify_rust::{CloseReason, Hint, Notification, NotificationResponse, Timeout, Urgency};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tauri::{AppHandle, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
@@ -18,6 +19,9 @@ use super::{AppState, NotificationStatus};
 /// Actions on a pop-up (the default one is a click on its body).
 const ACTION_OPEN: &str = "default";
 const ACTION_COPY: &str = "copy";
+/// Pop-ups that stay clickable at once; older ones are closed (the window lists every call).
+const MAX_WAITERS: usize = 24;
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 pub fn english(settings: &DesktopSettings) -> bool {
     match settings.language.as_deref() {
@@ -64,6 +68,10 @@ impl Popups {
 /// The notification currently shown for a call.
 struct Shown {
     id: u32,
+    /// Order shown, to find the oldest.
+    seq: u64,
+    /// Ends the click waiter and closes the pop-up.
+    cancel: Option<tokio::sync::oneshot::Sender<()>>,
     /// What "copy number" copies, from the latest update.
     number: Option<String>,
 }
@@ -178,30 +186,51 @@ fn show(
     }
     let handle = n.show()?;
     let id = handle.id();
-    if let Ok(mut map) = shown.lock() {
-        map.insert(p.uuid.clone(), Shown { id, number: p.number.clone() });
-    }
     if previous == Some(id) {
-        // Its click waiter is already listening for this id.
+        // Replaced in place: its click waiter is already listening for this id.
+        if let Ok(mut map) = shown.lock() {
+            if let Some(s) = map.get_mut(&p.uuid) {
+                s.number = p.number.clone();
+            }
+        }
         return Ok(());
     }
-    // One waiter per visible pop-up (each holds a D-Bus connection until the pop-up closes).
+    // One waiter per visible pop-up. It is a task, not a thread: each still holds the pop-up's
+    // own D-Bus connection (a socket), so only the newest MAX_WAITERS stay clickable and older
+    // ones are closed, which keeps threads and file descriptors flat on a busy line.
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut map) = shown.lock() {
+        map.insert(p.uuid.clone(), Shown { id, seq, number: p.number.clone(), cancel: Some(cancel) });
+        while map.len() > MAX_WAITERS {
+            let Some(oldest) = map.iter().min_by_key(|(_, s)| s.seq).map(|(k, _)| k.clone()) else { break };
+            if let Some(mut old) = map.remove(&oldest) {
+                if let Some(c) = old.cancel.take() {
+                    let _ = c.send(());
+                }
+            }
+        }
+    }
     let app = app.clone();
     let uuid = p.uuid.clone();
     let shown = shown.clone();
-    std::thread::spawn(move || {
-        handle.wait_for_action(|action| {
-            let number = shown.lock().ok().and_then(|m| m.get(&uuid).and_then(|s| s.number.clone()));
-            match action {
-                ACTION_OPEN => super::open_call(&app, &uuid),
-                ACTION_COPY => {
-                    if let Some(n) = number {
-                        let _ = app.clipboard().write_text(n);
-                    }
+    tauri::async_runtime::spawn(async move {
+        let response = tokio::select! {
+            r = wait_response(&handle) => Some(r),
+            _ = cancelled => None,
+        };
+        match response {
+            None => handle.close_async().await,
+            Some(NotificationResponse::Default) => super::open_call(&app, &uuid),
+            Some(NotificationResponse::Action(a)) if a == ACTION_OPEN => super::open_call(&app, &uuid),
+            Some(NotificationResponse::Action(a)) if a == ACTION_COPY => {
+                let number = shown.lock().ok().and_then(|m| m.get(&uuid).and_then(|s| s.number.clone()));
+                if let Some(n) = number {
+                    let _ = app.clipboard().write_text(n);
                 }
-                _ => {}
             }
-        });
+            Some(_) => {}
+        }
         // Closed or acted on: a later update of this call shows a fresh pop-up with a waiter.
         if let Ok(mut m) = shown.lock() {
             if m.get(&uuid).map(|s| s.id) == Some(id) {
@@ -210,6 +239,12 @@ fn show(
         }
     });
     Ok(())
+}
+
+async fn wait_response(handle: &notify_rust::NotificationHandle) -> NotificationResponse {
+    let mut out = None;
+    handle.wait_for_action_async(|r| out = Some(r.clone())).await;
+    out.unwrap_or(NotificationResponse::Closed(CloseReason::Other(0)))
 }
 
 fn unescape(s: &str) -> String {

@@ -89,7 +89,7 @@ export class CallDetailView implements View {
       } else {
         this.phase = this.detail ? "ready" : "missing";
         // A call opened right after it was sent (a notification, the test event) may not be
-        // stored yet: look once more shortly; `call-changed` also reloads it when it lands.
+        // stored yet: look once more shortly; `calls-changed` also reloads it when it lands.
         if (!this.detail && showLoading) this.retryTimer = setTimeout(() => void this.load(false), 700);
       }
     } catch (e) {

@@ -1,7 +1,7 @@
 // The history list (calls or faxes): search-as-you-type, filter chips, date range, a virtualised
-// list paged from the backend, and live updates from `call-changed`.
+// list paged from the backend, and live updates from `calls-changed`.
 
-import { searchCalls } from "../lib/backend";
+import { PAGE_SIZE, searchCalls } from "../lib/backend";
 import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, type Filter, type ListFilters } from "../lib/calls";
 import { debounce, h, nextId, replaceChildren } from "../lib/dom";
 import { t } from "../lib/i18n";
@@ -15,6 +15,8 @@ import { VirtualList } from "./virtualList";
 /** Row height in rem (two lines of text plus padding). */
 export const ROW_HEIGHT_REM = 4;
 export const SEARCH_DEBOUNCE_MS = 150;
+/** Live calls kept on top of the loaded pages before the list is refreshed to one page. */
+export const LIVE_TRIM_AT = 3 * PAGE_SIZE;
 /** After a failed page load, wait this long before trying again on scroll. */
 const RETRY_AFTER_MS = 5000;
 
@@ -49,6 +51,8 @@ export class CallListView implements View {
   private overlay!: HTMLElement;
   private body!: HTMLElement;
 
+  private refreshing = false;
+  private duringRefresh: Call[] = [];
   private readonly searchSoon = debounce(() => void this.reload(), SEARCH_DEBOUNCE_MS);
 
   constructor(
@@ -410,6 +414,8 @@ export class CallListView implements View {
       return;
     }
     if (this.phase !== "ready") return;
+    // Calls that change while a refresh is in flight are applied again on top of its page.
+    if (this.refreshing) this.duringRefresh.push(call);
     if (this.uuids.has(call.uuid)) {
       const i = this.calls.findIndex((c) => c.uuid === call.uuid);
       if (i >= 0) {
@@ -433,6 +439,37 @@ export class CallListView implements View {
     this.uuids.add(call.uuid);
     this.list.setItems(this.calls, { insertedAt: lo, count: 1 });
     this.updateChrome();
+    // A window left open on a busy line would otherwise keep every call that ever rang: while
+    // the user looks at the top, swap the grown list for a fresh first page from the engine.
+    if (this.calls.length > LIVE_TRIM_AT && this.list.scrollTop === 0) void this.refreshTop();
+  }
+
+  /** Replaces the list with a fresh first page without the loading state (no flicker). */
+  private async refreshTop(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    this.duringRefresh = [];
+    const gen = this.gen;
+    try {
+      const page = await searchCalls(buildQuery(this.kind, this.filters));
+      if (gen !== this.gen || this.phase !== "ready" || this.list.scrollTop !== 0) return;
+      this.calls = [];
+      this.uuids.clear();
+      for (const c of page.calls) {
+        if (this.uuids.has(c.uuid)) continue;
+        this.uuids.add(c.uuid);
+        this.calls.push(c);
+      }
+      this.nextCursor = page.next_cursor;
+      this.list.setItems(this.calls);
+      this.updateChrome();
+      this.refreshing = false;
+      for (const c of this.duringRefresh.splice(0)) this.applyLive(c);
+    } catch {
+      // Keep the longer list; the next live call tries again.
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   // ---- view lifecycle ----

@@ -129,7 +129,7 @@ export class FakeBackend {
     this.details.delete(call.uuid);
     const change: Change = { event_id: Date.now(), event_type: eventType, received_type: eventType, call };
     this.status = { ...this.status, last_event_at: new Date().toISOString() };
-    this.emit("call-changed", change);
+    this.emit("calls-changed", [change]);
     return change;
   }
 

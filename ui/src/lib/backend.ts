@@ -113,8 +113,11 @@ async function on<T>(event: string, cb: (payload: T) => void): Promise<UnlistenF
   }
 }
 
+/** Stored changes arrive in batches (at most one message every 100 ms), oldest first. */
 export function onCallChanged(cb: (change: Change) => void): Promise<UnlistenFn> {
-  return on<Change>("call-changed", cb);
+  return on<Change[]>("calls-changed", (batch) => {
+    if (Array.isArray(batch)) for (const change of batch) cb(change);
+  });
 }
 
 export function onOpenCall(cb: (uuid: string) => void): Promise<UnlistenFn> {

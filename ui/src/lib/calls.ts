@@ -1,5 +1,5 @@
 // Call helpers: the list filters and the Query they map to, and the local check that decides
-// whether a live `call-changed` call belongs in the list on screen.
+// whether a live `calls-changed` call belongs in the list on screen.
 
 import { PAGE_SIZE } from "./backend";
 import { dateInputToMicros } from "./format";

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Kanca test on a Debian/Ubuntu machine, installing what the tests need first:
-# UI unit tests, engine unit and integration tests, and black-box tests of the built binary.
+# UI unit tests, engine unit and integration tests, black-box tests of the built binary and of
+# its installed package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-deps test
@@ -16,3 +17,8 @@ cargo build --locked -p kanca --features desktop
 # The desktop end-to-end test starts its own Xvfb, D-Bus session, notification server and
 # tauri-driver; KANCA_E2E=1 turns it on.
 KANCA_E2E=1 cargo test --locked --workspace --features kanca/desktop --no-fail-fast
+
+# The installable package, bundled from the debug build above (no second, release build), is
+# installed, run and removed again by the package test.
+deb=$(bash packaging/build.sh --debug | grep '\.deb$')
+KANCA_PACKAGE_DEB=$deb cargo test --locked -p kanca-tests --test package

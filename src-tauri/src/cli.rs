@@ -8,15 +8,21 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Local, NaiveDate, TimeZone};
 use kanca_core::call::{Call, CallState};
 use kanca_core::history::{self, Query};
+use kanca_core::tunnel::{self, Tunnel, TunnelMode, TunnelSettings, TunnelState, TunnelStatus};
 use kanca_core::{config, store, CallKind, CredentialSource, Direction, Engine};
 
 fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(config::resolve_data_dir(flag)?)
 }
 
-pub fn serve(listen: Option<String>, dir: Option<PathBuf>) -> Result<ExitCode> {
+pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<String>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
     let addr = config::resolve_listen(listen, &dir)?;
+    let mut tunnel_settings = config::FileConfig::load(&dir).map(|f| f.tunnel).unwrap_or_default();
+    if let Some(url) = public_url {
+        tunnel::parse_own_url(&url).map_err(|e| anyhow::anyhow!("--public-url: {e}"))?;
+        tunnel_settings = TunnelSettings { mode: TunnelMode::OwnUrl, own_url: Some(url), ..Default::default() };
+    }
     let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
@@ -34,18 +40,79 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>) -> Result<ExitCode> {
         };
         writeln!(out, "Basic auth password: {origin}")?;
         writeln!(out, "Data: {}", engine.store().path().display())?;
-        if listener.addr.ip().is_loopback() {
+        if listener.addr.ip().is_loopback() && tunnel_settings.mode == TunnelMode::Off {
             writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
         }
         writeln!(out, "Press Ctrl+C to stop.")?;
         out.flush()?;
         drop(out);
+        // The tunnel's state as lines on stdout ("Tunnel: online …"); it never stops the listener.
+        let tunnel = Tunnel::start(tunnel_settings, listener.addr);
+        let mut watch = tunnel.watch();
+        tokio::spawn(async move {
+            loop {
+                let line = describe_tunnel(&watch.borrow_and_update());
+                if let Some(line) = line {
+                    println!("{line}");
+                }
+                if watch.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
         shutdown_signal().await;
+        drop(tunnel);
         tracing::info!("stopping: finishing requests in flight");
         listener.shutdown().await;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn describe_tunnel(s: &TunnelStatus) -> Option<String> {
+    // A retry starting (the delay cleared) is not news: the line before said when it would.
+    if matches!(s.state, TunnelState::Failed | TunnelState::Reconnecting) && s.retry_in_s.is_none() && s.error.is_some() {
+        return None;
+    }
+    Some(match s.state {
+        TunnelState::Off => return None,
+        TunnelState::Connecting => format!("Tunnel ({:?}): connecting", s.mode),
+        TunnelState::Online => {
+            let again = if s.url_changes { " (this URL changes on every start: paste it into the panel again)" } else { "" };
+            format!("Tunnel ({:?}): online. Webhook URL for the Bulutfon panel: {}{again}", s.mode, s.webhook_url.as_deref().unwrap_or(""))
+        }
+        TunnelState::Reconnecting | TunnelState::Failed => {
+            let when = s.retry_in_s.map(|n| format!("; retrying in {n} s")).unwrap_or_default();
+            let what = if s.state == TunnelState::Failed { "failed" } else { "dropped" };
+            format!("Tunnel ({:?}): {what}: {}{when}", s.mode, s.error.as_deref().unwrap_or("unknown error"))
+        }
+    })
+}
+
+/// `kanca self-test`: post a test event to the public webhook URL, as Bulutfon would, and check
+/// it reached this data directory (a `kanca serve` or the desktop app must be running on it).
+pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+    let dir = data_dir(dir)?;
+    let file = config::FileConfig::load(&dir).unwrap_or_default();
+    let url = match url {
+        Some(u) if u.trim_end_matches('/').ends_with(config::WEBHOOK_PATH) => u,
+        Some(u) => format!("{}{}", tunnel::parse_own_url(&u).map_err(|e| anyhow::anyhow!("--url: {e}"))?, config::WEBHOOK_PATH),
+        None => match (file.tunnel.mode, file.tunnel.own_url.as_deref().map(tunnel::parse_own_url)) {
+            (TunnelMode::OwnUrl, Some(Ok(base))) => format!("{base}{}", config::WEBHOOK_PATH),
+            _ => config::webhook_url(config::resolve_listen(None, &dir)?),
+        },
+    };
+    let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = rt.block_on(engine.self_test(&url));
+    if json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else if result.ok {
+        println!("OK: the test event went to {} and arrived in {} ms.", result.url, result.round_trip_ms);
+    } else {
+        println!("FAILED: {} ({}).", result.error.as_deref().unwrap_or("unknown error"), result.url);
+    }
+    Ok(if result.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn shutdown_signal() {

@@ -40,6 +40,20 @@ enum Command {
         /// Address to listen on [env: KANCA_LISTEN] [default: 127.0.0.1:8497]
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        /// A public base URL you already route to the listener (reverse proxy, Tailscale
+        /// Funnel…), instead of the tunnel in config.toml
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Post a test event to the public webhook URL and check it arrives (Kanca must be running)
+    SelfTest {
+        /// The public base or webhook URL [default: the own URL in config.toml, else the local one]
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -73,7 +87,8 @@ fn main() -> ExitCode {
 
     let args = Args::parse();
     let result = match args.command {
-        Some(Command::Serve { listen, data }) => cli::serve(listen, data.data_dir),
+        Some(Command::Serve { listen, public_url, data }) => cli::serve(listen, data.data_dir, public_url),
+        Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
         Some(Command::Credentials { regenerate, json, data }) => cli::credentials(regenerate, json, data.data_dir),

@@ -11,3 +11,4 @@ mod order;
 mod redelivery;
 mod search;
 mod shutdown;
+mod tunnel;

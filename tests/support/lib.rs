@@ -116,6 +116,8 @@ pub struct Server {
     pub data_dir: PathBuf,
     log: PathBuf,
     agent: ureq::Agent,
+    /// Every line `kanca serve` printed on stdout so far.
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// An HTTP answer.
@@ -186,6 +188,11 @@ impl Server {
     }
 
     pub fn start_with(data_dir: &Path, creds: Creds) -> Server {
+        Self::start_with_args(data_dir, creds, &[])
+    }
+
+    /// As [`Server::start_with`], with more arguments for `kanca serve`.
+    pub fn start_with_args(data_dir: &Path, creds: Creds, extra: &[&str]) -> Server {
         let log = data_dir
             .parent()
             .unwrap_or(data_dir)
@@ -194,6 +201,7 @@ impl Server {
         let mut cmd = kanca_command();
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file));
@@ -204,11 +212,14 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn kanca serve");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = lines.clone();
         std::thread::spawn(move || {
             // Keep draining stdout so the server never blocks on a full pipe.
             let mut sent = false;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                keep.lock().unwrap().push(line.clone());
                 if !sent {
                     if let Some(port) = parse_webhook_url_port(&line) {
                         let _ = tx.send(port);
@@ -224,6 +235,7 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             log,
             agent,
+            stdout: lines,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -250,6 +262,24 @@ impl Server {
             if Instant::now() > deadline {
                 panic!("kanca serve printed no 'Webhook URL: ...' line in {START_TIMEOUT:?}; stderr:\n{}", server.log_text());
             }
+        }
+    }
+
+    /// Waits for a stdout line containing `needle` printed after the first `skip` lines; returns
+    /// it with its index.
+    pub fn wait_for_line(&self, needle: &str, skip: usize, timeout: Duration) -> (usize, String) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let lines = self.stdout.lock().unwrap();
+                if let Some((i, l)) = lines.iter().enumerate().skip(skip).find(|(_, l)| l.contains(needle)) {
+                    return (i, l.clone());
+                }
+                if Instant::now() > deadline {
+                    panic!("no line with {needle:?} in {timeout:?}; stdout:\n{}\nstderr:\n{}", lines.join("\n"), self.log_text());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -79,6 +79,9 @@ pub struct FileConfig {
     pub listen: Option<String>,
     #[serde(default)]
     pub desktop: DesktopSettings,
+    /// How Bulutfon reaches the listener (holds the ngrok authtoken: the file is 0600).
+    #[serde(default)]
+    pub tunnel: crate::tunnel::TunnelSettings,
 }
 
 /// The desktop app's preferences, edited in its settings view.
@@ -93,6 +96,13 @@ pub struct DesktopSettings {
     pub dnd: bool,
     pub autostart: bool,
     pub first_run_done: bool,
+}
+
+/// Save the tunnel settings, keeping everything else in the file.
+pub fn save_tunnel_settings(data_dir: &Path, settings: &crate::tunnel::TunnelSettings) -> Result<(), ConfigError> {
+    let mut file = FileConfig::load(data_dir)?;
+    file.tunnel = settings.clone();
+    file.save(data_dir)
 }
 
 /// Save the desktop settings, keeping everything else in the file.

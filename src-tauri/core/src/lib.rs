@@ -8,7 +8,9 @@ pub mod history;
 pub mod listener;
 pub mod phone;
 pub mod popup;
+pub mod selftest;
 pub mod store;
+pub mod tunnel;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -125,6 +127,9 @@ mod bindings {
         crate::history::Query::export_all(&cfg).unwrap();
         crate::store::Change::export_all(&cfg).unwrap();
         crate::store::Outcome::export_all(&cfg).unwrap();
+        crate::tunnel::TunnelSettings::export_all(&cfg).unwrap();
+        crate::tunnel::TunnelStatus::export_all(&cfg).unwrap();
+        crate::selftest::SelfTestResult::export_all(&cfg).unwrap();
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -1,0 +1,103 @@
+//! "Test the connection": Kanca posts a test event to its own public webhook URL, with its
+//! credentials, the way Bulutfon would, and checks that the event came back into this
+//! database. The event is marked as a test (`kanca_test`), so it is shown with a test badge and
+//! counts in no caller's history.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::Engine;
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct SelfTestResult {
+    pub ok: bool,
+    /// The URL posted to.
+    pub url: String,
+    pub http_status: Option<u16>,
+    /// From the post to the answer (the listener answers only once the event is stored).
+    #[ts(type = "number")]
+    pub round_trip_ms: u64,
+    /// The test call's uuid when it arrived.
+    pub uuid: Option<String>,
+    /// What went wrong, in plain words.
+    pub error: Option<String>,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Engine {
+    /// Posts a test event to `webhook_url` and checks it arrived in this engine's database.
+    pub async fn self_test(&self, webhook_url: &str) -> SelfTestResult {
+        crate::tunnel::install_tls_provider();
+        let uuid = match crate::config::random_token(9) {
+            Ok(t) => format!("kanca-selftest-{t}"),
+            Err(e) => return failed(webhook_url, None, 0, format!("no randomness: {e}")),
+        };
+        let body = serde_json::json!({
+            "event_type": "call_init", "uuid": uuid, "caller": "905554443322", "callee": "908508850000",
+            "direction": "IN", "timestamp": chrono::Utc::now().timestamp_micros(), "kanca_test": true,
+        })
+        .to_string();
+        let auth = self.credentials().header_value();
+        let url = webhook_url.to_string();
+        let started = Instant::now();
+        let posted = tokio::task::spawn_blocking(move || post(&url, &auth, &body)).await;
+        let elapsed = started.elapsed().as_millis() as u64;
+        let status = match posted {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return failed(webhook_url, None, elapsed, e),
+            Err(e) => return failed(webhook_url, None, elapsed, format!("the test did not finish: {e}")),
+        };
+        if !(200..300).contains(&status) {
+            let why = match status {
+                401 => "the listener refused the credentials (HTTP 401)".to_string(),
+                404 => "something answered at that URL, but not Kanca's webhook (HTTP 404): check the path".to_string(),
+                502..=504 => format!("the tunnel or proxy could not reach Kanca's listener (HTTP {status})"),
+                s => format!("the URL answered HTTP {s}"),
+            };
+            return failed(webhook_url, Some(status), elapsed, why);
+        }
+        let id = uuid.clone();
+        let arrived = self.store.read(move |c| crate::history::get_call(c, &id)).await;
+        match arrived {
+            Ok(Some(_)) => SelfTestResult {
+                ok: true,
+                url: webhook_url.into(),
+                http_status: Some(status),
+                round_trip_ms: elapsed,
+                uuid: Some(uuid),
+                error: None,
+            },
+            Ok(None) => failed(
+                webhook_url,
+                Some(status),
+                elapsed,
+                "the URL accepted the event, but it did not reach this Kanca: the URL leads to another receiver".into(),
+            ),
+            Err(e) => failed(webhook_url, Some(status), elapsed, format!("could not read the database: {e}")),
+        }
+    }
+}
+
+fn failed(url: &str, http_status: Option<u16>, round_trip_ms: u64, error: String) -> SelfTestResult {
+    SelfTestResult { ok: false, url: url.into(), http_status, round_trip_ms, uuid: None, error: Some(error) }
+}
+
+/// One POST with basic auth; the HTTP status, or why there was none.
+fn post(url: &str, auth: &str, body: &str) -> Result<u16, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.post(url).header("Authorization", auth).header("Content-Type", "application/json").send(body) {
+        Ok(resp) => Ok(resp.status().as_u16()),
+        Err(ureq::Error::Timeout(_)) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
+        Err(ureq::Error::HostNotFound) => Err("the host name of the URL was not found (DNS)".into()),
+        Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err("nothing is listening at that address (connection refused)".into())
+        }
+        Err(e) => Err(format!("the URL could not be reached: {e}")),
+    }
+}

@@ -80,12 +80,26 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KANCA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+/// Log filter: `KANCA_LOG`, else info (the tunnel libraries only warn: their debug output is
+/// noisy and is no place for connection details).
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_env("KANCA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,ngrok=warn,muxado=warn,rustls=warn"))
+}
 
+fn main() -> ExitCode {
     let args = Args::parse();
+    // The desktop app also logs to files in the OS's log directory, a new file a day, the last
+    // seven kept; the subcommands log to stderr only (a terminal, or journald under systemd).
+    #[cfg(feature = "desktop")]
+    let (_log_guard, log_dir) = if args.command.is_none() { desktop_logging() } else { (None, std::path::PathBuf::new()) };
+    #[cfg(feature = "desktop")]
+    if args.command.is_some() {
+        tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
+    }
+    #[cfg(not(feature = "desktop"))]
+    tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
+
     let result = match args.command {
         Some(Command::Serve { listen, public_url, data }) => cli::serve(listen, data.data_dir, public_url),
         Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
@@ -93,7 +107,7 @@ fn main() -> ExitCode {
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
         Some(Command::Credentials { regenerate, json, data }) => cli::credentials(regenerate, json, data.data_dir),
         #[cfg(feature = "desktop")]
-        None => desktop::run(args.listen, args.data_dir, args.hidden).map(|_| ExitCode::SUCCESS),
+        None => desktop::run(args.listen, args.data_dir, args.hidden, log_dir).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "desktop"))]
         None => {
             let _ = (args.listen, args.data_dir);
@@ -107,6 +121,35 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("kanca: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "desktop")]
+fn desktop_logging() -> (Option<tracing_appender::non_blocking::WorkerGuard>, PathBuf) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let dir = kanca_core::config::log_dir().unwrap_or_else(|_| std::env::temp_dir().join("kanca-logs"));
+    let file = std::fs::create_dir_all(&dir).ok().and_then(|_| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("kanca")
+            .filename_suffix("log")
+            .max_log_files(7)
+            .build(&dir)
+            .ok()
+    });
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match file {
+        Some(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let to_file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer);
+            tracing_subscriber::registry().with(log_filter()).with(stderr).with(to_file).init();
+            (Some(guard), dir)
+        }
+        None => {
+            tracing_subscriber::registry().with(log_filter()).with(stderr).init();
+            (None, dir)
         }
     }
 }

@@ -35,6 +35,16 @@ fn cloudflared_url_is_read_shown_and_the_tunnel_restarts_after_it_dies() {
     server.post_json(&event_json("call_init", "tun-1", 905321112233, 908508850000, "IN", 1_700_000_000_000_000).to_string()).expect_accepted();
     let (_, again) = server.wait_for_line("Tunnel (Cloudflared): online", j, Duration::from_secs(20));
     assert!(again.contains("https://fake-tunnel-2.trycloudflare.com/webhook"), "{again}");
+
+    // Kanca killed outright: cloudflared does not outlive it.
+    let pid = std::fs::read_to_string(state.join("pid")).unwrap().trim().to_string();
+    let mut server = server;
+    server.kill();
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert!(gone, "cloudflared {pid} still runs after kanca was killed");
 }
 
 #[test]

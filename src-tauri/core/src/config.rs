@@ -36,6 +36,22 @@ pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
         .ok_or(ConfigError::NoDataDir)
 }
 
+/// Where the desktop app writes its logs: `KANCA_LOG_DIR`, else the OS's per-user place for
+/// them (Linux: `$XDG_STATE_HOME/kanca/logs`, i.e. ~/.local/state/kanca/logs; macOS:
+/// ~/Library/Logs/Kanca; Windows: %LOCALAPPDATA%\Kanca\kanca\logs).
+pub fn log_dir() -> Result<PathBuf, ConfigError> {
+    if let Some(d) = std::env::var_os("KANCA_LOG_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    if cfg!(target_os = "macos") {
+        if let Some(home) = directories::BaseDirs::new() {
+            return Ok(home.home_dir().join("Library/Logs/Kanca"));
+        }
+    }
+    let dirs = directories::ProjectDirs::from("com", "Kanca", "kanca").ok_or(ConfigError::NoDataDir)?;
+    Ok(dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).join("logs"))
+}
+
 /// `--data-dir`, else `KANCA_DATA_DIR`, else the OS default.
 pub fn resolve_data_dir(flag: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
     if let Some(d) = flag {

@@ -256,14 +256,27 @@ where
 
 async fn run_cloudflared(tx: watch::Sender<TunnelStatus>, settings: &TunnelSettings, local: SocketAddr) -> Ended {
     let program = settings.cloudflared_path.clone().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "cloudflared".into());
-    let mut child = match tokio::process::Command::new(&program)
+    let mut command = tokio::process::Command::new(&program);
+    command
         .args(["tunnel", "--no-autoupdate", "--url", &format!("http://{local}")])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
+        .kill_on_drop(true);
+    // If Kanca itself is killed (no chance to drop the tunnel), cloudflared goes with it
+    // instead of holding a tunnel to a listener that is gone. (The signal follows the spawning
+    // thread: a tokio worker, which lives as long as the runtime.)
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ended::Failed(format!(

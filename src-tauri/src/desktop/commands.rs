@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use kanca_core::config::{self, DesktopSettings};
 use kanca_core::history::{self, CallDetail, Page, Query};
+use kanca_core::selftest::SelfTestResult;
+use kanca_core::tunnel::{self, TunnelMode, TunnelSettings};
 use kanca_core::Engine;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -71,6 +73,39 @@ pub fn save_settings(app: AppHandle, state: State<'_, Arc<AppState>>, settings: 
     }
     state.update_status(&app, |_| {});
     Ok(settings)
+}
+
+#[tauri::command]
+pub fn get_tunnel_settings(state: State<'_, Arc<AppState>>) -> TunnelSettings {
+    state.tunnel_settings.lock().map(|s| s.clone()).unwrap_or_default()
+}
+
+/// Save how Bulutfon reaches Kanca and restart the tunnel; its status follows by event.
+#[tauri::command]
+pub fn save_tunnel_settings(app: AppHandle, state: State<'_, Arc<AppState>>, mut settings: TunnelSettings) -> Result<TunnelSettings> {
+    if settings.mode == TunnelMode::OwnUrl {
+        let url = settings.own_url.as_deref().unwrap_or("");
+        let base = tunnel::parse_own_url(url).map_err(|e| CommandError::new("invalid_url", e))?;
+        settings.own_url = Some(base);
+    }
+    config::save_tunnel_settings(&state.data_dir, &settings).map_err(|e| CommandError::new("settings", e))?;
+    if let Ok(mut s) = state.tunnel_settings.lock() {
+        *s = settings.clone();
+    }
+    super::restart_tunnel(&app, state.inner());
+    Ok(settings)
+}
+
+/// "Test the connection": a test event to the URL Bulutfon uses (the public one when there is
+/// one), checked to arrive in this database.
+#[tauri::command]
+pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTestResult> {
+    let engine = engine(&state)?;
+    let url = state
+        .status()
+        .webhook_url
+        .ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
+    Ok(engine.self_test(&url).await)
 }
 
 #[tauri::command]

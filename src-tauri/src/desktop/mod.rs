@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kanca_core::config::{self, DesktopSettings};
+use kanca_core::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus};
 use kanca_core::{Call, Change, Engine, WebhookListener};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
@@ -48,7 +49,13 @@ pub struct NotificationStatus {
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct AppStatus {
     pub listener: ListenerStatus,
+    /// The URL to paste into Bulutfon's panel: the public one while the tunnel is online.
     pub webhook_url: Option<String>,
+    /// The listener's own URL on this computer.
+    pub local_webhook_url: Option<String>,
+    pub tunnel: TunnelStatus,
+    /// Where the app writes its log files.
+    pub log_dir: String,
     pub user: String,
     pub password: String,
     pub credential_source: &'static str,
@@ -71,6 +78,8 @@ pub struct AppState {
     pub recent: Mutex<Vec<Call>>,
     pub listener: tokio::sync::Mutex<Option<WebhookListener>>,
     pub popups: popups::Popups,
+    pub tunnel_settings: Mutex<TunnelSettings>,
+    tunnel: Mutex<Option<Tunnel>>,
     refresh_pending: AtomicBool,
     pending_changes: Mutex<Vec<Change>>,
 }
@@ -130,9 +139,10 @@ pub fn open_call(app: &AppHandle, uuid: &str) {
 
 /// Start the desktop app. Problems (port in use, broken database, no notification server) are
 /// shown in the window and the tray; the app keeps running.
-pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool) -> anyhow::Result<()> {
+pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_dir: PathBuf) -> anyhow::Result<()> {
     let data_dir = config::resolve_data_dir(data_dir)?;
-    let settings = config::FileConfig::load(&data_dir).map(|f| f.desktop).unwrap_or_default();
+    let file = config::FileConfig::load(&data_dir).unwrap_or_default();
+    let (settings, tunnel_settings) = (file.desktop, file.tunnel);
     let addr = config::resolve_listen(listen, &data_dir);
     let (engine, database_error) = match Engine::open(&data_dir) {
         Ok(e) => (Some(e), None),
@@ -145,6 +155,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool) -> a
         listener: ListenerStatus { state: "starting", ..Default::default() },
         credential_source: engine.as_ref().map(|e| source_name(e.credential_source())).unwrap_or("generated"),
         data_dir: data_dir.display().to_string(),
+        log_dir: log_dir.display().to_string(),
         database_error,
         version: env!("CARGO_PKG_VERSION"),
         ..Default::default()
@@ -157,6 +168,8 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool) -> a
         recent: Mutex::new(Vec::new()),
         listener: tokio::sync::Mutex::new(None),
         popups: popups::Popups::default(),
+        tunnel_settings: Mutex::new(tunnel_settings),
+        tunnel: Mutex::new(None),
         refresh_pending: AtomicBool::new(false),
         pending_changes: Mutex::new(Vec::new()),
     });
@@ -189,6 +202,9 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool) -> a
             commands::get_settings,
             commands::save_settings,
             commands::regenerate_credentials,
+            commands::get_tunnel_settings,
+            commands::save_tunnel_settings,
+            commands::test_connection,
             commands::send_test_event,
             commands::copy_text,
             commands::open_url,
@@ -204,6 +220,16 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool) -> a
                 }
             }
             tray::create(&handle)?;
+            // "Last event N minutes ago" in the tray ages even when nothing arrives.
+            let ticker = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    tray::refresh(&ticker);
+                }
+            });
             state.popups.start(handle.clone());
             start_engine(handle, state.clone(), addr, early_listener.take());
             Ok(())
@@ -321,8 +347,10 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
                 tracing::info!("webhook listener on {bound}");
                 state.update_status(&app, |s| {
                     s.listener = ListenerStatus { state: "running", addr: Some(bound.to_string()), ..Default::default() };
-                    s.webhook_url = Some(config::webhook_url(bound));
+                    s.local_webhook_url = Some(config::webhook_url(bound));
+                    s.webhook_url = s.local_webhook_url.clone();
                 });
+                restart_tunnel(&app, &state);
             }
             Err(e) => {
                 tracing::error!("{e}");
@@ -335,6 +363,37 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
                 state.update_status(&app, |s| {
                     s.listener = ListenerStatus { state: "failed", addr: Some(addr.to_string()), error: Some(e.to_string()), hint }
                 });
+            }
+        }
+    });
+}
+
+/// (Re)start the tunnel from the saved settings towards the running listener. Its status
+/// follows into the window and the tray; the webhook URL becomes the public one while online.
+pub fn restart_tunnel(app: &AppHandle, state: &Arc<AppState>) {
+    let Some(addr) = state.status().listener.addr.and_then(|a| a.parse::<SocketAddr>().ok()) else { return };
+    let settings = state.tunnel_settings.lock().map(|s| s.clone()).unwrap_or_default();
+    let _guard = tauri::async_runtime::handle().inner().enter();
+    let tunnel = Tunnel::start(settings, addr);
+    let mut watch = tunnel.watch();
+    // Replacing the old tunnel drops it: its task ends and a cloudflared child is killed.
+    if let Ok(mut t) = state.tunnel.lock() {
+        *t = Some(tunnel);
+    }
+    let app = app.clone();
+    let state = state.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let status = watch.borrow_and_update().clone();
+            state.update_status(&app, |s| {
+                s.webhook_url = match (&status.state, &status.webhook_url) {
+                    (TunnelState::Online, Some(url)) => Some(url.clone()),
+                    _ => s.local_webhook_url.clone(),
+                };
+                s.tunnel = status;
+            });
+            if watch.changed().await.is_err() {
+                break;
             }
         }
     });

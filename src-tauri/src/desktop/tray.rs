@@ -8,6 +8,8 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
+use kanca_core::tunnel::{TunnelState, TunnelStatus};
+
 use super::{AppState, MAIN_WINDOW};
 
 pub const TRAY_ID: &str = "kanca";
@@ -20,6 +22,8 @@ pub mod ids {
     pub const COPY_URL: &str = "copy-url";
     pub const SETTINGS: &str = "settings";
     pub const STATUS: &str = "status";
+    pub const TUNNEL: &str = "tunnel";
+    pub const LAST_EVENT: &str = "last-event";
     pub const QUIT: &str = "quit";
 }
 
@@ -68,9 +72,40 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
         _ => t("Dinleyici başlıyor…", "Listener starting…").to_string(),
     };
     menu.append(&MenuItem::with_id(app, ids::STATUS, line, false, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::TUNNEL, tunnel_line(&status.tunnel, en), false, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::LAST_EVENT, last_event_line(status.last_event_at.as_deref(), chrono::Utc::now(), en), false, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(app, ids::QUIT, t("Çıkış", "Quit"), true, None::<&str>)?)?;
     Ok(menu)
+}
+
+fn tunnel_line(t: &TunnelStatus, en: bool) -> String {
+    let tr = |a: &str, b: &str| if en { b.to_string() } else { a.to_string() };
+    match t.state {
+        TunnelState::Off => tr("Tünel kapalı: yalnız bu bilgisayar", "Tunnel off: this computer only"),
+        TunnelState::Connecting => tr("Tünel bağlanıyor…", "Tunnel connecting…"),
+        TunnelState::Online => format!("{} {}", tr("Tünel açık:", "Tunnel online:"), t.public_url.as_deref().unwrap_or("")),
+        TunnelState::Reconnecting => tr("Tünel koptu, yeniden bağlanıyor…", "Tunnel dropped, reconnecting…"),
+        TunnelState::Failed => tr("Tünel açılamadı — ayrıntılar pencerede", "Tunnel failed — see the window"),
+    }
+}
+
+/// "Son olay: 5 dk önce" / "Last event: 5 min ago", refreshed with the menu every minute.
+fn last_event_line(at: Option<&str>, now: chrono::DateTime<chrono::Utc>, en: bool) -> String {
+    let Some(at) = at.and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok()) else {
+        return if en { "No event received yet".into() } else { "Henüz olay gelmedi".into() };
+    };
+    let mins = (now - at.with_timezone(&chrono::Utc)).num_minutes().max(0);
+    match (mins, en) {
+        (0, false) => "Son olay: az önce".into(),
+        (0, true) => "Last event: just now".into(),
+        (m @ 1..=59, false) => format!("Son olay: {m} dk önce"),
+        (m @ 1..=59, true) => format!("Last event: {m} min ago"),
+        (m @ 60..=1439, false) => format!("Son olay: {} sa önce", m / 60),
+        (m @ 60..=1439, true) => format!("Last event: {} h ago", m / 60),
+        (m, false) => format!("Son olay: {} gün önce", m / 1440),
+        (m, true) => format!("Last event: {} days ago", m / 1440),
+    }
 }
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
@@ -133,5 +168,20 @@ fn on_menu(app: &AppHandle, id: &str) {
                 super::open_call(app, uuid);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_event_reads_like_a_person_would_say_it() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(last_event_line(None, now, false), "Henüz olay gelmedi");
+        assert_eq!(last_event_line(Some("2026-11-27T11:59:40Z"), now, false), "Son olay: az önce");
+        assert_eq!(last_event_line(Some("2026-11-27T11:55:00Z"), now, false), "Son olay: 5 dk önce");
+        assert_eq!(last_event_line(Some("2026-11-27T09:00:00+00:00"), now, true), "Last event: 3 h ago");
+        assert_eq!(last_event_line(Some("2026-11-25T12:00:00Z"), now, false), "Son olay: 2 gün önce");
     }
 }

@@ -104,7 +104,13 @@ pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Resul
     };
     let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let result = rt.block_on(engine.self_test(&url));
+    let result = rt.block_on(async {
+        let result = engine.self_test(&url).await;
+        if let (true, Some(uuid)) = (result.ok, &result.uuid) {
+            engine.end_test_call(&url, uuid).await;
+        }
+        result
+    });
     if json {
         println!("{}", serde_json::to_string(&result)?);
     } else if result.ok {

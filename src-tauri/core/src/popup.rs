@@ -195,7 +195,8 @@ fn routed_to_mine(call: &Call, mine: &[String]) -> bool {
     extensions.is_empty() || extensions.iter().any(|e| mine.iter().any(|m| m.trim() == *e))
 }
 
-/// Earlier calls from the same number (matched on E.164 when known, else as received).
+/// Earlier calls from the same number (matched on E.164 when known, else as received). Test
+/// events (the guide's, "Test the connection") are not calls and are not counted.
 pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> Result<CallerHistory, StoreError> {
     let Some(raw) = call.caller_raw.as_deref() else { return Ok(CallerHistory::default()) };
     let digits = crate::phone::normalize(raw).search;
@@ -212,7 +213,7 @@ pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> R
     let pattern = format!("{}*", digits.replace(['*', '?', '['], ""));
     let mut stmt = conn.prepare_cached(
         "SELECT c.uuid, c.started_at_us, c.missed FROM calls_fts f JOIN calls c ON c.sort_key = f.rowid
-         WHERE f.search_text GLOB ?1 AND c.kind = 'call' ORDER BY f.rowid DESC LIMIT 200",
+         WHERE f.search_text GLOB ?1 AND c.kind = 'call' AND c.test = 0 ORDER BY f.rowid DESC LIMIT 200",
     )?;
     let rows = stmt.query_map([pattern], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
     let mut h = CallerHistory::default();
@@ -317,9 +318,15 @@ mod tests {
             IncomingEvent { event: webhook::parse(None, body.as_bytes()).unwrap(), raw: body.into_bytes(), content_type: None, received_at_us: ts }
         };
         let t = 1_700_000_000_000_000;
-        ingest_batch(&mut conn, &[mk("a", t - 3_600_000_000, "call_init"), mk("a", t - 3_500_000_000, "missing_call"), mk("b", t, "call_init")]).unwrap();
+        let mut test_call = mk("test-1", t - 60_000_000, "call_init");
+        let body = String::from_utf8(test_call.raw.clone()).unwrap().replace("}", r#","kanca_test":true}"#);
+        test_call.event = webhook::parse(None, body.as_bytes()).unwrap();
+        test_call.raw = body.into_bytes();
+        ingest_batch(&mut conn, &[mk("a", t - 3_600_000_000, "call_init"), mk("a", t - 3_500_000_000, "missing_call"), test_call, mk("b", t, "call_init")])
+            .unwrap();
         let call = crate::history::get_call(&conn, "b").unwrap().unwrap().call;
         let h = caller_history(&conn, &call, now()).unwrap();
+        // The later test call is neither the previous call nor counted.
         assert_eq!(h.previous, Some((t - 3_600_000_000, true)));
         assert!(h.this_week >= 1);
     }

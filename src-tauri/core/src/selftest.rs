@@ -31,7 +31,7 @@ impl Engine {
     pub async fn self_test(&self, webhook_url: &str) -> SelfTestResult {
         crate::tunnel::install_tls_provider();
         let uuid = match crate::config::random_token(9) {
-            Ok(t) => format!("kanca-selftest-{t}"),
+            Ok(t) => format!("kanca-test-{t}"),
             Err(e) => return failed(webhook_url, None, 0, format!("no randomness: {e}")),
         };
         let body = serde_json::json!({
@@ -76,6 +76,23 @@ impl Engine {
                 "the URL accepted the event, but it did not reach this Kanca: the URL leads to another receiver".into(),
             ),
             Err(e) => failed(webhook_url, Some(status), elapsed, format!("could not read the database: {e}")),
+        }
+    }
+}
+
+impl Engine {
+    /// Hangs up a test call made by [`Engine::self_test`] (answered, 3 s), so it does not stay
+    /// "ringing" in the history. Best effort: the test already succeeded or failed.
+    pub async fn end_test_call(&self, webhook_url: &str, uuid: &str) {
+        let body = serde_json::json!({
+            "event_type": "call_hangup", "uuid": uuid, "caller": "905554443322", "callee": "908508850000",
+            "direction": "IN", "timestamp": chrono::Utc::now().timestamp_micros(), "kanca_test": true,
+            "hangup_cause": "NORMAL_CLEARING", "talk_duration": 3, "result_disposition": "SUCCESS",
+        })
+        .to_string();
+        let (url, auth) = (webhook_url.to_string(), self.credentials().header_value());
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || post(&url, &auth, &body)).await {
+            tracing::warn!("could not hang up the test call: {e}");
         }
     }
 }

@@ -105,7 +105,11 @@ pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTest
         .status()
         .webhook_url
         .ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
-    Ok(engine.self_test(&url).await)
+    let result = engine.self_test(&url).await;
+    if let (true, Some(uuid)) = (result.ok, result.uuid.clone()) {
+        end_test_call_later(engine, url, uuid);
+    }
+    Ok(result)
 }
 
 #[tauri::command]
@@ -120,48 +124,26 @@ pub fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -
 #[tauri::command]
 pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> {
     let engine = engine(&state)?;
-    let addr = state
-        .listener
-        .lock()
-        .await
-        .as_ref()
-        .map(|l| l.addr)
+    let url = state
+        .status()
+        .local_webhook_url
         .ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
-    let uuid = format!("kanca-test-{}", kanca_core::config::random_token(9).map_err(|e| CommandError::new("random", e))?);
-    let now_us = chrono::Utc::now().timestamp_micros();
-    let body = serde_json::json!({
-        "event_type": "call_init", "caller": "905554443322", "callee": "908508850000",
-        "uuid": uuid, "direction": "IN", "timestamp": now_us, "kanca_test": true,
-    })
-    .to_string();
-    let status = post_local(addr, &engine.credentials().header_value(), &body)
-        .await
-        .map_err(|e| CommandError::new("test_failed", format!("could not reach the listener: {e}")))?;
-    if !(200..300).contains(&status) {
-        return Err(CommandError::new("test_failed", format!("the listener answered HTTP {status}")));
+    let result = engine.self_test(&url).await;
+    match (result.ok, result.uuid) {
+        (true, Some(uuid)) => {
+            end_test_call_later(engine, url, uuid.clone());
+            Ok(uuid)
+        }
+        _ => Err(CommandError::new("test_failed", result.error.unwrap_or_else(|| "the test event did not arrive".into()))),
     }
-    Ok(uuid)
 }
 
-/// A plain HTTP/1.1 POST to the local listener; returns the status code.
-async fn post_local(addr: std::net::SocketAddr, auth: &str, body: &str) -> std::io::Result<u16> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await?;
-    let req = format!(
-        "POST {} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        config::WEBHOOK_PATH,
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await?;
-    let mut resp = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut resp))
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 10 s"))??;
-    let text = String::from_utf8_lossy(&resp);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP answer"))
+/// The test call rings for a few seconds (its pop-up is seen), then is hung up.
+fn end_test_call_later(engine: Engine, url: String, uuid: String) {
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+        engine.end_test_call(&url, &uuid).await;
+    });
 }
 
 #[tauri::command]

@@ -237,6 +237,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         .on_window_event(|window, event| {
             // Closing the window hides it: Kanca lives on in the tray until Quit.
             if let WindowEvent::CloseRequested { api, .. } = event {
+                tracing::info!("window closed: Kanca stays in the tray until Quit");
                 let _ = window.hide();
                 api.prevent_close();
             }

@@ -446,6 +446,55 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     client.execute(toggle, vec![]).await.unwrap();
     wait_until("the autostart entry to go", Duration::from_secs(10), || (!autostart_entry.exists()).then_some(()));
 
+    // How Bulutfon reaches Kanca: off at first, so the connection test refuses to prove nothing;
+    // then an own URL (here the listener itself; tests/blackbox/tunnel.rs puts nginx in front)
+    // goes online and the test event comes back through it.
+    let js = |script: &'static str| client.execute(script, vec![]);
+    let state_of = |id: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .execute(&format!("return document.querySelector('[data-testid={id}]')?.dataset.state ?? null"), vec![])
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(state_of("tunnel-status").await, json!("off"));
+    js("document.querySelector('[data-testid=tunnel-test]').click(); return 1").await.unwrap();
+    let result = wait_for_js(&client, "return document.querySelector('[data-testid=tunnel-test-result]')?.dataset.ok ?? null").await;
+    assert_eq!(result, json!("false"), "no public URL: the test says so");
+    js("document.querySelector('[data-testid=tunnel-mode-own_url]').click(); return 1").await.unwrap();
+    let own = format!("http://127.0.0.1:{listen_port}");
+    client
+        .execute(
+            "const i = document.querySelector('[data-testid=tunnel-own-url]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', { bubbles: true })); return 1",
+            vec![json!(own)],
+        )
+        .await
+        .unwrap();
+    js("document.querySelector('[data-testid=tunnel-save]').click(); return 1").await.unwrap();
+    for _ in 0..100 {
+        if state_of("tunnel-status").await == json!("online") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state_of("tunnel-status").await, json!("online"));
+    assert_eq!(state_of("sidebar-tunnel").await, json!("online"));
+    let saved = std::fs::read_to_string(work.data_dir().join("config.toml")).unwrap();
+    assert!(saved.contains("mode = \"own_url\"") && saved.contains(&own), "{saved}");
+    js("document.querySelector('[data-testid=tunnel-test]').click(); return 1").await.unwrap();
+    let mut ok = json!(null);
+    for _ in 0..100 {
+        ok = client.execute("return document.querySelector('[data-testid=tunnel-test-result]')?.dataset.ok ?? null", vec![]).await.unwrap();
+        if ok == json!("true") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ok, json!("true"), "the test event came back through the own URL");
+    screenshot(&client, "06-tunnel").await;
+
     // Closing the window hides it; the app lives on in the tray.
     let window_visible = || {
         desk.command("xdotool").args(["search", "--onlyvisible", "--name", "^Kanca$"]).output().map(|o| o.status.success()).unwrap_or(false)
@@ -575,6 +624,18 @@ impl<'a> Tray<'a> {
 }
 
 /// Poll the list's rows (their data-uuid) until `ok` accepts them or 10 s pass.
+/// Polls a script until it returns something other than null.
+async fn wait_for_js(client: &fantoccini::Client, script: &str) -> serde_json::Value {
+    for _ in 0..200 {
+        let v = client.execute(script, vec![]).await.unwrap();
+        if !v.is_null() {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no answer from {script}");
+}
+
 async fn wait_until_async(client: &fantoccini::Client, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
     let start = Instant::now();
     loop {

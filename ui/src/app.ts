@@ -200,6 +200,11 @@ export class App implements AppContext {
     this.show(view);
   }
 
+  showTunnelSettings(): void {
+    this.navigate("settings");
+    this.settingsView.focusTunnel();
+  }
+
   openCall(uuid: string): void {
     if (this.current !== "detail" && this.current !== null) this.returnTo = this.current;
     this.show("detail");

@@ -18,7 +18,8 @@ describe("first-run guide", () => {
       expect(guide.textContent).toContain(ev);
     }
     expect(guide.textContent).toContain("JSON");
-    expect($("guide-tunnel-note").textContent).toBe("Bulutfon'un bu bilgisayara ulaşabilmesi için bir tünel gerekir (README'ye bakın).");
+    expect($("guide-tunnel-note").dataset.state).toBe("off");
+    expect($("guide-tunnel-note").textContent).toContain("Bulutfon yalnızca yerel çalışan bir Kanca'ya ulaşamaz");
     expect($("guide-webhook-url").textContent).toBe("http://127.0.0.1:8497/webhook");
     expect($("guide-user").textContent).toBe("bulutfon");
     expect($("nav-guide").getAttribute("aria-current")).toBe("page");

@@ -76,6 +76,25 @@ describe("backend wrapper", () => {
     ]);
   });
 
+  it("the tunnel commands use the contract's names and shapes", async () => {
+    const tunnel = { mode: "ngrok" as const, ngrok_authtoken: "2abc", ngrok_domain: "kanca-ofis.ngrok-free.app", cloudflared_path: null, own_url: null };
+    const result = { ok: true, url: "https://kanca-ofis.ngrok-free.app/webhook", http_status: 200, round_trip_ms: 840, uuid: "kanca-selftest-x", error: null };
+    reply = (cmd) => ({ get_tunnel_settings: tunnel, save_tunnel_settings: tunnel, test_connection: result })[cmd] ?? null;
+    await expect(backend.getTunnelSettings()).resolves.toEqual(tunnel);
+    await expect(backend.saveTunnelSettings(tunnel)).resolves.toEqual(tunnel);
+    await expect(backend.testConnection()).resolves.toEqual(result);
+    expect(seen).toEqual([
+      { cmd: "get_tunnel_settings", args: {} },
+      { cmd: "save_tunnel_settings", args: { settings: tunnel } },
+      { cmd: "test_connection", args: {} },
+    ]);
+    reply = () => Promise.reject({ code: "invalid_url", message: "the URL has no host name" });
+    await expect(backend.saveTunnelSettings({ ...tunnel, mode: "own_url", own_url: "https://" })).rejects.toMatchObject({
+      code: "invalid_url",
+      message: "the URL has no host name",
+    });
+  });
+
   it("rejections become BackendError with the backend's code and message", async () => {
     reply = () => Promise.reject({ code: "database", message: "disk full" });
     const err = await backend.getStatus().catch((e: unknown) => e);

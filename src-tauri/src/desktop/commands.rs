@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kanca_core::config::{self, DesktopSettings};
 use kanca_core::history::{self, CallDetail, Page, Query};
 use kanca_core::selftest::SelfTestResult;
-use kanca_core::tunnel::{self, TunnelMode, TunnelSettings};
+use kanca_core::tunnel::{self, TunnelMode, TunnelSettings, TunnelState};
 use kanca_core::Engine;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -101,10 +101,20 @@ pub fn save_tunnel_settings(app: AppHandle, state: State<'_, Arc<AppState>>, mut
 #[tauri::command]
 pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTestResult> {
     let engine = engine(&state)?;
-    let url = state
-        .status()
-        .webhook_url
-        .ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
+    let status = state.status();
+    if status.local_webhook_url.is_none() {
+        return Err(CommandError::new("listener_down", "the webhook listener is not running"));
+    }
+    // Testing the local address would prove nothing about Bulutfon reaching Kanca.
+    let url = match (status.tunnel.state, status.tunnel.webhook_url) {
+        (TunnelState::Online, Some(url)) => url,
+        _ => {
+            return Err(CommandError::new(
+                "no_public_url",
+                "Bulutfon cannot reach Kanca yet: choose a way in Settings (ngrok, cloudflared or your own URL) and wait until it is online",
+            ))
+        }
+    };
     let result = engine.self_test(&url).await;
     if let (true, Some(uuid)) = (result.ok, result.uuid.clone()) {
         end_test_call_later(engine, url, uuid);

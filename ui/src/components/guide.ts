@@ -1,8 +1,12 @@
 // First-run guide: how to connect Bulutfon's web hooks to Kanca, with a test event at the end.
+// The URL to paste is the public one while a tunnel is online; while Kanca is local only, the
+// guide says so and leads to the settings to choose how Bulutfon reaches Kanca.
 
 import { sendTestEvent } from "../lib/backend";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import { t, type MessageKey } from "../lib/i18n";
+import { modeName, tunnelOf } from "../lib/tunnel";
+import type { AppStatus } from "../lib/types";
 import { icon } from "./icons";
 import { button, copyButton, setButtonLabel } from "./ui";
 import type { AppContext, View } from "./view";
@@ -62,6 +66,53 @@ export class GuideView implements View {
     );
   }
 
+  /** Under the URL: whether Bulutfon can reach it, and the way to the settings when it cannot. */
+  private tunnelNote(status: AppStatus | null): Child[] {
+    const tunnel = tunnelOf(status);
+    if (!tunnel) return [];
+    const mode = modeName(tunnel.mode);
+    let text: string;
+    let tone: "ok" | "warn";
+    let action: string | null = null;
+    switch (tunnel.state) {
+      case "online":
+        tone = "ok";
+        text = t(tunnel.url_changes ? "guide.tunnel.onlineChanges" : "guide.tunnel.online", { mode });
+        break;
+      case "connecting":
+        tone = "warn";
+        text = t("guide.tunnel.connecting", { mode });
+        break;
+      case "reconnecting":
+      case "failed":
+        tone = "warn";
+        text = t("guide.tunnel.down", { mode, error: tunnel.error ?? "—" });
+        action = t("guide.checkTunnel");
+        break;
+      case "off":
+      default:
+        tone = "warn";
+        text = t("guide.tunnel.off");
+        action = t("guide.chooseTunnel");
+        break;
+    }
+    return [
+      h(
+        "p",
+        { class: ["note", tone === "ok" && "note-ok"], testid: "guide-tunnel-note", dataset: { state: tunnel.state } },
+        icon(tone === "ok" ? "check" : "alert", "note-icon"),
+        h("span", { text }),
+      ),
+      action
+        ? h(
+            "div",
+            { class: "note-actions" },
+            button({ label: action, icon: "settings", testid: "guide-choose-tunnel", onClick: () => this.ctx.showTunnelSettings() }),
+          )
+        : null,
+    ];
+  }
+
   private step(n: number, title: string, ...body: Child[]): HTMLElement {
     return h(
       "li",
@@ -93,7 +144,7 @@ export class GuideView implements View {
         t("guide.step3.title"),
         h("p", { text: t("guide.step3.body") }),
         this.copyable(status?.webhook_url ?? null, "guide-webhook-url", t("settings.webhookUrl")),
-        h("p", { class: "note", testid: "guide-tunnel-note" }, icon("alert", "note-icon"), h("span", { text: t("guide.tunnel") })),
+        ...this.tunnelNote(status),
       ),
       this.step(
         4,

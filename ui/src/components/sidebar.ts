@@ -1,8 +1,10 @@
-// The left sidebar: navigation, the listener's status, the last event, do not disturb.
+// The left sidebar: navigation, the listener's status, the tunnel's, the last event, do not
+// disturb. The app re-renders it every 30 s, so "son olay: N dk önce" stays current.
 
 import { h, replaceChildren } from "../lib/dom";
 import { formatRelative } from "../lib/format";
 import { t } from "../lib/i18n";
+import { tunnelDotClass, tunnelOf, tunnelShortText } from "../lib/tunnel";
 import type { AppStatus, NavView } from "../lib/types";
 import { icon, type IconName } from "./icons";
 
@@ -74,6 +76,9 @@ export class Sidebar {
           : state === "failed"
             ? t("listener.failed")
             : t("listener.unknown");
+    const tunnel = tunnelOf(s);
+    const tunnelState = tunnel?.state ?? "unknown";
+    const tunnelTitle = tunnel ? (tunnel.state === "online" ? tunnel.public_url : tunnel.error) : null;
     const last = s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none");
 
     const dnd = this.state.dnd;
@@ -99,6 +104,12 @@ export class Sidebar {
         { class: "listener-status", testid: "listener-status", dataset: { state }, title: s?.listener.error ?? undefined },
         h("span", { class: `status-dot dot-${state}`, attrs: { "aria-hidden": "true" } }),
         h("span", { class: "listener-text" }, h("span", { class: "listener-label", text: stateText }), h("span", { class: "last-event", testid: "last-event", text: last })),
+      ),
+      h(
+        "div",
+        { class: "tunnel-status", testid: "sidebar-tunnel", dataset: { state: tunnelState }, title: tunnelTitle ?? undefined },
+        h("span", { class: `status-dot ${tunnelDotClass(tunnelState)}`, attrs: { "aria-hidden": "true" } }),
+        h("span", { class: "tunnel-label", text: tunnelShortText(tunnelState) }),
       ),
     );
 

@@ -11,6 +11,8 @@ export interface AppContext {
   updateSettings(patch: Partial<Settings>): Promise<boolean>;
   setStatus(status: AppStatus): void;
   navigate(view: NavView): void;
+  /** Opens the settings at "How Bulutfon reaches Kanca", focus on the chosen way. */
+  showTunnelSettings(): void;
   openCall(uuid: string): void;
   /** Copies to the clipboard; shows an error and resolves false when it failed. */
   copy(text: string): Promise<boolean>;

@@ -1,10 +1,13 @@
 // Dev-only demo: `npm run dev`, then open http://localhost:1420/?demo in a browser to try the UI
 // without the Rust side. Serves 20,000 sample calls and simulates a live call now and then.
 // `?demo&empty` starts with no calls, `?demo&firstrun` shows the first-run guide,
-// `?demo&failed` shows a listener that failed to start, `?demo&en` starts in English.
+// `?demo&failed` shows a listener that failed to start, `?demo&en` starts in English,
+// `?demo&ngrok` starts with ngrok online on a static domain, `?demo&cloudflared` with a quick
+// tunnel (its URL changes on every start); otherwise the tunnel is off. `&view=settings` opens
+// the settings (or `faxes`, `guide`) right away.
 
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import { FakeBackend } from "./fakeBackend";
+import { FakeBackend, onlineTunnel } from "./fakeBackend";
 import { sampleCall, sampleCalls } from "./sample";
 
 export function installDemoBackend(): FakeBackend {
@@ -20,8 +23,20 @@ export function installDemoBackend(): FakeBackend {
       hint: "Başka bir Kanca çalışıyor olabilir; kapatın veya KANCA_LISTEN ile başka bir port seçin.",
     };
     fake.status.webhook_url = null;
+    fake.status.local_webhook_url = null;
   }
   fake.status.last_event_at = new Date(Date.now() - 3 * 60_000).toISOString();
+  // Tunnels take a moment to come up; the self-test a moment to come back.
+  fake.tunnelOnlineAfterMs = 1500;
+  fake.delays.set("test_connection", 800);
+  fake.delays.set("save_tunnel_settings", 200);
+  if (params.has("ngrok")) {
+    fake.tunnelSettings = { mode: "ngrok", ngrok_authtoken: "2demoTOKEN_abcdefghijklmnop", ngrok_domain: "kanca-ofis.ngrok-free.app", cloudflared_path: null, own_url: null };
+    fake.setTunnel(onlineTunnel("ngrok", "https://kanca-ofis.ngrok-free.app", false));
+  } else if (params.has("cloudflared")) {
+    fake.tunnelSettings = { mode: "cloudflared", ngrok_authtoken: null, ngrok_domain: null, cloudflared_path: null, own_url: null };
+    fake.setTunnel(onlineTunnel("cloudflared", "https://rapid-frog-example.trycloudflare.com", true));
+  }
 
   mockWindows("main");
   mockIPC((cmd, args) => fake.handle(cmd, args as Record<string, unknown> | undefined), { shouldMockEvents: true });
@@ -29,6 +44,10 @@ export function installDemoBackend(): FakeBackend {
     const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (c: string, a: unknown) => Promise<unknown> } }).__TAURI_INTERNALS__;
     void internals.invoke("plugin:event|emit", { event, payload });
   };
+
+  // `&view=settings` (or faxes, guide): open that view once the app has started.
+  const view = params.get("view");
+  if (view) setTimeout(() => fake.emit("navigate", { view }), 300);
 
   if (!params.has("quiet")) {
     let n = 0;

@@ -2,7 +2,8 @@
 // Used by the unit tests (through mockIPC) and by the dev demo. Never in the production bundle.
 
 import { matchesFilters, type Filter, type ListFilters } from "../lib/calls";
-import type { AppStatus, Call, CallDetail, Change, Page, Query, Settings } from "../lib/types";
+import { defaultTunnelSettings, offTunnel } from "../lib/tunnel";
+import type { AppStatus, Call, CallDetail, Change, Page, Query, SelfTestResult, Settings, TunnelSettings, TunnelStatus } from "../lib/types";
 import { sampleCall, sampleDetail } from "./sample";
 
 export interface Invocation {
@@ -14,6 +15,9 @@ export function defaultStatus(): AppStatus {
   return {
     listener: { state: "running", addr: "127.0.0.1:8497", error: null, hint: null },
     webhook_url: "http://127.0.0.1:8497/webhook",
+    local_webhook_url: "http://127.0.0.1:8497/webhook",
+    tunnel: offTunnel(),
+    log_dir: "/home/resepsiyon/.local/share/kanca/logs",
     user: "bulutfon",
     password: "s3cr3t-Pa55w0rd-0123456789abcdef",
     credential_source: "generated",
@@ -38,11 +42,45 @@ export function defaultSettings(): Settings {
   };
 }
 
+/** A tunnel online at `base` (as the engine reports it). */
+export function onlineTunnel(mode: TunnelStatus["mode"], base: string, urlChanges: boolean): TunnelStatus {
+  const b = base.replace(/\/+$/, "");
+  return { ...offTunnel(), mode, state: "online", public_url: b, webhook_url: `${b}/webhook`, url_changes: urlChanges };
+}
+
+/** The engine's check of an own URL (tunnel::parse_own_url), closely enough for the fake. */
+export function parseOwnUrl(input: string): { ok: true; base: string } | { ok: false; error: string } {
+  const url = input.trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ok: false, error: `not a valid URL (${url === "" ? "empty" : "relative URL without a base"})` };
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return { ok: false, error: "the URL must start with https:// (or http://)" };
+  if (!parsed.hostname) return { ok: false, error: "the URL has no host name" };
+  if (parsed.search || parsed.hash || url.includes("?") || url.includes("#")) {
+    return { ok: false, error: "the URL must not have a query (?…) or fragment (#…)" };
+  }
+  let base = url.replace(/\/+$/, "");
+  if (base.endsWith("/webhook")) base = base.slice(0, -"/webhook".length);
+  return { ok: true, base };
+}
+
 export class FakeBackend {
   calls: Call[];
   details = new Map<string, CallDetail>();
   status: AppStatus = defaultStatus();
   settings: Settings = defaultSettings();
+  tunnelSettings: TunnelSettings = defaultTunnelSettings();
+  /** ngrok and cloudflared come online this long after a save; null: they stay connecting. */
+  tunnelOnlineAfterMs: number | null = null;
+  /** What test_connection answers; null: a success through the current webhook URL. */
+  selfTest: SelfTestResult | null = null;
+  /** Hold a command's answer until the promise settles (tests of in-flight states). */
+  gates = new Map<string, Promise<unknown>>();
+  /** Answer a command after this many ms (the demo's latencies). */
+  delays = new Map<string, number>();
   readonly invocations: Invocation[] = [];
   /** Make a command reject with this error. */
   failures = new Map<string, { code: string; message: string }>();
@@ -63,6 +101,14 @@ export class FakeBackend {
 
   handle(cmd: string, args?: Record<string, unknown>): unknown {
     this.invocations.push({ cmd, args });
+    const gate = this.gates.get(cmd);
+    if (gate) return gate.then(() => this.respond(cmd, args));
+    const delay = this.delays.get(cmd);
+    if (delay) return new Promise((r) => setTimeout(r, delay)).then(() => this.respond(cmd, args));
+    return this.respond(cmd, args);
+  }
+
+  private respond(cmd: string, args?: Record<string, unknown>): unknown {
     const fail = this.failures.get(cmd);
     if (fail) return Promise.reject(fail);
     switch (cmd) {
@@ -88,6 +134,12 @@ export class FakeBackend {
         return this.status;
       case "send_test_event":
         return this.sendTest();
+      case "get_tunnel_settings":
+        return structuredClone(this.tunnelSettings);
+      case "save_tunnel_settings":
+        return this.saveTunnel((args as { settings: TunnelSettings }).settings);
+      case "test_connection":
+        return this.testConnection();
       case "copy_text":
         return null;
       case "open_url":
@@ -131,6 +183,77 @@ export class FakeBackend {
     this.status = { ...this.status, last_event_at: new Date().toISOString() };
     this.emit("calls-changed", [change]);
     return change;
+  }
+
+  /** Sets the tunnel's status as the engine reports it, and tells the app. */
+  setTunnel(tunnel: TunnelStatus): void {
+    const url = tunnel.state === "online" && tunnel.webhook_url ? tunnel.webhook_url : this.status.local_webhook_url;
+    this.status = { ...this.status, tunnel, webhook_url: url };
+    this.emit("status-changed", this.status);
+  }
+
+  private tunnelTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** What the engine does after a save: stop the old tunnel, start the new one. */
+  restartTunnel(): void {
+    if (this.tunnelTimer) clearTimeout(this.tunnelTimer);
+    this.tunnelTimer = null;
+    if (this.status.listener.state !== "running") return;
+    const s = this.tunnelSettings;
+    const base = { ...offTunnel(), mode: s.mode };
+    switch (s.mode) {
+      case "off":
+        this.setTunnel(offTunnel());
+        return;
+      case "own_url":
+        this.setTunnel(s.own_url ? onlineTunnel("own_url", s.own_url, false) : { ...base, state: "failed", error: "no public URL is set" });
+        return;
+      case "ngrok":
+        if (!s.ngrok_authtoken) {
+          this.setTunnel({ ...base, state: "failed", error: "no ngrok authtoken is set: copy it from dashboard.ngrok.com → Your Authtoken" });
+          return;
+        }
+        break;
+      case "cloudflared":
+        break;
+    }
+    this.setTunnel({ ...base, state: "connecting" });
+    if (this.tunnelOnlineAfterMs === null) return;
+    this.tunnelTimer = setTimeout(() => {
+      this.tunnelTimer = null;
+      const word = Math.random().toString(36).slice(2, 8);
+      if (s.mode === "ngrok") {
+        const domain = s.ngrok_domain?.replace(/^https:\/\//, "").replace(/\/+$/, "");
+        this.setTunnel(onlineTunnel("ngrok", `https://${domain || `${word}-kanca.ngrok-free.app`}`, !domain));
+      } else {
+        this.setTunnel(onlineTunnel("cloudflared", `https://${word}-rapid-frog.trycloudflare.com`, true));
+      }
+    }, this.tunnelOnlineAfterMs);
+  }
+
+  private saveTunnel(input: TunnelSettings): TunnelSettings | Promise<never> {
+    const settings = structuredClone(input);
+    if (settings.mode === "own_url") {
+      const parsed = parseOwnUrl(settings.own_url ?? "");
+      if (!parsed.ok) return Promise.reject({ code: "invalid_url", message: parsed.error });
+      settings.own_url = parsed.base;
+    }
+    this.tunnelSettings = settings;
+    this.restartTunnel();
+    return structuredClone(settings);
+  }
+
+  private testConnection(): SelfTestResult | Promise<never> {
+    const url = this.status.webhook_url;
+    if (this.status.listener.state !== "running" || !url) {
+      return Promise.reject({ code: "listener_down", message: "the webhook listener is not running" });
+    }
+    if (this.selfTest) return structuredClone(this.selfTest);
+    this.testSeq += 1;
+    const uuid = `kanca-selftest-${Date.now().toString(36)}-${this.testSeq}`;
+    this.upsert(sampleCall({ uuid, startedAtUs: Date.now() * 1000, caller: "905554443322", state: "ringing", test: true }));
+    const local = url === this.status.local_webhook_url;
+    return { ok: true, url, http_status: 200, round_trip_ms: local ? 12 : 840, uuid, error: null };
   }
 
   private sendTest(): string {

@@ -12,7 +12,9 @@ import type {
   OpenCallPayload,
   Page,
   Query,
+  SelfTestResult,
   Settings,
+  TunnelSettings,
 } from "./types";
 
 export type { UnlistenFn };
@@ -84,6 +86,29 @@ export function getSettings(): Promise<Settings> {
 
 export function saveSettings(settings: Settings): Promise<Settings> {
   return call<Settings>("save_settings", { settings });
+}
+
+/** How Bulutfon reaches Kanca (the tunnel's settings, kept in config.toml). */
+export function getTunnelSettings(): Promise<TunnelSettings> {
+  return call<TunnelSettings>("get_tunnel_settings", {});
+}
+
+/**
+ * Saves how Bulutfon reaches Kanca and restarts the tunnel; resolves to the saved value (an own
+ * URL comes back normalised). The tunnel's state follows through `status-changed`. Rejects with
+ * code `invalid_url` when the own URL is not usable.
+ */
+export function saveTunnelSettings(settings: TunnelSettings): Promise<TunnelSettings> {
+  return call<TunnelSettings>("save_tunnel_settings", { settings });
+}
+
+/**
+ * Posts a test event to Kanca's own webhook URL (the public one when online) with the
+ * credentials and checks it came back. A failed test resolves with `ok: false` and `error`; it
+ * rejects only when the test cannot run (e.g. `listener_down`).
+ */
+export function testConnection(): Promise<SelfTestResult> {
+  return call<SelfTestResult>("test_connection", {});
 }
 
 export function regenerateCredentials(): Promise<AppStatus> {

@@ -14,6 +14,13 @@ export type { Page } from "../bindings/Page";
 export type { Query } from "../bindings/Query";
 export type { RouteStep } from "../bindings/RouteStep";
 export type { RouteType } from "../bindings/RouteType";
+export type { SelfTestResult } from "../bindings/SelfTestResult";
+export type { TunnelMode } from "../bindings/TunnelMode";
+export type { TunnelSettings } from "../bindings/TunnelSettings";
+export type { TunnelState } from "../bindings/TunnelState";
+export type { TunnelStatus } from "../bindings/TunnelStatus";
+
+import type { TunnelStatus } from "../bindings/TunnelStatus";
 
 export type ListenerState = "starting" | "running" | "failed";
 export interface ListenerStatus {
@@ -29,7 +36,15 @@ export interface NotificationStatus {
 }
 export interface AppStatus {
   listener: ListenerStatus;
+  /** The URL to paste into Bulutfon's panel: the public one while a tunnel (or the user's own
+   * URL) is online, else the listener's local one. */
   webhook_url: string | null;
+  /** The listener's own URL on this computer (http://127.0.0.1:8497/webhook). */
+  local_webhook_url: string | null;
+  /** How Bulutfon reaches Kanca: the tunnel's mode and state. */
+  tunnel: TunnelStatus;
+  /** Where the app writes its log files. */
+  log_dir: string;
   user: string;
   password: string;
   credential_source: "environment" | "config_file" | "generated";

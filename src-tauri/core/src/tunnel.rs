@@ -288,27 +288,15 @@ async fn run_cloudflared(tx: watch::Sender<TunnelStatus>, settings: &TunnelSetti
     // cloudflared logs to stderr; read both streams line by line.
     let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
     if let Some(out) = child.stdout.take() {
-        let t = lines_tx.clone();
-        tokio::spawn(async move {
-            let mut r = BufReader::new(out).lines();
-            while let Ok(Some(l)) = r.next_line().await {
-                let _ = t.send(l);
-            }
-        });
+        forward_lines(out, lines_tx.clone());
     }
     if let Some(err) = child.stderr.take() {
-        let t = lines_tx.clone();
-        tokio::spawn(async move {
-            let mut r = BufReader::new(err).lines();
-            while let Ok(Some(l)) = r.next_line().await {
-                let _ = t.send(l);
-            }
-        });
+        forward_lines(err, lines_tx.clone());
     }
     drop(lines_tx);
     let mut online = false;
     let mut last_error: Option<String> = None;
-    loop {
+    let exit = loop {
         tokio::select! {
             line = lines.recv() => match line {
                 Some(line) => {
@@ -323,28 +311,34 @@ async fn run_cloudflared(tx: watch::Sender<TunnelStatus>, settings: &TunnelSetti
                         last_error = Some(line.trim().chars().take(300).collect());
                     }
                 }
-                None => break,
+                None => break child.wait().await,
             },
-            status = child.wait() => {
-                let why = match status {
-                    Ok(s) => format!("cloudflared exited ({s})"),
-                    Err(e) => format!("cloudflared stopped: {e}"),
-                };
-                let why = match &last_error { Some(l) => format!("{why}: {l}"), None => why };
-                return if online { Ended::Dropped(why) } else { Ended::Failed(why) };
-            }
+            status = child.wait() => break status,
         }
-    }
-    let why = match child.wait().await {
+    };
+    let why = match exit {
         Ok(s) => format!("cloudflared exited ({s})"),
         Err(e) => format!("cloudflared stopped: {e}"),
     };
-    let why = match &last_error { Some(l) => format!("{why}: {l}"), None => why };
+    let why = match &last_error {
+        Some(l) => format!("{why}: {l}"),
+        None => why,
+    };
     if online {
         Ended::Dropped(why)
     } else {
         Ended::Failed(why)
     }
+}
+
+/// Sends each line of a child's output stream to `tx` until the stream ends.
+fn forward_lines(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static, tx: tokio::sync::mpsc::UnboundedSender<String>) {
+    tokio::spawn(async move {
+        let mut r = BufReader::new(stream).lines();
+        while let Ok(Some(l)) = r.next_line().await {
+            let _ = tx.send(l);
+        }
+    });
 }
 
 async fn run_ngrok(tx: watch::Sender<TunnelStatus>, settings: &TunnelSettings, local: SocketAddr) -> Ended {

@@ -5,7 +5,7 @@ import { PAGE_SIZE, searchCalls } from "../lib/backend";
 import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, type Filter, type ListFilters } from "../lib/calls";
 import { debounce, h, nextId, replaceChildren } from "../lib/dom";
 import { t } from "../lib/i18n";
-import type { Call, CallKind } from "../lib/types";
+import type { Call, CallKind, Page } from "../lib/types";
 import { renderCallRow } from "./callRow";
 import { icon } from "./icons";
 import { button } from "./ui";
@@ -348,14 +348,7 @@ export class CallListView implements View {
     try {
       const page = await searchCalls(buildQuery(this.kind, this.filters));
       if (gen !== this.gen) return;
-      this.calls = [];
-      this.uuids.clear();
-      for (const c of page.calls) {
-        if (this.uuids.has(c.uuid)) continue;
-        this.uuids.add(c.uuid);
-        this.calls.push(c);
-      }
-      this.nextCursor = page.next_cursor;
+      this.adoptFirstPage(page);
       this.phase = "ready";
       this.list.reset(this.calls);
       const live = this.pendingLive;
@@ -444,6 +437,18 @@ export class CallListView implements View {
     if (this.calls.length > LIVE_TRIM_AT && this.list.scrollTop === 0) void this.refreshTop();
   }
 
+  /** The list becomes this first page (duplicates dropped); paging continues after it. */
+  private adoptFirstPage(page: Page): void {
+    this.calls = [];
+    this.uuids.clear();
+    for (const c of page.calls) {
+      if (this.uuids.has(c.uuid)) continue;
+      this.uuids.add(c.uuid);
+      this.calls.push(c);
+    }
+    this.nextCursor = page.next_cursor;
+  }
+
   /** Replaces the list with a fresh first page without the loading state (no flicker). */
   private async refreshTop(): Promise<void> {
     if (this.refreshing) return;
@@ -453,14 +458,7 @@ export class CallListView implements View {
     try {
       const page = await searchCalls(buildQuery(this.kind, this.filters));
       if (gen !== this.gen || this.phase !== "ready" || this.list.scrollTop !== 0) return;
-      this.calls = [];
-      this.uuids.clear();
-      for (const c of page.calls) {
-        if (this.uuids.has(c.uuid)) continue;
-        this.uuids.add(c.uuid);
-        this.calls.push(c);
-      }
-      this.nextCursor = page.next_cursor;
+      this.adoptFirstPage(page);
       this.list.setItems(this.calls);
       this.updateChrome();
       this.refreshing = false;

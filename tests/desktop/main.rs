@@ -417,8 +417,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
 
     // The tray menu over D-Bus (Linux delivers no clicks on the icon itself).
     let tray = Tray::find(&desk);
-    let pause = tray.item_id("Bildirimleri duraklat").expect("pause entry in the tray menu");
-    tray.click(pause);
+    tray.click_label("Bildirimleri duraklat");
     let before = notifications(&log).len();
     let quiet = json!({"event_type":"call_init","uuid":"quiet-1","caller":"905551112233","callee":"908508850000","direction":"IN","timestamp":1700000100000000i64}).to_string();
     assert_eq!(post(listen_port, &quiet), 200);
@@ -534,8 +533,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     wait_until("the window back on screen", Duration::from_secs(10), || window_visible().then_some(()));
     assert!(std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_ok(), "the first app still serves");
 
-    let quit = Tray::find(&desk).item_id("Çıkış").expect("quit entry in the tray menu");
-    Tray::find(&desk).click(quit);
+    Tray::find(&desk).click_label("Çıkış");
     wait_until("the app to quit", Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_err().then_some(())
     });
@@ -615,15 +613,28 @@ impl<'a> Tray<'a> {
         })
     }
 
-    fn click(&self, id: i32) {
-        self.desk.gdbus(&[
-            "call", "--session", "-d", &self.bus_name, "-o", &self.menu_path, "-m", "com.canonical.dbusmenu.Event",
-            &id.to_string(), "clicked", "<int32 0>", "0",
-        ]);
+    /// Clicks the entry whose label starts with `label`. The app rebuilds its menu when what it
+    /// shows changes (a call, the tunnel, the minute), which renumbers the entries: look the
+    /// entry up again if it moved between the lookup and the click.
+    fn click_label(&self, label: &str) {
+        for _ in 0..10 {
+            let id = self.item_id(label).unwrap_or_else(|| panic!("no tray entry {label:?}"));
+            let out = self
+                .desk
+                .command("gdbus")
+                .args(["call", "--session", "-d", &self.bus_name, "-o", &self.menu_path, "-m", "com.canonical.dbusmenu.Event"])
+                .args([&id.to_string(), "clicked", "<int32 0>", "0"])
+                .output()
+                .expect("gdbus");
+            if out.status.success() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("could not click the tray entry {label:?}");
     }
 }
 
-/// Poll the list's rows (their data-uuid) until `ok` accepts them or 10 s pass.
 /// Polls a script until it returns something other than null.
 async fn wait_for_js(client: &fantoccini::Client, script: &str) -> serde_json::Value {
     for _ in 0..200 {
@@ -636,6 +647,7 @@ async fn wait_for_js(client: &fantoccini::Client, script: &str) -> serde_json::V
     panic!("no answer from {script}");
 }
 
+/// Poll the list's rows (their data-uuid) until `ok` accepts them or 10 s pass.
 async fn wait_until_async(client: &fantoccini::Client, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
     let start = Instant::now();
     loop {

@@ -123,11 +123,40 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 }
 
 /// Rebuild the menu (recent calls, status line, check marks).
+/// Only when what it shows changed: a rebuilt menu closes under the user's pointer and gets new
+/// entry ids, and status changes come often while calls arrive.
 pub fn refresh(app: &AppHandle) {
+    static SHOWN: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
     let state = app.state::<Arc<AppState>>();
+    let now = signature(&state);
+    if let Ok(mut shown) = SHOWN.lock() {
+        if *shown == now {
+            return;
+        }
+        *shown = now;
+    }
     if let (Some(tray), Ok(menu)) = (app.tray_by_id(TRAY_ID), build_menu(app, &state)) {
         let _ = tray.set_menu(Some(menu));
     }
+}
+
+/// Everything the menu shows, as text.
+fn signature(state: &AppState) -> String {
+    let en = english(state);
+    let status = state.status();
+    let recent: Vec<String> = state
+        .recent
+        .lock()
+        .map(|r| r.iter().map(|c| format!("{}|{:?}|{:?}|{:?}|{}", c.uuid, c.caller, c.kind, c.state, c.started_at)).collect())
+        .unwrap_or_default();
+    format!(
+        "{en}|{}|{}|{:?}|{}|{}|{recent:?}",
+        state.settings().dnd,
+        status.listener.state,
+        status.listener.addr,
+        tunnel_line(&status.tunnel, en),
+        last_event_line(status.last_event_at.as_deref(), chrono::Utc::now(), en),
+    )
 }
 
 fn on_menu(app: &AppHandle, id: &str) {

@@ -10,15 +10,10 @@ export PATH=$HOME/.cargo/bin:$PATH
 # The web front end: unit tests with a mocked IPC, then the production build the app embeds.
 (cd ui && npm ci --no-audit --no-fund && npm test && npm run build)
 
-# The black-box tests run the real binary, with the desktop app in it; build it first so they
-# do not race to build it, and keep the feature on for the test run so it is not rebuilt
-# without it.
-cargo build --locked -p kanca --features desktop
-# The desktop end-to-end test starts its own Xvfb, D-Bus session, notification server and
-# tauri-driver; KANCA_E2E=1 turns it on.
-KANCA_E2E=1 cargo test --locked --workspace --features kanca/desktop --no-fail-fast
-
-# The installable package, bundled from the debug build above (no second, release build), is
-# installed, run and removed again by the package test.
+# The app, built (debug, with the desktop feature and ui/dist in it) and bundled as the .deb in
+# one step: the black-box and end-to-end tests run target/debug/kanca, the package test installs
+# the .deb. One build, and the same features as the test run below, so nothing is rebuilt.
 deb=$(bash packaging/build.sh --debug | grep '\.deb$')
-KANCA_PACKAGE_DEB=$deb cargo test --locked -p kanca-tests --test package
+# The desktop end-to-end test starts its own Xvfb, D-Bus session, notification server and
+# tauri-driver; KANCA_E2E=1 turns it on. KANCA_PACKAGE_DEB turns on the package test.
+KANCA_E2E=1 KANCA_PACKAGE_DEB=$deb cargo test --locked --workspace --features kanca/desktop --no-fail-fast

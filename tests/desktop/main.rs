@@ -109,6 +109,18 @@ impl Desktop {
         text.lines().filter_map(|l| l.trim().parse().ok()).collect()
     }
 
+    /// Waits until a service owns `name` on the session bus.
+    fn wait_for_name(&self, name: &str) {
+        wait_until(&format!("{name} on the bus"), Duration::from_secs(15), || {
+            let out = self
+                .command("gdbus")
+                .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", name])
+                .output()
+                .ok()?;
+            String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
+        });
+    }
+
     fn gdbus(&self, args: &[&str]) -> String {
         let out = self.command("gdbus").args(args).output().expect("gdbus");
         assert!(out.status.success(), "gdbus {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -223,14 +235,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
-    wait_until("notification server on the bus", Duration::from_secs(15), || {
-        let out = desk
-            .command("gdbus")
-            .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", "org.freedesktop.Notifications"])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
-    });
+    desk.wait_for_name("org.freedesktop.Notifications");
 
     // A StatusNotifierWatcher for the tray to register with, so its menu is on the bus.
     let _watcher = spawn(
@@ -240,14 +245,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     );
-    wait_until("tray watcher on the bus", Duration::from_secs(15), || {
-        let out = desk
-            .command("gdbus")
-            .args(["call", "--session", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.NameHasOwner", "org.kde.StatusNotifierWatcher"])
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).contains("true").then_some(())
-    });
+    desk.wait_for_name("org.kde.StatusNotifierWatcher");
     let watcher = ["--session", "-d", "org.kde.StatusNotifierWatcher", "-o", "/StatusNotifierWatcher"];
     desk.gdbus(&[&["call"][..], &watcher[..], &["-m", "org.freedesktop.DBus.Mock.AddMethod", "", "RegisterStatusNotifierItem", "s", "", ""][..]].concat());
     desk.gdbus(&[&["call"][..], &watcher[..], &["-m", "org.freedesktop.DBus.Mock.AddProperty", "", "IsStatusNotifierHostRegistered", "<true>"][..]].concat());

@@ -15,6 +15,7 @@ fn main() {
             "send_test_event",
             "copy_text",
             "open_url",
+            "mark_missed_seen",
         ]),
     ))
     .expect("tauri build script");

@@ -49,6 +49,7 @@ export class App implements AppContext {
     this.sidebar = new Sidebar(
       (v) => this.navigate(v),
       () => void this.toggleDnd(),
+      () => this.showMissed(),
     );
     this.history = new CallListView(this, "call");
     this.faxes = new CallListView(this, "fax");
@@ -92,7 +93,8 @@ export class App implements AppContext {
       backend.onOpenCall((uuid) => this.openCall(uuid)),
       backend.onStatusChanged((s) => this.setStatus(s)),
       backend.onNavigate((p) => {
-        if (p && isNavView(p.view)) this.navigate(p.view);
+        if (p?.view === "history" && p.filter === "missed") this.showMissed();
+        else if (p && isNavView(p.view)) this.navigate(p.view);
       }),
     ];
     const results = await Promise.allSettled(subs);
@@ -198,6 +200,18 @@ export class App implements AppContext {
 
   navigate(view: NavView): void {
     this.show(view);
+  }
+
+  /** The call list filtered to missed calls (the missed notice, the tray, the sidebar). */
+  showMissed(): void {
+    this.navigate("history");
+    this.history.setFilter("missed");
+    this.history.focus();
+  }
+
+  missedSeen(): void {
+    if (!this._status?.missed_unseen) return;
+    backend.markMissedSeen().catch((e) => this.notify.error(e));
   }
 
   showTunnelSettings(): void {

@@ -116,6 +116,37 @@ describe("app shell", () => {
     expect($("view-history")).toBeTruthy();
   });
 
+  it("missed calls not yet seen stay in the sidebar until the missed list is opened", async () => {
+    const calls = sampleCalls(30, NOW_US);
+    const fake = installFake(new FakeBackend(calls));
+    fake.status = { ...fake.status, missed_unseen: 3, missed_latest: calls[0].uuid };
+    await startTestApp();
+    expect($("sidebar-missed").textContent).toBe("3 cevapsız arama");
+    expect(fake.calledWith("mark_missed_seen")).toEqual([]);
+    // The missed-calls notice (or the tray) asks for the list filtered to missed calls.
+    await emitEvent("navigate", { view: "history", filter: "missed" });
+    await flush();
+    expect($("filter-missed").getAttribute("aria-pressed")).toBe("true");
+    const uuids = rowUuids();
+    expect(uuids.length).toBeGreaterThan(0);
+    expect(uuids.every((u) => calls.find((c) => c.uuid === u)?.missed)).toBe(true);
+    expect(fake.calledWith("mark_missed_seen").length).toBe(1);
+    await flush();
+    expect(document.querySelector('[data-testid="sidebar-missed"]')).toBeNull();
+  });
+
+  it("the sidebar's missed entry opens the missed list", async () => {
+    const fake = installFake(new FakeBackend(sampleCalls(30, NOW_US)));
+    fake.status = { ...fake.status, missed_unseen: 1, missed_latest: null };
+    await startTestApp();
+    await emitEvent("navigate", { view: "settings" });
+    $("sidebar-missed").click();
+    await flush();
+    expect($("nav-history").getAttribute("aria-current")).toBe("page");
+    expect($("filter-missed").getAttribute("aria-pressed")).toBe("true");
+    expect(fake.calledWith("mark_missed_seen").length).toBe(1);
+  });
+
   it("every view has the stable test ids", async () => {
     installFake(new FakeBackend(sampleCalls(5, NOW_US)));
     await startTestApp();

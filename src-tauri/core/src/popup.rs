@@ -188,6 +188,67 @@ pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: D
     Some(Popup { uuid: call.uuid.clone(), kind, summary, body, number })
 }
 
+/// A missed call waiting to be seen, as the missed-calls notice lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissedEntry {
+    pub uuid: String,
+    /// Display form of the caller ("0 532 444 55 66"), or None when withheld.
+    pub caller: Option<String>,
+    pub started_at_us: i64,
+    /// The last extension or group it rang at, if routed ("Dahili 1000").
+    pub last_route: Option<String>,
+}
+
+impl MissedEntry {
+    pub fn of(call: &Call, english: bool) -> MissedEntry {
+        MissedEntry {
+            uuid: call.uuid.clone(),
+            caller: call.caller.clone(),
+            started_at_us: call.started_at_us,
+            last_route: call.route.last().map(|r| format!("{} {}", route_word(r.kind, english), r.destination)),
+        }
+    }
+}
+
+/// Lines listed in the missed-calls notice before "and N more".
+pub const MISSED_LINES: usize = 5;
+
+/// The one notice that stands for every missed call not yet seen: (summary, body markup).
+/// `entries` are oldest first, as they arrived; the notice lists the latest on top. One call
+/// reads like any other pop-up ("Cevapsız arama: 0 532 …"); more become "3 cevapsız arama".
+pub fn missed_notice(entries: &[MissedEntry], now: DateTime<Local>, english: bool) -> Option<(String, String)> {
+    let latest = entries.last()?;
+    let who = |e: &MissedEntry| {
+        e.caller.clone().unwrap_or_else(|| if english { "Unknown number".into() } else { "Bilinmeyen numara".into() })
+    };
+    let summary = match (entries.len(), english) {
+        (1, false) => format!("Cevapsız arama: {}", who(latest)),
+        (1, true) => format!("Missed call: {}", who(latest)),
+        (n, false) => format!("{n} cevapsız arama"),
+        (n, true) => format!("{n} missed calls"),
+    };
+    let mut lines: Vec<String> = entries
+        .iter()
+        .rev()
+        .take(MISSED_LINES)
+        .map(|e| {
+            let when = when_text(e.started_at_us, now, english);
+            let route = e.last_route.as_deref().map(|r| format!(" → {r}")).unwrap_or_default();
+            if entries.len() == 1 {
+                format!("{when}{route}")
+            } else {
+                format!("{when} · {}{route}", who(e))
+            }
+        })
+        .collect();
+    if entries.len() > MISSED_LINES {
+        let more = entries.len() - MISSED_LINES;
+        lines.push(if english { format!("and {more} more") } else { format!("ve {more} arama daha") });
+    }
+    let body = lines.iter().map(|l| escape_markup(l)).collect::<Vec<_>>().join("\n");
+    Some((summary, body))
+}
+
 fn routed_to_mine(call: &Call, mine: &[String]) -> bool {
     let extensions: Vec<&str> =
         call.route.iter().filter(|r| r.kind == RouteType::Extension).map(|r| r.destination.as_str()).collect();
@@ -306,6 +367,33 @@ mod tests {
         assert_eq!(p.kind, PopupKind::Fax);
         let answered = r#"{"event_type":"call_hangup","uuid":"u","caller":"905324445566","direction":"IN","timestamp":1700000009000000,"talk_duration":20,"result_disposition":"SUCCESS"}"#;
         assert!(plan(&change(&[INIT, answered], "call_hangup"), &PopupPrefs::default(), &CallerHistory::default(), now()).is_none());
+    }
+
+    #[test]
+    fn missed_calls_share_one_notice_latest_on_top() {
+        let e = |uuid: &str, caller: Option<&str>, min: i64| MissedEntry {
+            uuid: uuid.into(),
+            caller: caller.map(Into::into),
+            started_at_us: 1_700_000_100_000_000 - min * 60_000_000,
+            last_route: Some("Dahili 1000".into()),
+        };
+        assert_eq!(missed_notice(&[], now(), false), None);
+        let (summary, body) = missed_notice(&[e("a", Some("0 532 444 55 66"), 5)], now(), false).unwrap();
+        assert_eq!(summary, "Cevapsız arama: 0 532 444 55 66");
+        assert!(body.ends_with("→ Dahili 1000"), "{body}");
+        let three = [e("a", Some("0 532 444 55 66"), 5), e("b", None, 3), e("c", Some("<b>"), 1)];
+        let (summary, body) = missed_notice(&three, now(), false).unwrap();
+        assert_eq!(summary, "3 cevapsız arama");
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].contains("&lt;b&gt;"), "latest first, escaped: {body}");
+        assert!(lines[1].contains("Bilinmeyen numara"), "{body}");
+        assert!(lines[2].contains("0 532 444 55 66"), "{body}");
+        let many: Vec<MissedEntry> = (0..8).map(|i| e(&i.to_string(), Some("0 212 000 00 00"), 10 - i)).collect();
+        let (summary, body) = missed_notice(&many, now(), true).unwrap();
+        assert_eq!(summary, "8 missed calls");
+        assert_eq!(body.lines().count(), MISSED_LINES + 1);
+        assert!(body.ends_with("and 3 more"), "{body}");
     }
 
     #[test]

@@ -172,6 +172,18 @@ pub fn open_url(app: AppHandle, url: String) -> Result<()> {
 
 /// Navigate the window (tray entries).
 pub fn navigate(app: &AppHandle, view: &str) {
+    navigate_filtered(app, view, None);
+}
+
+/// Bring the window up on a view, optionally with a list filter ("missed").
+pub fn navigate_filtered(app: &AppHandle, view: &str, filter: Option<&str>) {
     super::show_main(app);
-    let _ = app.emit(events::NAVIGATE, serde_json::json!({ "view": view }));
+    let _ = app.emit(events::NAVIGATE, serde_json::json!({ "view": view, "filter": filter }));
+}
+
+/// The user has looked at the missed calls (the window's missed list): the tray entry and the
+/// missed-calls notice go away.
+#[tauri::command]
+pub fn mark_missed_seen(state: State<'_, Arc<AppState>>) {
+    state.popups.missed_seen();
 }

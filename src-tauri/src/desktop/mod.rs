@@ -65,6 +65,11 @@ pub struct AppStatus {
     pub database_error: Option<String>,
     pub version: &'static str,
     pub last_event_at: Option<String>,
+    /// Missed calls the user has not looked at yet: the tray and the window show them even
+    /// when the notification server has dropped its notice.
+    pub missed_unseen: usize,
+    /// The newest of them (a click on "1 missed call" opens it).
+    pub missed_latest: Option<String>,
     /// The OS locale as Kanca reads it ("tr" unless clearly another language); the window
     /// follows it when no language is chosen, since WebKit's own guess is often English.
     pub system_language: &'static str,
@@ -208,6 +213,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
             commands::send_test_event,
             commands::copy_text,
             commands::open_url,
+            commands::mark_missed_seen,
         ])
         .setup(move |app| {
             let mut early_listener = early_listener;

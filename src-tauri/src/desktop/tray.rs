@@ -17,6 +17,7 @@ pub const TRAY_ID: &str = "kanca";
 /// Menu entry ids.
 pub mod ids {
     pub const OPEN: &str = "open";
+    pub const MISSED: &str = "missed";
     pub const RECENT_PREFIX: &str = "recent:";
     pub const DND: &str = "dnd";
     pub const COPY_URL: &str = "copy-url";
@@ -36,6 +37,10 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     let t = |tr: &'static str, eng: &'static str| if en { eng } else { tr };
     let menu = Menu::new(app)?;
     menu.append(&MenuItem::with_id(app, ids::OPEN, t("Kanca'yı aç", "Open Kanca"), true, None::<&str>)?)?;
+    let status = state.status();
+    if status.missed_unseen > 0 {
+        menu.append(&MenuItem::with_id(app, ids::MISSED, missed_line(status.missed_unseen, en), true, None::<&str>)?)?;
+    }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let recent = state.recent.lock().map(|r| r.clone()).unwrap_or_default();
     if recent.is_empty() {
@@ -65,7 +70,6 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&CheckMenuItem::with_id(app, ids::DND, t("Bildirimleri duraklat", "Pause pop-ups"), true, dnd, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, ids::COPY_URL, t("Web kancası adresini kopyala", "Copy webhook URL"), true, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, ids::SETTINGS, t("Ayarlar", "Settings"), true, None::<&str>)?)?;
-    let status = state.status();
     let line = match (status.listener.state, &status.listener.addr) {
         ("running", Some(a)) => format!("{} {a}", t("Dinleniyor:", "Listening on")),
         ("failed", _) => t("Dinleyici çalışmıyor — ayrıntılar pencerede", "Listener failed — see the window").to_string(),
@@ -77,6 +81,16 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(app, ids::QUIT, t("Çıkış", "Quit"), true, None::<&str>)?)?;
     Ok(menu)
+}
+
+/// "3 cevapsız arama — göster": stays until the user looks, whatever the pop-ups did.
+fn missed_line(n: usize, en: bool) -> String {
+    match (n, en) {
+        (1, false) => "1 cevapsız arama — göster".into(),
+        (1, true) => "1 missed call — show".into(),
+        (n, false) => format!("{n} cevapsız arama — göster"),
+        (n, true) => format!("{n} missed calls — show"),
+    }
 }
 
 fn tunnel_line(t: &TunnelStatus, en: bool) -> String {
@@ -150,7 +164,8 @@ fn signature(state: &AppState) -> String {
         .map(|r| r.iter().map(|c| format!("{}|{:?}|{:?}|{:?}|{}", c.uuid, c.caller, c.kind, c.state, c.started_at)).collect())
         .unwrap_or_default();
     format!(
-        "{en}|{}|{}|{:?}|{}|{}|{recent:?}",
+        "{en}|{}|{}|{}|{:?}|{}|{}|{recent:?}",
+        status.missed_unseen,
         state.settings().dnd,
         status.listener.state,
         status.listener.addr,
@@ -163,6 +178,11 @@ fn on_menu(app: &AppHandle, id: &str) {
     let state = app.state::<Arc<AppState>>();
     match id {
         ids::OPEN => super::show_main(app),
+        ids::MISSED => {
+            let status = state.status();
+            super::popups::open_missed(app, status.missed_latest.as_deref(), status.missed_unseen);
+            state.popups.missed_seen();
+        }
         ids::DND => {
             let mut s = state.settings();
             s.dnd = !s.dnd;

@@ -314,6 +314,7 @@ export class CallListView implements View {
   }
 
   setFilter(f: Filter): void {
+    if (f === "missed" && this.kind === "call") this.ctx.missedSeen?.();
     if (this.filters.filter === f && this.phase !== "idle") return;
     this.filters.filter = f;
     this.updateChrome();

@@ -28,6 +28,7 @@ export class Sidebar {
   constructor(
     private readonly onNavigate: (view: NavView) => void,
     private readonly onToggleDnd: () => void,
+    private readonly onShowMissed: () => void = () => {},
   ) {
     this.el = h("aside", { class: "sidebar", testid: "sidebar" });
     this.render();
@@ -65,6 +66,23 @@ export class Sidebar {
       );
     }
     nav.appendChild(ul);
+    const missed = this.state.status?.missed_unseen ?? 0;
+    if (missed > 0) {
+      // Stays until the user looks, even when the desktop dropped the missed-calls notice.
+      nav.appendChild(
+        h(
+          "button",
+          {
+            class: "missed-unseen",
+            testid: "sidebar-missed",
+            attrs: { type: "button" },
+            on: { click: () => this.onShowMissed() },
+          },
+          icon("missed", "nav-icon"),
+          h("span", { text: t("missed.unseen", { count: String(missed) }) }),
+        ),
+      );
+    }
 
     const s = this.state.status;
     const state = s?.listener.state ?? "unknown";

@@ -14,6 +14,8 @@ export interface AppContext {
   /** Opens the settings at "How Bulutfon reaches Kanca", focus on the chosen way. */
   showTunnelSettings(): void;
   openCall(uuid: string): void;
+  /** The user is looking at the missed calls (optional: test contexts leave it out). */
+  missedSeen?(): void;
   /** Copies to the clipboard; shows an error and resolves false when it failed. */
   copy(text: string): Promise<boolean>;
 }

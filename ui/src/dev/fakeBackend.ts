@@ -140,6 +140,10 @@ export class FakeBackend {
         return this.saveTunnel((args as { settings: TunnelSettings }).settings);
       case "test_connection":
         return this.testConnection();
+      case "mark_missed_seen":
+        this.status = { ...this.status, missed_unseen: 0, missed_latest: null };
+        this.emit?.("status-changed", this.status);
+        return null;
       case "copy_text":
         return null;
       case "open_url":

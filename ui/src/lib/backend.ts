@@ -120,6 +120,11 @@ export function sendTestEvent(): Promise<string> {
   return call<string>("send_test_event", {});
 }
 
+/** The user has looked at the missed calls: the tray entry and the missed notice go away. */
+export function markMissedSeen(): Promise<void> {
+  return call<void>("mark_missed_seen");
+}
+
 export async function copyText(text: string): Promise<void> {
   await call<null>("copy_text", { text });
 }

@@ -56,6 +56,10 @@ export interface AppStatus {
   last_event_at: string | null; // RFC 3339
   /** The OS locale as the app reads it: Turkish unless clearly another language. */
   system_language?: "tr" | "en";
+  /** Missed calls not looked at yet (shown until the user opens them, whatever the pop-ups did). */
+  missed_unseen?: number;
+  /** The newest of them. */
+  missed_latest?: string | null;
 }
 export interface PopupEvents {
   call_init: boolean;
@@ -84,6 +88,8 @@ export interface CommandError {
 export type NavView = "history" | "faxes" | "settings" | "guide";
 export interface NavigatePayload {
   view: NavView;
+  /** A list filter to apply with the view ("missed" from the missed-calls notice). */
+  filter?: "missed" | null;
 }
 export interface OpenCallPayload {
   uuid: string;

@@ -1,0 +1,643 @@
+//! Native caller-ID pop-ups: one notice per ringing call, updated in place as the call is routed
+//! and closed when it ends, and one notice for every missed call not yet seen.
+//!
+//! The service is one task that owns the notification server's connection for the life of the
+//! app (`xdg` on Linux: one D-Bus connection; `toast` elsewhere). Servers differ: GNOME keeps
+//! three notices per app and drops the oldest, some have no actions or markup, and any may
+//! restart. So the service tracks what the server closed, folds missed calls into one notice,
+//! and keeps the missed calls in the app status, where the tray and the window show them even
+//! after the server dropped the notice. Nothing here runs on the webhook's path: a slow or
+//! absent server delays only pop-ups.
+
+#[cfg(target_os = "linux")]
+#[path = "xdg.rs"]
+mod server;
+#[cfg(not(target_os = "linux"))]
+#[path = "toast.rs"]
+mod server;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kanca_core::call::{CallKind, CallState, Direction};
+use kanca_core::config::DesktopSettings;
+use kanca_core::popup::{self, MissedEntry, Popup, PopupKind, PopupPrefs};
+use kanca_core::Change;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+use tokio::sync::mpsc;
+
+use super::{AppState, NotificationStatus};
+
+/// The action a click on a notice's body sends.
+pub const ACTION_OPEN: &str = "default";
+const ACTION_COPY: &str = "copy";
+/// Entries remembered for clicks. Servers report closed notices, so this only bounds memory
+/// against a server that never does; a notice this old has long left any screen.
+const MAX_TRACKED: usize = 4096;
+/// How long one call to the server may take before the service gives up on it.
+const SERVER_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Reconnection backoff when the session bus itself cannot be reached.
+const RECONNECT_MIN: Duration = Duration::from_secs(1);
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
+
+pub fn english(settings: &DesktopSettings) -> bool {
+    match settings.language.as_deref() {
+        Some("en") => true,
+        Some(_) => false,
+        None => os_is_english(),
+    }
+}
+
+/// Turkish first: only a clearly non-Turkish locale (not C/POSIX) means English.
+pub fn os_is_english() -> bool {
+    let lang = ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    lang.map(|l| {
+        let base = l.split(['.', '@']).next().unwrap_or("").to_string();
+        !base.is_empty() && !base.starts_with("tr") && base != "C" && base != "POSIX"
+    })
+    .unwrap_or(false)
+}
+
+/// What the notification server offers (its GetCapabilities answer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Caps {
+    pub actions: bool,
+    pub markup: bool,
+    pub persistence: bool,
+}
+
+impl Caps {
+    pub fn from_list(list: &[String]) -> Caps {
+        let has = |c: &str| list.iter().any(|x| x == c);
+        Caps { actions: has("actions"), markup: has("body-markup"), persistence: has("persistence") }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Normal,
+    Critical,
+}
+
+/// One notice as the server is asked to show it; platform-neutral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The notice this one replaces in place.
+    pub replaces: Option<u32>,
+    /// Plain text.
+    pub summary: String,
+    /// Markup where the server takes it, else plain text.
+    pub body: String,
+    pub icon: &'static str,
+    pub urgency: Urgency,
+    /// Milliseconds; 0 is "until dismissed".
+    pub timeout_ms: i32,
+    /// (key, label); empty where the server offers no actions.
+    pub actions: Vec<(&'static str, String)>,
+    pub category: Option<&'static str>,
+    /// Not kept in the server's history once it leaves the screen (ringing is stale by then).
+    pub transient: bool,
+    /// Identifies the thing shown (a call, or the missed list); toasts replace by it.
+    pub tag: String,
+}
+
+/// What the server tells the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A server answers (at start, or a new one took the name after a restart).
+    Ready { caps: Caps, name: String },
+    /// No server owns the name (it quit or crashed); ids it gave are void.
+    Gone,
+    /// The connection to the session bus itself ended.
+    Disconnected,
+    Action { id: u32, action: String },
+    Closed { id: u32, reason: u32 },
+}
+
+/// NotificationClosed reasons (Desktop Notifications spec).
+const CLOSED_DISMISSED: u32 = 2;
+
+enum Msg {
+    Change(Box<Change>),
+    Server(ServerEvent),
+    /// The user looked at the missed calls (the window's missed list, the tray entry).
+    MissedSeen,
+}
+
+/// Sends work to the pop-up service; cheap to call from anywhere, never blocks.
+#[derive(Default)]
+pub struct Popups {
+    queue: Mutex<Option<mpsc::UnboundedSender<Msg>>>,
+}
+
+impl Popups {
+    pub fn start(&self, app: AppHandle) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut q) = self.queue.lock() {
+            *q = Some(tx.clone());
+        }
+        tauri::async_runtime::spawn(run(app, tx, rx));
+    }
+
+    pub fn offer(&self, change: Change) {
+        self.send(Msg::Change(Box::new(change)));
+    }
+
+    pub fn missed_seen(&self) {
+        self.send(Msg::MissedSeen);
+    }
+
+    fn send(&self, msg: Msg) {
+        if let Ok(q) = self.queue.lock() {
+            if let Some(tx) = q.as_ref() {
+                let _ = tx.send(msg);
+            }
+        }
+    }
+}
+
+/// What a shown notice stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Call { uuid: String, kind: PopupKind, number: Option<String> },
+    Missed,
+}
+
+/// The service's memory of what is on screen.
+#[derive(Default)]
+struct Board {
+    caps: Caps,
+    /// Notice id → what it shows, with the order it was shown in.
+    shown: HashMap<u32, (u64, Target)>,
+    /// Call uuid → its notice id.
+    by_call: HashMap<String, u32>,
+    missed_id: Option<u32>,
+    /// Missed calls not yet seen, oldest first.
+    missed: Vec<MissedEntry>,
+    seq: u64,
+}
+
+impl Board {
+    fn track(&mut self, id: u32, target: Target) {
+        self.seq += 1;
+        if let Some((_, old)) = self.shown.insert(id, (self.seq, target.clone())) {
+            // Replaced in place, or an id the server hands out again after the old notice
+            // closed: the old target no longer owns it.
+            self.untrack_target(&old, id);
+        }
+        match &target {
+            Target::Call { uuid, .. } => {
+                self.by_call.insert(uuid.clone(), id);
+            }
+            Target::Missed => self.missed_id = Some(id),
+        }
+        while self.shown.len() > MAX_TRACKED {
+            let Some(oldest) = self.shown.iter().min_by_key(|(_, (s, _))| *s).map(|(id, _)| *id) else { break };
+            self.forget(oldest);
+        }
+    }
+
+    fn untrack_target(&mut self, target: &Target, id: u32) {
+        match target {
+            Target::Call { uuid, .. } => {
+                if self.by_call.get(uuid) == Some(&id) {
+                    self.by_call.remove(uuid);
+                }
+            }
+            Target::Missed => {
+                if self.missed_id == Some(id) {
+                    self.missed_id = None;
+                }
+            }
+        }
+    }
+
+    /// The server closed `id` (or it is void): forget it.
+    fn forget(&mut self, id: u32) -> Option<Target> {
+        let (_, target) = self.shown.remove(&id)?;
+        self.untrack_target(&target, id);
+        Some(target)
+    }
+
+    fn clear(&mut self) {
+        self.shown.clear();
+        self.by_call.clear();
+        self.missed_id = None;
+    }
+
+    /// Record a missed call (whatever the pop-up settings say: the tray and window show it).
+    /// Returns true when the list changed.
+    fn note_missed(&mut self, change: &Change, english: bool) -> bool {
+        let call = &change.call;
+        let is_missed = call.kind == CallKind::Call && call.state == CallState::Missed && call.direction == Direction::In && !call.test;
+        let pos = self.missed.iter().position(|m| m.uuid == call.uuid);
+        match (is_missed, pos) {
+            (true, Some(i)) => {
+                self.missed[i] = MissedEntry::of(call, english);
+                true
+            }
+            (true, None) => {
+                self.missed.push(MissedEntry::of(call, english));
+                true
+            }
+            (false, Some(i)) => {
+                self.missed.remove(i);
+                true
+            }
+            (false, None) => false,
+        }
+    }
+}
+
+fn prefs_of(settings: &DesktopSettings) -> PopupPrefs {
+    PopupPrefs {
+        events: settings.popup_events.clone(),
+        only_my_extensions: settings.only_my_extensions,
+        my_extensions: settings.my_extensions.clone(),
+        do_not_disturb: settings.dnd,
+        english: english(settings),
+    }
+}
+
+/// A call's notice as the server at hand should get it.
+fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool) -> Notice {
+    let (icon, urgency, timeout_ms, category, transient) = match p.kind {
+        PopupKind::Ringing => ("call-start", Urgency::Critical, 30_000, Some("im.received"), true),
+        PopupKind::Fax => ("printer", Urgency::Normal, 15_000, None, false),
+        PopupKind::Missed => ("call-missed", Urgency::Normal, 0, None, false),
+    };
+    let mut actions = Vec::new();
+    if caps.actions {
+        actions.push((ACTION_OPEN, if english { "Open" } else { "Aç" }.to_string()));
+        if p.number.is_some() {
+            actions.push((ACTION_COPY, if english { "Copy number" } else { "Numarayı kopyala" }.to_string()));
+        }
+    }
+    Notice {
+        replaces,
+        summary: p.summary.clone(),
+        body: body_for(&p.body, caps),
+        icon,
+        urgency,
+        timeout_ms,
+        actions,
+        category,
+        transient: transient && caps.persistence,
+        tag: p.uuid.clone(),
+    }
+}
+
+fn missed_notice(summary: String, body: String, caps: Caps, replaces: Option<u32>, english: bool) -> Notice {
+    let mut actions = Vec::new();
+    if caps.actions {
+        actions.push((ACTION_OPEN, if english { "Show missed calls" } else { "Cevapsızları göster" }.to_string()));
+    }
+    Notice {
+        replaces,
+        summary,
+        body: body_for(&body, caps),
+        icon: "call-missed",
+        urgency: Urgency::Normal,
+        timeout_ms: 0,
+        actions,
+        category: None,
+        transient: false,
+        tag: "kanca-missed".into(),
+    }
+}
+
+/// Without markup support the server shows the body literally: send it unescaped then.
+fn body_for(markup: &str, caps: Caps) -> String {
+    if caps.markup {
+        markup.to_string()
+    } else {
+        unescape(markup)
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+struct Service {
+    app: AppHandle,
+    events: mpsc::UnboundedSender<Msg>,
+    server: Option<server::Server>,
+    board: Board,
+    backoff: Duration,
+}
+
+async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    let mut svc = Service { app, events: tx, server: None, board: Board::default(), backoff: RECONNECT_MIN };
+    svc.connect().await;
+    loop {
+        let msg = if svc.server.is_none() {
+            match tokio::time::timeout(svc.backoff, rx.recv()).await {
+                Ok(Some(m)) => Some(m),
+                Ok(None) => return,
+                Err(_) => None,
+            }
+        } else {
+            match rx.recv().await {
+                Some(m) => Some(m),
+                None => return,
+            }
+        };
+        let Some(first) = msg else {
+            svc.backoff = (svc.backoff * 2).min(RECONNECT_MAX);
+            svc.connect().await;
+            continue;
+        };
+        // If the server was slow, several updates of one call may have queued: show the last.
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let mut changes: Vec<Box<Change>> = Vec::new();
+        for m in batch {
+            match m {
+                Msg::Change(c) => {
+                    changes.retain(|l| l.call.uuid != c.call.uuid);
+                    changes.push(c);
+                }
+                other => {
+                    // Server events and the user's actions are handled in order, after the
+                    // changes that came before them.
+                    for c in changes.drain(..) {
+                        svc.on_change(&c).await;
+                    }
+                    svc.on_other(other).await;
+                }
+            }
+        }
+        for c in changes {
+            svc.on_change(&c).await;
+        }
+    }
+}
+
+impl Service {
+    fn state(&self) -> Arc<AppState> {
+        self.app.state::<Arc<AppState>>().inner().clone()
+    }
+
+    async fn connect(&mut self) {
+        let forward = self.events.clone();
+        let events = move |e: ServerEvent| {
+            let _ = forward.send(Msg::Server(e));
+        };
+        match server::Server::connect(events).await {
+            Ok(s) => {
+                tracing::info!("pop-ups: connected to the notification service as {}", s.describe());
+                self.server = Some(s);
+                self.backoff = RECONNECT_MIN;
+            }
+            Err(e) => {
+                tracing::warn!("pop-ups: {e}");
+                self.set_status(false, None, Some(e));
+            }
+        }
+    }
+
+    fn set_status(&self, available: bool, server: Option<String>, error: Option<String>) {
+        let state = self.state();
+        state.update_status(&self.app, |s| s.notifications = NotificationStatus { available, server, error });
+    }
+
+    fn publish_missed(&self) {
+        let count = self.board.missed.len();
+        let latest = self.board.missed.last().map(|m| m.uuid.clone());
+        self.state().update_status(&self.app, |s| {
+            s.missed_unseen = count;
+            s.missed_latest = latest;
+        });
+    }
+
+    async fn on_change(&mut self, change: &Change) {
+        let state = self.state();
+        let settings = state.settings();
+        let prefs = prefs_of(&settings);
+        let en = prefs.english;
+        if self.board.note_missed(change, en) {
+            self.publish_missed();
+        }
+        let history = match &state.engine {
+            Some(engine) => {
+                let call = change.call.clone();
+                let now = chrono::Local::now();
+                engine.store().read(move |c| popup::caller_history(c, &call, now)).await.unwrap_or_default()
+            }
+            None => Default::default(),
+        };
+        let plan = popup::plan(change, &prefs, &history, chrono::Local::now());
+        let uuid = &change.call.uuid;
+        let current = self.board.by_call.get(uuid).copied();
+        match plan {
+            Some(p) if p.kind == PopupKind::Missed => {
+                // The ringing notice has served its purpose; the call joins the missed notice.
+                if let Some(id) = current {
+                    self.close(id).await;
+                }
+                self.show_missed().await;
+            }
+            Some(p) => {
+                let notice = call_notice(&p, self.board.caps, current, en);
+                if let Some(id) = self.show(&notice).await {
+                    self.board.track(id, Target::Call { uuid: p.uuid.clone(), kind: p.kind, number: p.number.clone() });
+                }
+            }
+            None => {
+                // Answered or ended: a ringing notice would now say something false.
+                let ringing = current.and_then(|id| self.board.shown.get(&id).map(|(_, t)| (id, t.clone())));
+                if let Some((id, Target::Call { kind: PopupKind::Ringing, .. })) = ringing {
+                    if change.call.state != CallState::Ringing || settings.dnd {
+                        self.close(id).await;
+                    }
+                }
+                if self.board.missed.is_empty() {
+                    if let Some(id) = self.board.missed_id {
+                        self.close(id).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn show_missed(&mut self) {
+        let en = english(&self.state().settings());
+        let Some((summary, body)) = popup::missed_notice(&self.board.missed, chrono::Local::now(), en) else { return };
+        let notice = missed_notice(summary, body, self.board.caps, self.board.missed_id, en);
+        if let Some(id) = self.show(&notice).await {
+            self.board.track(id, Target::Missed);
+        }
+    }
+
+    async fn show(&mut self, notice: &Notice) -> Option<u32> {
+        let server = self.server.as_ref()?;
+        match tokio::time::timeout(SERVER_CALL_TIMEOUT, server.show(notice)).await {
+            Ok(Ok(id)) => {
+                let status = self.state().status().notifications;
+                if !status.available {
+                    self.set_status(true, status.server, None);
+                }
+                Some(id)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("pop-up failed: {e}");
+                self.set_status(false, None, Some(format!("the notification service refused a pop-up ({e})")));
+                None
+            }
+            Err(_) => {
+                tracing::warn!("pop-up: the notification service did not answer within {SERVER_CALL_TIMEOUT:?}");
+                self.set_status(false, None, Some("the notification service does not answer".into()));
+                None
+            }
+        }
+    }
+
+    async fn close(&mut self, id: u32) {
+        self.board.forget(id);
+        if let Some(server) = self.server.as_ref() {
+            let _ = tokio::time::timeout(SERVER_CALL_TIMEOUT, server.close(id)).await;
+        }
+    }
+
+    async fn on_other(&mut self, msg: Msg) {
+        match msg {
+            Msg::Change(_) => {}
+            Msg::MissedSeen => self.missed_seen().await,
+            Msg::Server(ServerEvent::Ready { caps, name }) => {
+                tracing::info!("pop-ups: notification server {name} ({caps:?})");
+                // A new server knows none of the old ids: start afresh, and bring back the
+                // missed-calls notice the old one took with it.
+                self.board.clear();
+                self.board.caps = caps;
+                self.set_status(true, Some(name), None);
+                if !self.board.missed.is_empty() && !self.state().settings().dnd {
+                    self.show_missed().await;
+                }
+            }
+            Msg::Server(ServerEvent::Gone) => {
+                tracing::warn!("pop-ups: the notification server went away; waiting for it to come back");
+                self.board.clear();
+                self.set_status(false, None, Some("no notification service is running; pop-ups resume when one starts".into()));
+            }
+            Msg::Server(ServerEvent::Disconnected) => {
+                tracing::warn!("pop-ups: lost the session bus; reconnecting");
+                self.server = None;
+                self.board.clear();
+                self.backoff = RECONNECT_MIN;
+            }
+            Msg::Server(ServerEvent::Closed { id, reason }) => {
+                let shown_at = self.board.shown.get(&id).map(|(seq, _)| *seq);
+                if self.board.forget(id) != Some(Target::Missed) || self.board.missed.is_empty() {
+                    return;
+                }
+                if reason == CLOSED_DISMISSED {
+                    // Dismissed by the user: seen.
+                    self.board.missed.clear();
+                    self.publish_missed();
+                } else if shown_at.is_some_and(|at| at < self.board.seq) && !self.state().settings().dnd {
+                    // Pushed out by a newer pop-up of ours (GNOME keeps three per app): the
+                    // missed calls are still unseen, so the notice comes back as the newest.
+                    // Only when something newer was shown: a server that drops notices on its
+                    // own is not fought in a loop.
+                    self.show_missed().await;
+                }
+            }
+            Msg::Server(ServerEvent::Action { id, action }) => self.on_action(id, &action).await,
+        }
+    }
+
+    async fn on_action(&mut self, id: u32, action: &str) {
+        let Some((_, target)) = self.board.shown.get(&id).cloned() else { return };
+        match (target, action) {
+            (Target::Missed, _) => {
+                open_missed(&self.app, self.board.missed.last().map(|m| m.uuid.as_str()), self.board.missed.len());
+                self.missed_seen().await;
+            }
+            (Target::Call { number: Some(n), .. }, ACTION_COPY) => {
+                let _ = self.app.clipboard().write_text(n);
+            }
+            (Target::Call { uuid, .. }, _) => super::open_call(&self.app, &uuid),
+        }
+    }
+
+    async fn missed_seen(&mut self) {
+        if self.board.missed.is_empty() && self.board.missed_id.is_none() {
+            return;
+        }
+        self.board.missed.clear();
+        self.publish_missed();
+        if let Some(id) = self.board.missed_id {
+            self.close(id).await;
+        }
+    }
+}
+
+/// One missed call opens as itself; several open the list filtered to missed calls.
+pub fn open_missed(app: &AppHandle, latest: Option<&str>, count: usize) {
+    match (count, latest) {
+        (1, Some(uuid)) => super::open_call(app, uuid),
+        _ => super::commands::navigate_filtered(app, "history", Some("missed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_follow_the_server_capabilities() {
+        let p = Popup {
+            uuid: "u".into(),
+            kind: PopupKind::Ringing,
+            summary: "Gelen arama: 0 532 444 55 66".into(),
+            body: "Aranan: &lt;b&gt;".into(),
+            number: Some("+905324445566".into()),
+        };
+        let bare = call_notice(&p, Caps::default(), None, false);
+        assert!(bare.actions.is_empty(), "no actions where none are offered");
+        assert_eq!(bare.body, "Aranan: <b>", "plain text where markup is not offered");
+        assert!(!bare.transient);
+        let full = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, Some(7), false);
+        assert_eq!(full.actions.iter().map(|a| a.0).collect::<Vec<_>>(), [ACTION_OPEN, ACTION_COPY]);
+        assert_eq!(full.body, "Aranan: &lt;b&gt;");
+        assert!(full.transient, "a ringing notice is stale once the call ends: not kept in history");
+        assert_eq!(full.replaces, Some(7));
+        assert_eq!(full.urgency, Urgency::Critical);
+        let m = missed_notice("3 cevapsız arama".into(), "x".into(), Caps { persistence: true, ..Caps::default() }, None, false);
+        assert_eq!(m.timeout_ms, 0, "the missed notice stays until seen");
+        assert!(!m.transient);
+    }
+
+    #[test]
+    fn the_board_forgets_what_the_server_closed() {
+        let mut b = Board::default();
+        let call = |u: &str| Target::Call { uuid: u.into(), kind: PopupKind::Ringing, number: None };
+        b.track(1, call("a"));
+        b.track(2, call("b"));
+        b.track(3, Target::Missed);
+        b.track(3, Target::Missed);
+        assert_eq!(b.missed_id, Some(3), "replaced in place, still the missed notice");
+        assert_eq!(b.by_call.get("a"), Some(&1));
+        assert_eq!(b.forget(1), Some(call("a")));
+        assert!(!b.by_call.contains_key("a"));
+        assert_eq!(b.forget(3), Some(Target::Missed));
+        assert_eq!(b.missed_id, None);
+        // Replaced in place: still the same call's.
+        b.track(2, call("b"));
+        assert_eq!(b.by_call.get("b"), Some(&2));
+        // An id given again by the server now shows another call.
+        b.track(2, call("c"));
+        assert!(!b.by_call.contains_key("b"));
+        assert_eq!(b.by_call.get("c"), Some(&2));
+        for i in 10..(10 + MAX_TRACKED as u32 + 5) {
+            b.track(i, call(&i.to_string()));
+        }
+        assert_eq!(b.shown.len(), MAX_TRACKED);
+        assert!(!b.shown.contains_key(&10), "the oldest is forgotten first");
+    }
+}

@@ -266,7 +266,8 @@ pub fn get_call(conn: &Connection, uuid: &str) -> Result<Option<CallDetail>, Sto
     let stored = load_events(conn, uuid)?;
     let records = stored.iter().map(|e| e.record()).collect::<Result<Vec<_>, _>>()?;
     let Some(call) = crate::call::assemble(&records) else { return Ok(None) };
-    Ok(Some(CallDetail { call, events: stored.iter().map(EventView::from).collect() }))
+    let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
+    Ok(Some(CallDetail { call, events }))
 }
 
 /// How many calls are stored.

@@ -286,7 +286,7 @@ pub struct StoredEvent {
 
 impl StoredEvent {
     pub fn record(&self) -> Result<EventRecord, StoreError> {
-        let event = webhook::parse(self.content_type.as_deref(), &self.raw)
+        let event = webhook::parse_stored(self.content_type.as_deref(), &self.raw)
             .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.id)))?;
         Ok(EventRecord { event, received_at_us: self.received_at_us })
     }
@@ -303,12 +303,17 @@ pub struct EventView {
     pub timestamp_us: Option<i64>,
     pub received_at: Option<String>,
     pub content_type: Option<String>,
-    /// The body exactly as received (lossy only if it was not UTF-8).
+    /// The body exactly as received; a body that is not UTF-8 is shown decoded with its charset.
     pub raw: String,
+    /// The body as Kanca understood it (form bodies as JSON, text decoded from their charset),
+    /// so a name sent in Windows-1254 can be checked without decoding `raw` by hand.
+    #[ts(type = "Record<string, unknown>")]
+    pub payload: serde_json::Map<String, serde_json::Value>,
 }
 
-impl From<&StoredEvent> for EventView {
-    fn from(e: &StoredEvent) -> Self {
+impl EventView {
+    pub fn new(stored: &StoredEvent, record: &EventRecord) -> Self {
+        let e = stored;
         EventView {
             event_type: e.event_type.clone(),
             received_type: e.received_type.clone(),
@@ -316,7 +321,8 @@ impl From<&StoredEvent> for EventView {
             timestamp_us: e.timestamp_us,
             received_at: micros_to_rfc3339(e.received_at_us),
             content_type: e.content_type.clone(),
-            raw: String::from_utf8_lossy(&e.raw).into_owned(),
+            raw: webhook::body_text(e.content_type.as_deref(), &e.raw).into_owned(),
+            payload: record.event.fields.clone(),
         }
     }
 }

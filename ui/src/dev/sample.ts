@@ -126,6 +126,7 @@ function event(type: string, us: number, body: Record<string, unknown>): EventVi
     received_at: new Date(us / 1000 + 40).toISOString(),
     content_type: "application/json",
     raw: JSON.stringify({ event_type: type, ...body, timestamp: us }),
+    payload: { event_type: type, ...body, timestamp: us },
   };
 }
 

@@ -78,6 +78,7 @@ const tr = {
   "state.answered": "Cevaplandı",
   "state.missed": "Cevapsız",
   "state.ended": "Bitti",
+  "state.end_unknown": "Sonu bilinmiyor",
   "route.menu": "Menü {d}",
   "route.group": "Grup {d}",
   "route.extension": "Dahili {d}",
@@ -121,6 +122,7 @@ const tr = {
   "detail.copyNumber": "Numarayı kopyala",
   "detail.openPanel": "Bulutfon panelinde aç",
   "detail.stillRinging": "sürüyor",
+  "detail.endUnknown": "bilinmiyor (kapanma bildirimi gelmedi)",
   "detail.receivedAt": "alındı {time}",
 
   // event types
@@ -418,6 +420,7 @@ const en: Dictionary = {
   "state.answered": "Answered",
   "state.missed": "Missed",
   "state.ended": "Ended",
+  "state.end_unknown": "End unknown",
   "route.menu": "Menu {d}",
   "route.group": "Group {d}",
   "route.extension": "Ext. {d}",
@@ -460,6 +463,7 @@ const en: Dictionary = {
   "detail.copyNumber": "Copy number",
   "detail.openPanel": "Open in the Bulutfon panel",
   "detail.stillRinging": "ongoing",
+  "detail.endUnknown": "unknown (no hang-up arrived)",
   "detail.receivedAt": "received {time}",
 
   "event.call_init": "Call started",

@@ -253,6 +253,8 @@ fn status(call: &Call) -> &'static str {
         (_, CallState::Answered) => "answered",
         (_, CallState::Missed) => "missed",
         (_, CallState::Ended) => "ended",
+        // Ringing too long with no hang-up (call::SILENCE_LIMIT_US): a lost webhook.
+        (_, CallState::EndUnknown) => "end unknown",
     }
 }
 
@@ -278,11 +280,11 @@ fn printable(s: &str) -> String {
 }
 
 fn print_table(out: &mut impl Write, calls: &[Call]) -> Result<()> {
-    writeln!(out, "{:<19}  {:<3}  {:<18}  {:<18}  {:<8}  {:>7}  ROUTE", "STARTED", "DIR", "CALLER", "CALLEE", "STATUS", "TALK")?;
+    writeln!(out, "{:<19}  {:<3}  {:<18}  {:<18}  {:<11}  {:>7}  ROUTE", "STARTED", "DIR", "CALLER", "CALLEE", "STATUS", "TALK")?;
     for c in calls {
         writeln!(
             out,
-            "{:<19}  {:<3}  {:<18}  {:<18}  {:<8}  {:>7}  {}",
+            "{:<19}  {:<3}  {:<18}  {:<18}  {:<11}  {:>7}  {}",
             local_time(&c.started_at),
             c.direction.as_str(),
             printable(c.caller.as_deref().unwrap_or("?")),
@@ -319,7 +321,12 @@ pub fn show(uuid: &str, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     line(&mut out, "Callee", c.callee.clone().unwrap_or_else(|| "?".into()))?;
     line(&mut out, "Status", status(c).into())?;
     line(&mut out, "Started", local_time(&c.started_at))?;
-    line(&mut out, "Ended", c.ended_at.as_deref().map(local_time).unwrap_or_else(|| "-".into()))?;
+    let ended = match (c.ended_at.as_deref(), c.state) {
+        (Some(t), _) => local_time(t),
+        (None, CallState::EndUnknown) => "unknown (no hang-up arrived)".into(),
+        (None, _) => "-".into(),
+    };
+    line(&mut out, "Ended", ended)?;
     line(&mut out, "Talk time", duration_text(c.duration_s))?;
     if !c.route.is_empty() {
         line(&mut out, "Route", route_text(c))?;

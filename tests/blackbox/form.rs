@@ -78,3 +78,51 @@ fn form_encoded_posts_give_the_same_calls_as_json() {
         assert_eq!(shown[1]["kind"], "fax");
     }
 }
+
+/// "Şişli Müşteri" in Windows-1254 (Ş = %DE, ş = %FE, ü = %FC), as a Turkish Windows sender
+/// percent-encodes it.
+const NAME_1254: &str = "%DEi%FEli+M%FC%FEteri";
+const NAME: &str = "Şişli Müşteri";
+
+fn turkish_form(uuid: &str) -> String {
+    format!(
+        "event_type=call_init&uuid={uuid}&caller=905324445566&callee=908508850000&direction=IN\
+         &timestamp=1435762851086820&caller_name={NAME_1254}"
+    )
+}
+
+#[test]
+fn turkish_form_bodies_arrive_intact_and_raw_stays_verbatim() {
+    let work = Workdir::new();
+    let data = work.data_dir();
+    let server = Server::start(&data);
+    let form = "application/x-www-form-urlencoded";
+    let cases = [
+        ("declared", format!("{form}; charset=windows-1254")),
+        ("iso", format!("{form}; charset=ISO-8859-9")),
+        // No charset: the bytes are not UTF-8, so Windows-1254 is assumed.
+        ("detected", form.to_string()),
+    ];
+    for (uuid, content_type) in &cases {
+        let reply = server.post(content_type, &turkish_form(uuid), Some((USER, PASSWORD)));
+        assert_eq!(reply.expect_accepted(), "stored", "{content_type}");
+    }
+    for (uuid, content_type) in &cases {
+        let call = show(&data, uuid);
+        let event = &call["events"][0];
+        assert_eq!(event["payload"]["caller_name"], NAME, "{content_type}: {call:#}");
+        assert_eq!(event["raw"], turkish_form(uuid), "the body is kept as sent");
+        assert_eq!(event["content_type"], content_type.as_str());
+        assert_eq!(call["caller"], "0 532 444 55 66");
+    }
+
+    // A charset nobody knows is refused with a code, and nothing is stored.
+    let reply = server.post(
+        &format!("{form}; charset=klingon"),
+        &turkish_form("bogus"),
+        Some((USER, PASSWORD)),
+    );
+    let err = reply.expect_error(415);
+    assert_eq!(err["error"]["code"], "unsupported_charset", "{err}");
+    assert!(history_uuids(&data, &[]).iter().all(|u| u != "bogus"));
+}

@@ -11,4 +11,5 @@ mod order;
 mod redelivery;
 mod search;
 mod shutdown;
+mod silence;
 mod tunnel;

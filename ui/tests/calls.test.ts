@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildQuery, emptyFilters, hasActiveFilters, isTestCall, matchesFilters, searchDigits, type ListFilters } from "../src/lib/calls";
+import { buildQuery, emptyFilters, hasActiveFilters, isTestCall, matchesFilters, searchDigits, stateAt, type ListFilters } from "../src/lib/calls";
 import { sampleCall } from "../src/dev/sample";
 
 const f = (p: Partial<ListFilters>): ListFilters => ({ ...emptyFilters(), ...p });
@@ -83,5 +83,16 @@ describe("local matching of live calls (mirrors the backend)", () => {
     expect(isTestCall(sampleCall({ test: false }))).toBe(false);
     const { test: _drop, ...old } = sampleCall();
     expect(isTestCall(old as never)).toBe(false);
+  });
+});
+
+describe("a call whose hang-up never came", () => {
+  it("stops ringing at the time the engine gave, and only a ringing call does", () => {
+    const ringing = { state: "ringing" as const, ringing_until_us: 1_000 };
+    expect(stateAt(ringing, 999)).toBe("ringing");
+    expect(stateAt(ringing, 1_000)).toBe("end_unknown");
+    expect(stateAt({ state: "answered", ringing_until_us: null }, 5_000)).toBe("answered");
+    // A fax (or an older engine) gives no time: it is left as it is.
+    expect(stateAt({ state: "ringing", ringing_until_us: null }, 5_000)).toBe("ringing");
   });
 });

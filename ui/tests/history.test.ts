@@ -81,6 +81,26 @@ describe("history list", () => {
     expect(document.querySelectorAll('[data-testid="call-row"]').length).toBe(uuids.length);
   }, 30_000);
 
+  it("a call whose hang-up never came stops ringing on screen, and a late hang-up completes it", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    vi.setSystemTime(new Date(2026, 10, 27, 16, 0));
+    const now = Date.now() * 1000;
+    const fake = installFake(new FakeBackend(sampleCalls(5, now - 3600e6)));
+    await startTestApp();
+    const silent = sampleCall({ uuid: "silent", startedAtUs: now, state: "ringing" });
+    fake.upsert(silent);
+    await flush();
+    const row = () => document.querySelector<HTMLElement>('[data-testid="call-row"][data-uuid="silent"]')!;
+    expect(row().querySelector(".pill")!.textContent).toBe("Çalıyor");
+    // The window stays open past the time the engine gave; no new event, no new search.
+    await vi.advanceTimersByTimeAsync(silent.ringing_until_us! / 1000 - Date.now() + 30_000);
+    expect(row().dataset.state).toBe("end_unknown");
+    expect(row().querySelector(".pill")!.textContent).toBe("Sonu bilinmiyor");
+    fake.upsert(sampleCall({ uuid: "silent", startedAtUs: now, state: "answered" }), "call_hangup");
+    await flush();
+    expect(row().querySelector(".pill")!.textContent).toBe("Cevaplandı");
+  });
+
   describe("search and filters", () => {
     beforeEach(() => {
       vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });

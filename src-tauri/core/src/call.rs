@@ -47,10 +47,11 @@ impl CallState {
             CallState::Answered => "answered",
             CallState::Missed => "missed",
             CallState::Ended => "ended",
+            CallState::EndUnknown => "end_unknown",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [CallState::Ringing, CallState::Answered, CallState::Missed, CallState::Ended]
+        [CallState::Ringing, CallState::Answered, CallState::Missed, CallState::Ended, CallState::EndUnknown]
             .into_iter()
             .find(|st| st.as_str() == s)
     }
@@ -82,6 +83,27 @@ pub enum CallState {
     Missed,
     /// Ended, but Bulutfon did not say whether anyone answered.
     Ended,
+    /// No hang-up arrived and nothing was heard of the call for [`SILENCE_LIMIT_US`]: it is
+    /// over, but how it ended is unknown (its hang-up webhook was lost). Never stored: a call
+    /// is this only when read at a time past its `ringing_until_us` (see [`Call::settle`]).
+    EndUnknown,
+}
+
+/// How long a call may go without any event before it stops counting as ringing: two hours.
+/// Bulutfon sends nothing between routing a call to an extension and its hang-up, so a call
+/// in conversation is as silent as one whose hang-up was lost; the limit must outlast nearly
+/// every real conversation, because ending a call that is still going is the worse mistake (a
+/// lost hang-up only leaves a call ringing on screen for longer). A later hang-up completes a
+/// call either way.
+pub const SILENCE_LIMIT_US: i64 = 2 * 3600 * 1_000_000;
+
+/// When a call with no end event stops counting as ringing: its last event plus
+/// [`SILENCE_LIMIT_US`]. None for ended calls and for faxes, which have no end event at all.
+pub fn ringing_until(kind: CallKind, ended_at_us: Option<i64>, last_heard_us: Option<i64>) -> Option<i64> {
+    match (kind, ended_at_us) {
+        (CallKind::Call, None) => last_heard_us.map(|t| t.saturating_add(SILENCE_LIMIT_US)),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -122,6 +144,11 @@ pub struct Call {
     pub answered: Option<bool>,
     pub missed: bool,
     pub state: CallState,
+    /// While no hang-up has arrived: when the call stops ringing unless another event comes
+    /// (its last event plus the silence limit, `SILENCE_LIMIT_US`, two hours). A view that
+    /// keeps a call on screen compares it with its clock.
+    #[ts(type = "number | null")]
+    pub ringing_until_us: Option<i64>,
     #[ts(type = "number | null")]
     pub duration_s: Option<i64>,
     pub hangup_cause: Option<String>,
@@ -149,6 +176,24 @@ pub struct Call {
     pub callflow: Vec<CallflowLeg>,
 }
 
+impl Call {
+    /// The call as it stands at `now_us`: one still ringing past its `ringing_until_us` is
+    /// [`CallState::EndUnknown`]. Applied whenever a call is read rather than stored, so no
+    /// background job has to run, the answer is always current, and a late hang-up (which
+    /// assembles to a real end) completes the call as usual.
+    pub fn settle(&mut self, now_us: i64) {
+        if self.state == CallState::Ringing && self.ringing_until_us.is_some_and(|until| now_us >= until) {
+            self.state = CallState::EndUnknown;
+        }
+    }
+
+    /// [`Call::settle`] by value.
+    pub fn at(mut self, now_us: i64) -> Call {
+        self.settle(now_us);
+        self
+    }
+}
+
 /// A party's number as shown and matched: (display, e164).
 pub fn party(raw: Option<&str>) -> (Option<String>, Option<String>) {
     match raw.map(phone::normalize) {
@@ -168,7 +213,10 @@ pub struct EventRecord {
 }
 
 impl EventRecord {
-    fn time_us(&self) -> i64 {
+    /// When the event happened: Bulutfon's timestamp, or when Kanca received it if it had none.
+    /// The same clock as the start and end Kanca shows, so a call "started 3 hours ago" with
+    /// nothing since is also the call that stopped ringing.
+    pub fn time_us(&self) -> i64 {
         self.event.timestamp_us.unwrap_or(self.received_at_us)
     }
     fn field(&self, key: &str) -> Option<String> {
@@ -302,6 +350,8 @@ pub fn assemble(events: &[EventRecord]) -> Option<Call> {
         talk_duration.map(|t| t > 0)
     };
     let ended = ended_at_us.is_some();
+    // The last time Bulutfon told us anything about this call.
+    let last_heard_us = evs.iter().map(|e| e.time_us()).max();
     let missed = missed_event
         || (kind == CallKind::Call && direction == Direction::In && ended && answered == Some(false));
     let state = match (ended, answered, missed) {
@@ -365,6 +415,7 @@ pub fn assemble(events: &[EventRecord]) -> Option<Call> {
         answered,
         missed,
         state,
+        ringing_until_us: ringing_until(kind, ended_at_us, last_heard_us),
         duration_s,
         hangup_cause: end_field("hangup_cause").or_else(|| cdr_text("hangup_cause")),
         hangup_detail: end_field("hangup_detail").or_else(|| cdr_text("sip_hangup_disposition")),
@@ -482,6 +533,49 @@ mod tests {
         let call = assemble(&[rec(&fixture("documented-2021/call_hangup.json"), 1)]).unwrap();
         assert_eq!(call.started_at_us, 1614261582000000 - 35_000_000);
         assert_eq!(call.ended_at_us, Some(1614261582000000));
+    }
+
+    #[test]
+    fn silent_call_ends_unknown_and_a_late_hangup_completes_it() {
+        const T: i64 = 1_700_000_000_000_000;
+        let init = rec(&format!(r#"{{"event_type":"call_init","uuid":"s","caller":905324445566,"direction":"IN","timestamp":{T}}}"#), T);
+        let call = assemble(std::slice::from_ref(&init)).unwrap();
+        assert_eq!(call.state, CallState::Ringing);
+        assert_eq!(call.ringing_until_us, Some(T + SILENCE_LIMIT_US));
+        assert_eq!(call.clone().at(T + SILENCE_LIMIT_US - 1).state, CallState::Ringing);
+        let lost = call.clone().at(T + SILENCE_LIMIT_US);
+        assert_eq!(lost.state, CallState::EndUnknown);
+        assert_eq!((lost.ended_at, lost.answered, lost.missed), (None, None, false), "nothing is made up");
+
+        // Any later event is news of the call: the limit counts from it.
+        let routed = rec(
+            &format!(r#"{{"event_type":"call_init_extension","uuid":"s","destination":"1000","timestamp":{}}}"#, T + 3_600_000_000),
+            T,
+        );
+        let call = assemble(&[init.clone(), routed.clone()]).unwrap();
+        assert_eq!(call.at(T + SILENCE_LIMIT_US).state, CallState::Ringing);
+
+        // The hang-up arrives late (or the call really was that long): the call completes.
+        let hangup = rec(
+            &format!(
+                r#"{{"event_type":"call_hangup","uuid":"s","timestamp":{},"talk_duration":9000,"result_disposition":"SUCCESS"}}"#,
+                T + 3 * 3_600_000_000
+            ),
+            T,
+        );
+        let call = assemble(&[init, routed, hangup]).unwrap();
+        assert_eq!(call.ringing_until_us, None);
+        assert_eq!(call.at(T + 100 * SILENCE_LIMIT_US).state, CallState::Answered);
+    }
+
+    #[test]
+    fn silence_counts_from_receipt_only_without_timestamps() {
+        let init = rec(r#"{"event_type":"call_init","uuid":"n","caller":905324445566}"#, 42);
+        assert_eq!(assemble(&[init]).unwrap().ringing_until_us, Some(42 + SILENCE_LIMIT_US));
+        // A fax has no end event at all: it never becomes "end unknown".
+        let fax = assemble(&[rec(&fixture("seed/fax_init.json"), 1)]).unwrap();
+        assert_eq!(fax.ringing_until_us, None);
+        assert_eq!(fax.clone().at(i64::MAX).state, fax.state);
     }
 
     #[test]

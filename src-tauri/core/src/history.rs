@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use crate::call::{Call, CallKind, Direction};
 use crate::phone;
-use crate::store::{call_from_row, load_events, sort_key_floor, EventView, StoreError, CALL_COLUMNS, MIN_SUFFIX};
+use crate::store::{call_from_row, load_events, now_us, sort_key_floor, EventView, StoreError, CALL_COLUMNS, MIN_SUFFIX};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
 #[serde(default)]
@@ -131,8 +131,22 @@ fn push_filters(q: &Query, conds: &mut Vec<String>, args: &mut Vec<SqlValue>) {
     }
 }
 
-/// Search the history. Never fails on what the user typed; errors are database errors only.
+/// Search the history as it stands now. Never fails on what the user typed; errors are
+/// database errors only.
 pub fn search(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
+    search_at(conn, q, now_us())
+}
+
+/// [`search`] with every call settled at `now_us` (calls silent too long are no longer ringing).
+pub fn search_at(conn: &Connection, q: &Query, now_us: i64) -> Result<Page, StoreError> {
+    let mut page = search_stored(conn, q)?;
+    for call in &mut page.calls {
+        call.settle(now_us);
+    }
+    Ok(page)
+}
+
+fn search_stored(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
     if let Some(digits) = phone::search_digits(&q.text).filter(|d| d.len() >= MIN_SUFFIX) {
         if let Some(page) = search_by_number(conn, q, &digits, limit)? {
@@ -261,12 +275,20 @@ pub struct CallDetail {
     pub events: Vec<EventView>,
 }
 
-/// The call `uuid`, re-assembled from its events (so it includes the CDR call flow).
+/// The call `uuid` as it stands now, re-assembled from its events (so it includes the CDR call
+/// flow).
 pub fn get_call(conn: &Connection, uuid: &str) -> Result<Option<CallDetail>, StoreError> {
+    get_call_at(conn, uuid, now_us())
+}
+
+/// [`get_call`] with the call settled at `now_us`.
+pub fn get_call_at(conn: &Connection, uuid: &str, now_us: i64) -> Result<Option<CallDetail>, StoreError> {
     let stored = load_events(conn, uuid)?;
     let records = stored.iter().map(|e| e.record()).collect::<Result<Vec<_>, _>>()?;
     let Some(call) = crate::call::assemble(&records) else { return Ok(None) };
-    Ok(Some(CallDetail { call, events: stored.iter().map(EventView::from).collect() }))
+    let call = call.at(now_us);
+    let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
+    Ok(Some(CallDetail { call, events }))
 }
 
 /// How many calls are stored.
@@ -277,6 +299,7 @@ pub fn count_calls(conn: &Connection) -> Result<i64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::{CallState, SILENCE_LIMIT_US};
     use crate::store::{ingest_batch, open, IncomingEvent, DB_FILE};
     use crate::webhook;
     use proptest::prelude::*;
@@ -380,6 +403,54 @@ mod tests {
         assert_eq!(detail.call.route.len(), 1);
         assert!(detail.events[0].raw.contains("call_init"));
         assert!(get_call(&conn, "nope").unwrap().is_none());
+    }
+
+    fn states(page: Page) -> Vec<(String, CallState)> {
+        page.calls.into_iter().map(|c| (c.uuid, c.state)).collect()
+    }
+
+    #[test]
+    fn silent_calls_are_settled_wherever_they_are_read() {
+        let (_d, conn) = sample_db();
+        let all = Query { limit: 50, ..Default::default() };
+        // "a" was last heard of at T0 + 1 µs, "d" at T0 + 3 h.
+        let at = |now| states(search_at(&conn, &all, now).unwrap());
+        let ringing = [CallState::Ringing, CallState::Ringing];
+        assert_eq!(at(T0 + SILENCE_LIMIT_US).iter().filter(|(u, _)| u == "a" || u == "d").map(|(_, s)| *s).collect::<Vec<_>>(), ringing);
+        let later = at(T0 + 1 + SILENCE_LIMIT_US);
+        assert!(later.contains(&("a".into(), CallState::EndUnknown)), "{later:?}");
+        assert!(later.contains(&("d".into(), CallState::Ringing)), "{later:?}");
+        assert!(later.contains(&("b".into(), CallState::Missed)), "ended calls keep their state: {later:?}");
+        // The number index path settles too.
+        assert_eq!(states(search_at(&conn, &Query { limit: 50, ..text("905324445566") }, T0 + 3 * HOUR + SILENCE_LIMIT_US).unwrap()),
+            [("d".to_string(), CallState::EndUnknown), ("a".to_string(), CallState::EndUnknown)]);
+        assert_eq!(get_call_at(&conn, "a", T0 + 1 + SILENCE_LIMIT_US).unwrap().unwrap().call.state, CallState::EndUnknown);
+        assert_eq!(get_call_at(&conn, "d", T0 + 1 + SILENCE_LIMIT_US).unwrap().unwrap().call.state, CallState::Ringing);
+        // The table keeps what the events say; only reading applies the clock.
+        let stored: String = conn.query_row("SELECT state FROM calls WHERE uuid = 'a'", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, "ringing");
+    }
+
+    #[test]
+    fn version_3_database_learns_when_calls_were_last_heard_of() {
+        let (dir, conn) = sample_db();
+        conn.execute_batch("ALTER TABLE calls DROP COLUMN last_heard_us; PRAGMA user_version = 3;").unwrap();
+        drop(conn);
+        let conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let page = search_at(&conn, &Query { limit: 50, ..Default::default() }, T0 + 1 + SILENCE_LIMIT_US).unwrap();
+        assert!(states(page).contains(&("a".into(), CallState::EndUnknown)));
+    }
+
+    #[test]
+    fn late_hangup_completes_a_call_that_ended_unknown() {
+        let (_d, mut conn) = sample_db();
+        let now = T0 + 3 * HOUR + SILENCE_LIMIT_US;
+        assert_eq!(get_call_at(&conn, "a", now).unwrap().unwrap().call.state, CallState::EndUnknown);
+        let hangup = ev("call_hangup", "a", "905324445566", T0 + 60_000_000, r#","talk_duration":50,"result_disposition":"SUCCESS""#);
+        ingest_batch(&mut conn, &[hangup]).unwrap();
+        let page = search_at(&conn, &Query { limit: 50, ..text("4445566") }, now).unwrap();
+        assert!(states(page).contains(&("a".into(), CallState::Answered)));
+        assert_eq!(get_call_at(&conn, "a", now).unwrap().unwrap().call.state, CallState::Answered);
     }
 
     proptest! {

@@ -89,7 +89,7 @@ impl IntoResponse for ApiError {
 impl From<ParseError> for ApiError {
     fn from(e: ParseError) -> Self {
         let status = match e {
-            ParseError::UnsupportedContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ParseError::UnsupportedContentType(_) | ParseError::UnsupportedCharset(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, e.code(), e.to_string())

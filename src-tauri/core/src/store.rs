@@ -13,7 +13,7 @@ use rusqlite::{params, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::call::{assemble, party, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
+use crate::call::{assemble, party, ringing_until, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
 use crate::webhook::{self, micros_to_rfc3339, rfc3339_to_micros, CallEvent, RouteType};
 
 pub const DB_FILE: &str = "kanca.db";
@@ -88,6 +88,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (suffix, sort_key)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS _fill_call_numbers(x);",
+    // 4: when each call was last heard of (its latest event time), so a call whose hang-up was
+    // lost stops ringing after call::SILENCE_LIMIT_US. The fact is stored, the limit is not:
+    // changing the limit needs no migration.
+    "ALTER TABLE calls ADD COLUMN last_heard_us INTEGER;
+    UPDATE calls SET last_heard_us =
+        (SELECT max(ifnull(e.timestamp_us, e.received_at_us)) FROM events e WHERE e.uuid = calls.uuid);",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -286,7 +292,7 @@ pub struct StoredEvent {
 
 impl StoredEvent {
     pub fn record(&self) -> Result<EventRecord, StoreError> {
-        let event = webhook::parse(self.content_type.as_deref(), &self.raw)
+        let event = webhook::parse_stored(self.content_type.as_deref(), &self.raw)
             .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.id)))?;
         Ok(EventRecord { event, received_at_us: self.received_at_us })
     }
@@ -303,12 +309,17 @@ pub struct EventView {
     pub timestamp_us: Option<i64>,
     pub received_at: Option<String>,
     pub content_type: Option<String>,
-    /// The body exactly as received (lossy only if it was not UTF-8).
+    /// The body exactly as received; a body that is not UTF-8 is shown decoded with its charset.
     pub raw: String,
+    /// The body as Kanca understood it (form bodies as JSON, text decoded from their charset),
+    /// so a name sent in Windows-1254 can be checked without decoding `raw` by hand.
+    #[ts(type = "Record<string, unknown>")]
+    pub payload: serde_json::Map<String, serde_json::Value>,
 }
 
-impl From<&StoredEvent> for EventView {
-    fn from(e: &StoredEvent) -> Self {
+impl EventView {
+    pub fn new(stored: &StoredEvent, record: &EventRecord) -> Self {
+        let e = stored;
         EventView {
             event_type: e.event_type.clone(),
             received_type: e.received_type.clone(),
@@ -316,7 +327,8 @@ impl From<&StoredEvent> for EventView {
             timestamp_us: e.timestamp_us,
             received_at: micros_to_rfc3339(e.received_at_us),
             content_type: e.content_type.clone(),
-            raw: String::from_utf8_lossy(&e.raw).into_owned(),
+            raw: webhook::body_text(e.content_type.as_deref(), &e.raw).into_owned(),
+            payload: record.event.fields.clone(),
         }
     }
 }
@@ -326,6 +338,7 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     let records: Vec<EventRecord> =
         load_events(conn, uuid)?.iter().map(StoredEvent::record).collect::<Result<_, _>>()?;
     let Some(call) = assemble(&records) else { return Ok(None) };
+    let last_heard_us = records.iter().map(EventRecord::time_us).max();
     let text = search_text(&call);
     let old: Option<(i64, i64, String)> = conn
         .prepare_cached("SELECT sort_key, started_at_us, search_text FROM calls WHERE uuid = ?1")?
@@ -355,8 +368,9 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     });
     conn.prepare_cached(
         "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
-                            ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                            ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
+                            last_heard_us)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
         sort_key,
@@ -376,6 +390,7 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
         call.event_count as i64,
         call.test,
         text,
+        last_heard_us,
     ])?;
     if !index_current {
         conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
@@ -387,9 +402,10 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
 
 /// Columns [`call_from_row`] reads, in order.
 pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answered, c.state, c.started_at_us, \
-    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test";
+    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us";
 
-/// A call as listed (without the CDR detail only [`crate::history::get_call`] reads).
+/// A call as listed (without the CDR detail only [`crate::history::get_call`] reads), as
+/// stored: the caller settles it ([`Call::settle`]) at the time it reads.
 pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> {
     let text = |i: usize| r.get::<_, String>(first + i);
     let bad = |i: usize, what: &str| {
@@ -410,13 +426,16 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
             .map(|(kind, destination, at)| RouteStep { kind, destination, at: at.and_then(micros_to_rfc3339) })
             .collect(),
     };
+    let kind = CallKind::parse(&text(1)?).ok_or_else(|| bad(1, "kind"))?;
+    let last_heard_us: Option<i64> = r.get(first + 15)?;
     Ok(Call {
         uuid: text(0)?,
-        kind: CallKind::parse(&text(1)?).ok_or_else(|| bad(1, "kind"))?,
+        kind,
         direction: Direction::parse(&text(2)?).ok_or_else(|| bad(2, "direction"))?,
         missed: r.get(first + 3)?,
         answered: r.get(first + 4)?,
         state: CallState::parse(&text(5)?).ok_or_else(|| bad(5, "state"))?,
+        ringing_until_us: ringing_until(kind, ended_at_us, last_heard_us),
         started_at: micros_to_rfc3339(started_at_us).unwrap_or_default(),
         ended_at: ended_at_us.and_then(micros_to_rfc3339),
         started_at_us,
@@ -648,7 +667,9 @@ fn store_all(conn: &mut Connection, events: &[&IncomingEvent]) -> Result<Vec<(Ou
             event_id: id,
             event_type: inc.event.event_type.as_str().to_string(),
             received_type: inc.event.received_type.clone(),
-            call,
+            // As it stands on arrival: a call_init delivered hours late must not pop up as
+            // ringing.
+            call: call.at(inc.received_at_us),
         });
         out.push((Outcome::Stored, change));
     }

@@ -4,8 +4,14 @@
 //! deliberately lenient about *values* (numbers as strings, timestamps in several units, extra or
 //! missing fields) and strict only about what makes a body an event at all: an object with an
 //! `event_type` and a `uuid`.
+//!
+//! Text may arrive in a Turkish legacy charset (Windows-1254 / ISO-8859-9): form values are
+//! percent-decoded to bytes first and only then decoded to text, see [`form_encoding`].
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1254};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -117,6 +123,8 @@ pub enum ParseError {
     BadField(&'static str),
     #[error("body is empty")]
     Empty,
+    #[error("unsupported charset {0:?}: send utf-8, windows-1254 or iso-8859-9")]
+    UnsupportedCharset(String),
 }
 
 impl ParseError {
@@ -129,6 +137,7 @@ impl ParseError {
             ParseError::MissingField(_) => "missing_field",
             ParseError::BadField(_) => "invalid_field",
             ParseError::Empty => "empty_body",
+            ParseError::UnsupportedCharset(_) => "unsupported_charset",
         }
     }
 }
@@ -161,27 +170,154 @@ fn format_of(content_type: Option<&str>, body: &[u8]) -> Result<Format, ParseErr
 
 /// Parse a webhook body. `content_type` is the request's Content-Type header, if any.
 pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<CallEvent, ParseError> {
+    let declared = declared_encoding(content_type)?;
+    parse_in(content_type, body, declared)
+}
+
+/// Parse a body read back from the database. Bodies stored before charsets were honoured may
+/// name a charset this version refuses; it was ignored when they were accepted, so ignore it
+/// again rather than lose a stored event.
+pub fn parse_stored(content_type: Option<&str>, body: &[u8]) -> Result<CallEvent, ParseError> {
+    let declared = declared_encoding(content_type).unwrap_or(None);
+    parse_in(content_type, body, declared)
+}
+
+fn parse_in(content_type: Option<&str>, body: &[u8], declared: Option<&'static Encoding>) -> Result<CallEvent, ParseError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
     let value = match format_of(content_type, body)? {
-        // serde_json keeps the last of repeated keys, which is what the 2021 hang-up example
-        // (with "hangup_cause" twice) needs.
-        Format::Json => serde_json::from_slice::<Value>(body)
-            .map_err(|e| ParseError::BadJson(e.to_string()))?,
-        Format::Form => parse_form(body)?,
+        Format::Json => parse_json(body, declared)?,
+        Format::Form => parse_form(body, declared)?,
     };
     from_value(value)
 }
 
-fn parse_form(body: &[u8]) -> Result<Value, ParseError> {
+/// The `charset` parameter of a Content-Type, unquoted; None when absent or empty.
+fn charset_param(content_type: Option<&str>) -> Option<&str> {
+    content_type?.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        let value = value.trim().trim_matches('"').trim();
+        (name.trim().eq_ignore_ascii_case("charset") && !value.is_empty()).then_some(value)
+    })
+}
+
+/// The encoding the sender declared, by the WHATWG labels encoding_rs knows (case-insensitive:
+/// "windows-1254", "iso-8859-9" and "latin5" are all Windows-1254, a superset of ISO-8859-9 that
+/// puts the same Turkish letters at the same bytes). An unknown label is refused rather than
+/// guessed: storing wrongly decoded names would be silent.
+fn declared_encoding(content_type: Option<&str>) -> Result<Option<&'static Encoding>, ParseError> {
+    match charset_param(content_type) {
+        None => Ok(None),
+        Some(label) => Encoding::for_label(label.as_bytes())
+            .map(Some)
+            .ok_or_else(|| ParseError::UnsupportedCharset(label.chars().take(64).collect())),
+    }
+}
+
+/// The text of a body for display: UTF-8 as it is, otherwise decoded with its declared charset
+/// (Windows-1254 when none is declared, as for forms).
+pub fn body_text<'a>(content_type: Option<&str>, body: &'a [u8]) -> Cow<'a, str> {
+    match std::str::from_utf8(body) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => {
+            let encoding = declared_encoding(content_type).ok().flatten().unwrap_or(WINDOWS_1254);
+            encoding.decode_without_bom_handling(body).0
+        }
+    }
+}
+
+fn parse_json(body: &[u8], declared: Option<&'static Encoding>) -> Result<Value, ParseError> {
+    // serde_json keeps the last of repeated keys, which is what the 2021 hang-up example
+    // (with "hangup_cause" twice) needs.
+    let parsed = match declared {
+        // JSON is UTF-8 by its spec; only a sender that says otherwise is decoded first.
+        Some(encoding) if encoding != UTF_8 => serde_json::from_str::<Value>(&encoding.decode(body).0),
+        _ => serde_json::from_slice::<Value>(body),
+    };
+    parsed.map_err(|e| ParseError::BadJson(e.to_string()))
+}
+
+fn parse_form(body: &[u8], declared: Option<&'static Encoding>) -> Result<Value, ParseError> {
+    let encoding = form_encoding(body, declared)?;
+    // Only a body that is not already UTF-8 is rewritten: UTF-8 bodies reach serde_qs untouched.
+    let body = if encoding == UTF_8 && form_is_utf8(body) { Cow::Borrowed(body) } else { Cow::Owned(transcode_form(body, encoding)) };
     // Form encoding: `+` is a space and bracketed keys may arrive percent-encoded
     // (`cdr%5Buuid%5D`), as browsers and most HTTP libraries send them.
     let config = serde_qs::Config::new().max_depth(8).use_form_encoding(true);
     let value: Value = config
-        .deserialize_bytes(body)
+        .deserialize_bytes(&body)
         .map_err(|e| ParseError::BadForm(e.to_string()))?;
     Ok(form_arrays(value))
+}
+
+/// The encoding of a form body's percent-decoded bytes: the declared charset, else UTF-8 when
+/// every key and value is valid UTF-8, else Windows-1254. Bulutfon is a Turkish PBX, and the
+/// only non-UTF-8 senders it meets are Turkish Windows (1254) and ISO-8859-9 systems, which
+/// agree on every Turkish letter; a statistical detector (chardetng) would guess from a few
+/// bytes of a name and could pick a Latin-1 cousin that turns "ş" into "þ".
+fn form_encoding(body: &[u8], declared: Option<&'static Encoding>) -> Result<&'static Encoding, ParseError> {
+    match declared {
+        // Bytes of UTF-16 and the like cannot be split on `&` and `=`.
+        Some(encoding) if !encoding.is_ascii_compatible() => Err(ParseError::UnsupportedCharset(encoding.name().to_ascii_lowercase())),
+        Some(encoding) => Ok(encoding),
+        None if form_is_utf8(body) => Ok(UTF_8),
+        None => Ok(WINDOWS_1254),
+    }
+}
+
+fn form_is_utf8(body: &[u8]) -> bool {
+    form_pairs(body).all(|(k, v)| std::str::from_utf8(&k).is_ok() && v.is_none_or(|v| std::str::from_utf8(&v).is_ok()))
+}
+
+/// The `key=value` pairs of a form body, percent-decoded to bytes (`+` is a space).
+fn form_pairs(body: &[u8]) -> impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> + '_ {
+    body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()).map(|pair| {
+        match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (percent_decode(&pair[..i]), Some(percent_decode(&pair[i + 1..]))),
+            None => (percent_decode(pair), None),
+        }
+    })
+}
+
+fn percent_decode(text: &[u8]) -> Vec<u8> {
+    let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16));
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        match (text[i], hex(text.get(i + 1)), hex(text.get(i + 2))) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+            (b'+', _, _) => out.push(b' '),
+            // A `%` not followed by two hex digits is taken literally, as browsers do.
+            (b, _, _) => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The form re-encoded as UTF-8: each key and value decoded from `encoding` after
+/// percent-decoding (so `%DE` is a byte of Windows-1254, not of the body as a whole), then
+/// percent-encoded again for serde_qs, which builds the nested structure.
+fn transcode_form(body: &[u8], encoding: &'static Encoding) -> Vec<u8> {
+    let mut out = String::with_capacity(body.len() * 2);
+    for (key, value) in form_pairs(body) {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        // Malformed bytes become U+FFFD: one bad byte must not lose a call.
+        let text = |bytes: &[u8]| encoding.decode_without_bom_handling(bytes).0.into_owned();
+        out.extend(url::form_urlencoded::byte_serialize(text(&key).as_bytes()));
+        if let Some(value) = value {
+            out.push('=');
+            out.extend(url::form_urlencoded::byte_serialize(text(&value).as_bytes()));
+        }
+    }
+    out.into_bytes()
 }
 
 /// serde_qs yields `a[0][x]` as a map keyed "0", "1", …; turn such maps back into arrays.
@@ -449,6 +585,93 @@ mod tests {
         .unwrap();
         assert_eq!(ev.caller, None);
         assert_eq!(ev.fields["brand_new"], json!({"a":[1]}));
+    }
+
+    const FORM: &str = "application/x-www-form-urlencoded";
+    /// "Şişli Müşteri" in Windows-1254 / ISO-8859-9: Ş = DE, ş = FE, ü = FC; `+` is the space.
+    const NAME_1254: &str = "event_type=call_init&uuid=t1&caller=%2B905324445566&caller_name=%DEi%FEli+M%FC%FEteri";
+    const NAME: &str = "Şişli Müşteri";
+
+    fn caller_name(ct: Option<&str>, body: &[u8]) -> Value {
+        parse(ct, body).unwrap().fields["caller_name"].clone()
+    }
+
+    #[test]
+    fn turkish_form_in_a_declared_charset() {
+        for ct in [
+            "application/x-www-form-urlencoded; charset=windows-1254",
+            "application/x-www-form-urlencoded; charset=ISO-8859-9",
+            "application/x-www-form-urlencoded;charset=\"latin5\"",
+            "Application/X-WWW-Form-Urlencoded; Charset=CP1254",
+        ] {
+            assert_eq!(caller_name(Some(ct), NAME_1254.as_bytes()), json!(NAME), "{ct}");
+        }
+        // Only the percent-decoded bytes are Windows-1254: `%2B` is still a plus, `+` a space.
+        let ev = parse(Some("application/x-www-form-urlencoded; charset=windows-1254"), NAME_1254.as_bytes()).unwrap();
+        assert_eq!(ev.caller.as_deref(), Some("+905324445566"));
+    }
+
+    #[test]
+    fn turkish_form_without_charset_is_detected() {
+        assert_eq!(caller_name(Some(FORM), NAME_1254.as_bytes()), json!(NAME));
+        assert_eq!(caller_name(None, NAME_1254.as_bytes()), json!(NAME));
+        // Bytes sent without percent-encoding are decoded the same way.
+        let bare = b"event_type=call_init&uuid=t1&caller_name=\xDEi\xFEli M\xFC\xFEteri";
+        assert_eq!(caller_name(Some(FORM), bare), json!(NAME));
+        // Keys too, and nested ones keep their structure.
+        let nested = "event_type=call_hangup&uuid=t1&cdr[callflow][0][redirection_target]=%DEi%FEli&not%FD=1";
+        let ev = parse(Some(FORM), nested.as_bytes()).unwrap();
+        assert_eq!(ev.fields["cdr"]["callflow"][0]["redirection_target"], json!("Şişli"));
+        assert_eq!(ev.fields["notı"], json!("1"));
+    }
+
+    #[test]
+    fn utf8_form_is_unchanged() {
+        let utf8 = "event_type=call_init&uuid=t1&caller_name=%C5%9Ei%C5%9Fli+M%C3%BC%C5%9Fteri";
+        for ct in [None, Some(FORM), Some("application/x-www-form-urlencoded; charset=utf-8")] {
+            assert_eq!(caller_name(ct, utf8.as_bytes()), json!(NAME), "{ct:?}");
+        }
+        // A declared charset wins over detection, even when the bytes would pass as UTF-8.
+        let declared = caller_name(Some("application/x-www-form-urlencoded; charset=windows-1254"), utf8.as_bytes());
+        // (0x9E has no letter in Windows-1254: it stays the control character U+009E.)
+        assert_eq!(declared, json!("Å\u{9e}iÅŸli MÃ¼ÅŸteri"));
+        // Invalid bytes under a declared UTF-8 are replaced, not a lost call.
+        let bad = caller_name(Some("application/x-www-form-urlencoded; charset=utf-8"), NAME_1254.as_bytes());
+        assert_eq!(bad, json!("\u{FFFD}i\u{FFFD}li M\u{FFFD}\u{FFFD}teri"));
+    }
+
+    #[test]
+    fn unknown_charset_is_refused() {
+        let err = parse(Some("application/x-www-form-urlencoded; charset=klingon"), NAME_1254.as_bytes()).unwrap_err();
+        assert_eq!(err, ParseError::UnsupportedCharset("klingon".into()));
+        assert_eq!(err.code(), "unsupported_charset");
+        let json_body = br#"{"event_type":"call_init","uuid":"x"}"#;
+        assert!(matches!(parse(Some("application/json; charset=bogus"), json_body), Err(ParseError::UnsupportedCharset(_))));
+        // UTF-16 is a real charset but a form in it cannot be split into pairs.
+        let utf16 = parse(Some("application/x-www-form-urlencoded; charset=utf-16"), NAME_1254.as_bytes());
+        assert_eq!(utf16.unwrap_err(), ParseError::UnsupportedCharset("utf-16le".into()));
+        // A body stored before charsets were honoured still reads back.
+        let stored = parse_stored(Some("application/x-www-form-urlencoded; charset=klingon"), NAME_1254.as_bytes()).unwrap();
+        assert_eq!(stored.fields["caller_name"], json!(NAME));
+        // An empty parameter says nothing.
+        assert_eq!(caller_name(Some("application/x-www-form-urlencoded; charset="), NAME_1254.as_bytes()), json!(NAME));
+    }
+
+    #[test]
+    fn json_is_utf8_unless_declared_otherwise() {
+        let utf8 = r#"{"event_type":"call_init","uuid":"j","caller_name":"Şişli Müşteri"}"#;
+        assert_eq!(caller_name(Some("application/json"), utf8.as_bytes()), json!(NAME));
+        assert_eq!(caller_name(Some("application/json; charset=UTF-8"), utf8.as_bytes()), json!(NAME));
+        let cp1254 = b"{\"event_type\":\"call_init\",\"uuid\":\"j\",\"caller_name\":\"\xDEi\xFEli M\xFC\xFEteri\"}";
+        assert_eq!(caller_name(Some("application/json; charset=windows-1254"), cp1254), json!(NAME));
+        assert!(matches!(parse(Some("application/json"), cp1254), Err(ParseError::BadJson(_))));
+    }
+
+    #[test]
+    fn body_text_decodes_only_what_is_not_utf8() {
+        assert_eq!(body_text(Some(FORM), NAME_1254.as_bytes()), NAME_1254);
+        assert_eq!(body_text(Some(FORM), b"caller_name=\xDEi\xFEli"), "caller_name=Şişli");
+        assert_eq!(body_text(Some("text/plain; charset=windows-1252"), b"\xDE"), "Þ");
     }
 
     proptest::proptest! {

@@ -175,6 +175,12 @@ async fn bad_requests_get_reasons_and_store_nothing() {
         (json, r#"{"event_type":"call_init"}"#, StatusCode::BAD_REQUEST, "missing_field"),
         (json, "", StatusCode::BAD_REQUEST, "empty_body"),
         ("text/html", "<p>hi</p>", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type"),
+        (
+            "application/x-www-form-urlencoded; charset=klingon",
+            "event_type=call_init&uuid=k",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_charset",
+        ),
         ("application/x-www-form-urlencoded", "caller=1&callee=2", StatusCode::BAD_REQUEST, "missing_field"),
     ] {
         let (s, b) = h.post(ct, body).await;

@@ -13,7 +13,13 @@ export type CallDetail = { events: Array<EventView>, uuid: string, kind: CallKin
 /**
  * Caller in the Turkish display form ("0 532 444 55 66"), or as received when unparseable.
  */
-caller: string | null, caller_raw: string | null, caller_e164: string | null, callee: string | null, callee_raw: string | null, callee_e164: string | null, started_at: string, ended_at: string | null, answered: boolean | null, missed: boolean, state: CallState, duration_s: number | null, hangup_cause: string | null, route: Array<RouteStep>, event_count: number, 
+caller: string | null, caller_raw: string | null, caller_e164: string | null, callee: string | null, callee_raw: string | null, callee_e164: string | null, started_at: string, ended_at: string | null, answered: boolean | null, missed: boolean, state: CallState, 
+/**
+ * While no hang-up has arrived: when the call stops ringing unless another event comes
+ * (its last event plus the silence limit, `SILENCE_LIMIT_US`, two hours). A view that
+ * keeps a call on screen compares it with its clock.
+ */
+ringing_until_us: number | null, duration_s: number | null, hangup_cause: string | null, route: Array<RouteStep>, event_count: number, 
 /**
  * Sent by Kanca's own "send a test event" (the body carries `"kanca_test": true`): shown
  * marked, never counted as a real call.

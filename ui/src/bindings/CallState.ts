@@ -3,4 +3,4 @@
 /**
  * Where the call stands, for the UI's status column.
  */
-export type CallState = "ringing" | "answered" | "missed" | "ended";
+export type CallState = "ringing" | "answered" | "missed" | "ended" | "end_unknown";

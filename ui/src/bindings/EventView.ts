@@ -5,6 +5,11 @@
  */
 export type EventView = { type: string, received_type: string, timestamp: string | null, timestamp_us: number | null, received_at: string | null, content_type: string | null, 
 /**
- * The body exactly as received (lossy only if it was not UTF-8).
+ * The body exactly as received; a body that is not UTF-8 is shown decoded with its charset.
  */
-raw: string, };
+raw: string, 
+/**
+ * The body as Kanca understood it (form bodies as JSON, text decoded from their charset),
+ * so a name sent in Windows-1254 can be checked without decoding `raw` by hand.
+ */
+payload: Record<string, unknown>, };

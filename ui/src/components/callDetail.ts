@@ -2,7 +2,7 @@
 // and every raw payload. Everything from the backend goes in as text.
 
 import { getCall, openUrl } from "../lib/backend";
-import { copyableNumber, isTestCall } from "../lib/calls";
+import { copyableNumber, isTestCall, stateAt } from "../lib/calls";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import {
   eventTypeLabel,
@@ -15,7 +15,7 @@ import {
   toDate,
 } from "../lib/format";
 import { t } from "../lib/i18n";
-import type { Call, CallDetail, CallflowLeg, EventView } from "../lib/types";
+import type { Call, CallDetail, CallflowLeg, CallState, EventView } from "../lib/types";
 import { directionIcon, directionLabel, partyText } from "./callRow";
 import { icon } from "./icons";
 import { button, copyButton, statePill, testBadge } from "./ui";
@@ -24,6 +24,13 @@ import type { AppContext, View } from "./view";
 type Phase = "idle" | "loading" | "ready" | "missing" | "error";
 
 /** Only web links go to the system browser. */
+/** The "Ended" fact: when, or why there is no time. */
+function endedText(c: Pick<Call, "ended_at">, state: CallState): string {
+  if (c.ended_at) return formatDateTime(c.ended_at);
+  if (state === "ringing") return t("detail.stillRinging");
+  return state === "end_unknown" ? t("detail.endUnknown") : "—";
+}
+
 export function isWebUrl(url: string | null | undefined): url is string {
   if (!url) return false;
   try {
@@ -160,6 +167,7 @@ export class CallDetailView implements View {
   }
 
   private renderCall(c: CallDetail): Child[] {
+    const state = stateAt(c, Date.now() * 1000);
     const caller = partyText(c.caller);
     const number = copyableNumber(c);
     const actions = h(
@@ -200,7 +208,7 @@ export class CallDetailView implements View {
           { class: "detail-sub" },
           h("span", { text: directionLabel(c) }),
           h("span", { class: "sep", text: "·", attrs: { "aria-hidden": "true" } }),
-          statePill(c.state, "detail-status"),
+          statePill(state, "detail-status"),
         ),
       ),
       actions,
@@ -212,7 +220,7 @@ export class CallDetailView implements View {
       [t("detail.callee"), partyText(c.callee), "detail-callee"],
       [t("detail.direction"), directionLabel(c)],
       [t("detail.started"), formatDateTime(c.started_at_us || c.started_at), "detail-started"],
-      [t("detail.ended"), c.ended_at ? formatDateTime(c.ended_at) : c.state === "ringing" ? t("detail.stillRinging") : "—"],
+      [t("detail.ended"), endedText(c, state)],
       [t("detail.duration"), formatDuration(c.duration_s), "detail-duration"],
     ];
     if (hangup) facts.push([t("detail.hangup"), hangup, "detail-hangup"]);

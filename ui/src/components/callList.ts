@@ -2,7 +2,7 @@
 // list paged from the backend, and live updates from `calls-changed`.
 
 import { PAGE_SIZE, searchCalls } from "../lib/backend";
-import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, type Filter, type ListFilters } from "../lib/calls";
+import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, stateAt, type Filter, type ListFilters } from "../lib/calls";
 import { debounce, h, nextId, replaceChildren } from "../lib/dom";
 import { t } from "../lib/i18n";
 import type { Call, CallKind, Page } from "../lib/types";
@@ -490,10 +490,21 @@ export class CallListView implements View {
     this.list.render(true);
   }
 
-  /** Called every minute: "today"/"yesterday" labels change at midnight. */
+  /**
+   * Called every 30 s: "today"/"yesterday" labels change at midnight, and a call whose
+   * hang-up never came stops ringing when its time is up.
+   */
   tick(): void {
-    const day = new Date().toDateString();
-    if (day !== this.day) {
+    const now = new Date();
+    const day = now.toDateString();
+    const nowUs = now.getTime() * 1000;
+    const settled = this.calls.some((c) => c.state === "ringing" && stateAt(c, nowUs) !== "ringing");
+    if (settled) {
+      // Settled for good, so later ticks do not render again for the same call.
+      this.calls = this.calls.map((c) => ({ ...c, state: stateAt(c, nowUs) }));
+      this.list.setItems(this.calls);
+    }
+    if (day !== this.day || settled) {
       this.day = day;
       this.list.render(true);
     }

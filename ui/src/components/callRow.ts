@@ -1,6 +1,6 @@
 // One row of the history list. All call data goes in as text.
 
-import { isTestCall } from "../lib/calls";
+import { isTestCall, stateAt } from "../lib/calls";
 import { h } from "../lib/dom";
 import { formatDuration, formatListTime, routeSummary } from "../lib/format";
 import { t } from "../lib/i18n";
@@ -25,6 +25,7 @@ export function partyText(value: string | null | undefined): string {
 
 export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
   const route = routeSummary(call.route);
+  const state = stateAt(call, now.getTime() * 1000);
   const calleeLine = h(
     "span",
     { class: "row-sub" },
@@ -34,9 +35,9 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
   return h(
     "div",
     {
-      class: ["call-row", call.missed && "is-missed", `state-${call.state}`],
+      class: ["call-row", call.missed && "is-missed", `state-${state}`],
       testid: "call-row",
-      dataset: { uuid: call.uuid, state: call.state },
+      dataset: { uuid: call.uuid, state },
     },
     h(
       "span",
@@ -55,12 +56,12 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
       ),
       calleeLine,
     ),
-    h("span", { class: "row-state" }, statePill(call.state)),
+    h("span", { class: "row-state" }, statePill(state)),
     h(
       "span",
       { class: "row-when" },
       h("span", { class: "row-time", text: formatListTime(call.started_at_us || call.started_at, now) }),
-      h("span", { class: "row-duration", text: call.state === "ringing" ? "" : formatDuration(call.duration_s) }),
+      h("span", { class: "row-duration", text: state === "ringing" ? "" : formatDuration(call.duration_s) }),
     ),
   );
 }

@@ -67,6 +67,8 @@ export function sampleCall(o: SampleOptions = {}): Call {
     answered: state === "ringing" ? null : state === "answered" || state === "ended",
     missed: state === "missed",
     state,
+    // The engine's limit (SILENCE_LIMIT_US in src-tauri/core/src/call.rs): two hours of silence.
+    ringing_until_us: state === "ringing" && kind === "call" ? started + 2 * 3600 * 1_000_000 : null,
     duration_s: duration,
     hangup_cause: state === "ringing" ? null : state === "missed" ? "NO_ANSWER" : "NORMAL_CLEARING",
     route: o.route ?? (kind === "fax" ? [] : [
@@ -126,6 +128,7 @@ function event(type: string, us: number, body: Record<string, unknown>): EventVi
     received_at: new Date(us / 1000 + 40).toISOString(),
     content_type: "application/json",
     raw: JSON.stringify({ event_type: type, ...body, timestamp: us }),
+    payload: { event_type: type, ...body, timestamp: us },
   };
 }
 

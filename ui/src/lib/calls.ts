@@ -3,12 +3,23 @@
 
 import { PAGE_SIZE } from "./backend";
 import { dateInputToMicros } from "./format";
-import type { Call, CallKind, Query } from "./types";
+import type { Call, CallKind, CallState, Query } from "./types";
 
 /** True for the sample calls the app's "send a test event" button creates. */
 export function isTestCall(call: Call): boolean {
   // Tolerates a backend that does not send the field yet.
   return (call as { test?: unknown }).test === true;
+}
+
+/**
+ * The call's state at `nowUs`. The engine settles a call when it is read: one that has rung
+ * with no event past `ringing_until_us` (its hang-up webhook was lost) is "end_unknown". A
+ * call kept on screen for hours must turn the same way without a new read; the engine gives
+ * the time, so the limit itself lives in one place (src-tauri/core/src/call.rs).
+ */
+export function stateAt(call: Pick<Call, "state" | "ringing_until_us">, nowUs: number): CallState {
+  const until = (call as { ringing_until_us?: number | null }).ringing_until_us;
+  return call.state === "ringing" && typeof until === "number" && nowUs >= until ? "end_unknown" : call.state;
 }
 
 export type Filter = "all" | "missed" | "in" | "out";

@@ -105,6 +105,8 @@ export function stateLabel(state: CallState): string {
       return t("state.missed");
     case "ended":
       return t("state.ended");
+    case "end_unknown":
+      return t("state.end_unknown");
     default:
       return String(state);
   }

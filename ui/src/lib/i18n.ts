@@ -79,6 +79,7 @@ const tr = {
   "state.answered": "Cevaplandı",
   "state.missed": "Cevapsız",
   "state.ended": "Bitti",
+  "state.end_unknown": "Sonu bilinmiyor",
   "route.menu": "Menü {d}",
   "route.group": "Grup {d}",
   "route.extension": "Dahili {d}",
@@ -122,6 +123,7 @@ const tr = {
   "detail.copyNumber": "Numarayı kopyala",
   "detail.openPanel": "Bulutfon panelinde aç",
   "detail.stillRinging": "sürüyor",
+  "detail.endUnknown": "bilinmiyor (kapanma bildirimi gelmedi)",
   "detail.receivedAt": "alındı {time}",
 
   // event types
@@ -420,6 +422,7 @@ const en: Dictionary = {
   "state.answered": "Answered",
   "state.missed": "Missed",
   "state.ended": "Ended",
+  "state.end_unknown": "End unknown",
   "route.menu": "Menu {d}",
   "route.group": "Group {d}",
   "route.extension": "Ext. {d}",
@@ -462,6 +465,7 @@ const en: Dictionary = {
   "detail.copyNumber": "Copy number",
   "detail.openPanel": "Open in the Bulutfon panel",
   "detail.stillRinging": "ongoing",
+  "detail.endUnknown": "unknown (no hang-up arrived)",
   "detail.receivedAt": "received {time}",
 
   "event.call_init": "Call started",

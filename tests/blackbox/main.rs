@@ -10,5 +10,6 @@ mod live;
 mod order;
 mod redelivery;
 mod search;
+mod secret_url;
 mod shutdown;
 mod tunnel;

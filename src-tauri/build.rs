@@ -9,6 +9,8 @@ fn main() {
             "get_settings",
             "save_settings",
             "regenerate_credentials",
+            "rotate_webhook_secret",
+            "set_webhook_form",
             "get_tunnel_settings",
             "save_tunnel_settings",
             "test_connection",

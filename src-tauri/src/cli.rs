@@ -9,7 +9,7 @@ use chrono::{DateTime, Local, NaiveDate, TimeZone};
 use kanca_core::call::{Call, CallState};
 use kanca_core::history::{self, Query};
 use kanca_core::tunnel::{self, Tunnel, TunnelMode, TunnelSettings, TunnelState, TunnelStatus};
-use kanca_core::{config, store, CallKind, CredentialSource, Direction, Engine};
+use kanca_core::{config, store, CallKind, CredentialSource, Direction, Engine, WebhookForm};
 
 fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(config::resolve_data_dir(flag)?)
@@ -27,18 +27,25 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = engine.start_listener(addr).await?;
-        let creds = engine.credentials();
+        let keys = engine.keys();
         let mut out = std::io::stdout().lock();
         writeln!(out, "Kanca is receiving Bulutfon webhooks.")?;
         writeln!(out, "Webhook URL: {}", config::webhook_url(listener.addr))?;
-        writeln!(out, "Basic auth user: {}", creds.user)?;
-        let origin = match engine.credential_source() {
-            CredentialSource::Environment => "from KANCA_WEBHOOK_PASSWORD".to_string(),
+        writeln!(out, "Basic auth user: {}", keys.credentials.user)?;
+        // stdout may be a journal: the password and the URL secret stay in config.toml.
+        let origin = |source, var: &str| match source {
+            CredentialSource::Environment => format!("from {var}"),
             CredentialSource::ConfigFile | CredentialSource::Generated => {
                 format!("in {} (print it with `kanca credentials`)", dir.join(config::CONFIG_FILE).display())
             }
         };
-        writeln!(out, "Basic auth password: {origin}")?;
+        writeln!(out, "Basic auth password: {}", origin(keys.credential_source, config::ENV_PASSWORD))?;
+        writeln!(
+            out,
+            "One-paste URL (no basic auth): {}/<secret>, the secret {}",
+            config::webhook_url(listener.addr),
+            origin(keys.secret_source, config::ENV_SECRET)
+        )?;
         writeln!(out, "Data: {}", engine.store().path().display())?;
         if listener.addr.ip().is_loopback() && tunnel_settings.mode == TunnelMode::Off {
             writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
@@ -91,34 +98,43 @@ fn describe_tunnel(s: &TunnelStatus) -> Option<String> {
 
 /// `kanca self-test`: post a test event to the public webhook URL, as Bulutfon would, and check
 /// it reached this data directory (a `kanca serve` or the desktop app must be running on it).
+/// It posts in the form chosen in Settings (`kanca credentials --form`).
 pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
-    let file = config::FileConfig::load(&dir).unwrap_or_default();
-    let url = match url {
-        Some(u) if u.trim_end_matches('/').ends_with(config::WEBHOOK_PATH) => u,
-        Some(u) => format!("{}{}", tunnel::parse_own_url(&u).map_err(|e| anyhow::anyhow!("--url: {e}"))?, config::WEBHOOK_PATH),
-        None => match (file.tunnel.mode, file.tunnel.own_url.as_deref().map(tunnel::parse_own_url)) {
-            (TunnelMode::OwnUrl, Some(Ok(base))) => format!("{base}{}", config::WEBHOOK_PATH),
-            _ => config::webhook_url(config::resolve_listen(None, &dir)?),
-        },
+    let base = match url {
+        // A base URL, or either form of webhook URL: the form posted in is the chosen one.
+        Some(u) => tunnel::parse_own_url(&u).map_err(|e| anyhow::anyhow!("--url: {e}"))?,
+        None => known_base_url(&dir)?,
     };
     let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(async {
-        let result = engine.self_test(&url).await;
+        let result = engine.self_test(&base).await;
         if let (true, Some(uuid)) = (result.ok, &result.uuid) {
-            engine.end_test_call(&url, uuid).await;
+            engine.end_test_call(&base, uuid).await;
         }
         result
     });
+    // `--json` is for programs and keeps the URL whole; text may be pasted into a report.
+    let shown = config::redact_secret(&result.url, &engine.keys().secret);
     if json {
         println!("{}", serde_json::to_string(&result)?);
     } else if result.ok {
-        println!("OK: the test event went to {} and arrived in {} ms.", result.url, result.round_trip_ms);
+        println!("OK: the test event went to {shown} and arrived in {} ms.", result.round_trip_ms);
     } else {
-        println!("FAILED: {} ({}).", result.error.as_deref().unwrap_or("unknown error"), result.url);
+        println!("FAILED: {} ({shown}).", result.error.as_deref().unwrap_or("unknown error"));
     }
     Ok(if result.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The base URL Bulutfon posts to as far as the files tell without a running tunnel: the own
+/// URL when one is set, else the listener's local address.
+fn known_base_url(dir: &Path) -> Result<String> {
+    let file = config::FileConfig::load(dir).unwrap_or_default();
+    Ok(match (file.tunnel.mode, file.tunnel.own_url.as_deref().map(tunnel::parse_own_url)) {
+        (TunnelMode::OwnUrl, Some(Ok(base))) => base,
+        _ => config::local_base_url(config::resolve_listen(None, dir)?),
+    })
 }
 
 async fn shutdown_signal() {
@@ -358,24 +374,76 @@ pub fn show(uuid: &str, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn credentials(regenerate: bool, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+/// What `kanca credentials` changes before printing.
+pub struct CredentialChanges {
+    pub regenerate: bool,
+    pub rotate_secret: bool,
+    pub form: Option<WebhookForm>,
+}
+
+/// Prints the keys. Changes are written to config.toml; a running Kanca on the same data
+/// directory notices the file changed and uses the new keys from its next request on.
+pub fn credentials(changes: CredentialChanges, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
-    if regenerate {
+    let keys = config::webhook_keys(&dir)?;
+    if changes.regenerate {
+        if keys.credential_source == CredentialSource::Environment {
+            bail!("the password comes from {}; change it there", config::ENV_PASSWORD);
+        }
         config::regenerate_credentials(&dir)?;
     }
-    let (creds, source) = config::webhook_credentials(&dir)?;
+    if changes.rotate_secret {
+        if keys.secret_source == CredentialSource::Environment {
+            bail!("the URL secret comes from {}; change it there", config::ENV_SECRET);
+        }
+        config::rotate_secret(&dir)?;
+    }
+    if let Some(form) = changes.form {
+        config::save_webhook_form(&dir, form)?;
+    }
+    let keys = config::webhook_keys(&dir)?;
+    let base = known_base_url(&dir)?;
+    let secret_url = config::secret_webhook_url(&base, &keys.secret);
+    let basic_url = format!("{base}{}", config::WEBHOOK_PATH);
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer(&mut out, &serde_json::json!({"user": creds.user, "password": creds.password, "source": source}))?;
+        let v = serde_json::json!({
+            "user": keys.credentials.user,
+            "password": keys.credentials.password,
+            "source": keys.credential_source,
+            "secret": keys.secret.as_str(),
+            "secret_source": keys.secret_source,
+            "secret_url": secret_url,
+            "url": basic_url,
+            "form": keys.form,
+        });
+        serde_json::to_writer(&mut out, &v)?;
         writeln!(out)?;
-    } else {
-        writeln!(out, "User:     {}", creds.user)?;
-        writeln!(out, "Password: {}", creds.password)?;
-        if source == CredentialSource::Environment {
-            writeln!(out, "(from KANCA_WEBHOOK_USER / KANCA_WEBHOOK_PASSWORD)")?;
-        } else if regenerate {
-            writeln!(out, "New password saved. Paste it into Bulutfon's panel and restart a running Kanca.")?;
-        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (one, three) = match keys.form {
+        WebhookForm::UrlSecret => (" (shown in the guide)", ""),
+        WebhookForm::BasicAuth => ("", " (shown in the guide)"),
+    };
+    writeln!(out, "One paste{one}: URL {secret_url}")?;
+    writeln!(out, "  and leave the panel's basic-auth fields empty.")?;
+    writeln!(out, "Basic auth{three}: URL {basic_url}")?;
+    writeln!(out, "  User:     {}", keys.credentials.user)?;
+    writeln!(out, "  Password: {}", keys.credentials.password)?;
+    if base.starts_with("http://127.") || base.starts_with("http://[::1]") {
+        writeln!(out, "These are local addresses: with a tunnel, put its public address before /webhook.")?;
+    }
+    if keys.credential_source == CredentialSource::Environment {
+        writeln!(out, "(user and password from {} / {})", config::ENV_USER, config::ENV_PASSWORD)?;
+    }
+    if keys.secret_source == CredentialSource::Environment {
+        writeln!(out, "(URL secret from {})", config::ENV_SECRET)?;
+    }
+    if changes.rotate_secret {
+        writeln!(out, "New URL secret saved: the old URL no longer works. Paste the new one into Bulutfon's panel.")?;
+    }
+    if changes.regenerate {
+        writeln!(out, "New password saved: the old one no longer works. Paste it into Bulutfon's panel.")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -68,11 +68,18 @@ enum Command {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Print the webhook's basic-auth user and password (to paste into Bulutfon's panel)
+    /// Print the webhook URLs and the basic-auth user and password (to paste into Bulutfon's panel)
     Credentials {
         /// Replace the stored password with a new random one
         #[arg(long)]
         regenerate: bool,
+        /// Replace the secret of the one-paste URL: the old URL stops working at once, also in a
+        /// running Kanca
+        #[arg(long)]
+        rotate_secret: bool,
+        /// Which form the guide, the tray and `self-test` use
+        #[arg(long, value_name = "FORM", value_parser = ["url-secret", "basic-auth"])]
+        form: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -105,7 +112,10 @@ fn main() -> ExitCode {
         Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
-        Some(Command::Credentials { regenerate, json, data }) => cli::credentials(regenerate, json, data.data_dir),
+        Some(Command::Credentials { regenerate, rotate_secret, form, json, data }) => {
+            let form = form.map(|f| if f == "basic-auth" { kanca_core::WebhookForm::BasicAuth } else { kanca_core::WebhookForm::UrlSecret });
+            cli::credentials(cli::CredentialChanges { regenerate, rotate_secret, form }, json, data.data_dir)
+        }
         #[cfg(feature = "desktop")]
         None => desktop::run(args.listen, args.data_dir, args.hidden, log_dir).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "desktop"))]

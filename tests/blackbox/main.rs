@@ -10,6 +10,7 @@ mod live;
 mod order;
 mod redelivery;
 mod search;
+mod secret_url;
 mod shutdown;
 mod silence;
 mod tunnel;

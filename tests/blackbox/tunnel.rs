@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use kanca_tests::{event_json, kanca, workspace_root, Creds, Server, Workdir};
+use kanca_tests::{event_json, kanca, kanca_ok, workspace_root, Creds, Server, Workdir};
 
 fn write_tunnel_config(data_dir: &Path, tunnel: &str) {
     std::fs::create_dir_all(data_dir).unwrap();
@@ -146,7 +146,9 @@ fn own_url_through_a_reverse_proxy_passes_the_self_test() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
     assert!(out.status.success(), "{result}");
     assert_eq!(result["ok"], true, "{result}");
-    assert_eq!(result["url"], format!("{public}/webhook"));
+    // A new install posts in the one-paste form, as the guide shows it.
+    let creds: serde_json::Value = serde_json::from_str(kanca_ok(&work.data_dir(), &["credentials", "--json"]).trim()).unwrap();
+    assert_eq!(result["url"], format!("{public}/webhook/{}", creds["secret"].as_str().unwrap()));
     assert_eq!(result["http_status"], 200);
     assert!(result["round_trip_ms"].as_u64().is_some());
     let uuid = result["uuid"].as_str().unwrap().to_string();

@@ -349,6 +349,21 @@ impl Server {
         })
     }
 
+    /// POSTs `body` to `path` (e.g. `/webhook/SECRET`) on a connection of its own; panics on
+    /// transport errors.
+    pub fn post_to(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        auth: Option<(&str, &str)>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base_url());
+        post_url(&new_agent(), &url, content_type, body, auth).unwrap_or_else(|e| {
+            panic!("POST {path} failed: {e}; server stderr:\n{}", self.log_text())
+        })
+    }
+
     fn try_post_with(
         &self,
         agent: &ureq::Agent,
@@ -356,15 +371,9 @@ impl Server {
         body: &str,
         auth: Option<(&str, &str)>,
     ) -> Result<Reply, ureq::Error> {
-        let mut req = agent
-            .post(self.webhook_url())
-            .header("Content-Type", content_type);
-        if let Some((user, password)) = auth {
-            req = req.header("Authorization", basic_auth(user, password));
-        }
-        let resp = req.send(body.as_bytes())?;
-        Ok(into_reply(resp))
+        post_url(agent, &self.webhook_url(), content_type, body, auth)
     }
+
 
     pub fn get(&self, path: &str) -> Reply {
         let resp = self
@@ -455,6 +464,21 @@ fn into_reply(resp: ureq::http::Response<ureq::Body>) -> Reply {
     }
 }
 
+fn post_url(
+    agent: &ureq::Agent,
+    url: &str,
+    content_type: &str,
+    body: &str,
+    auth: Option<(&str, &str)>,
+) -> Result<Reply, ureq::Error> {
+    let mut req = agent.post(url).header("Content-Type", content_type);
+    if let Some((user, password)) = auth {
+        req = req.header("Authorization", basic_auth(user, password));
+    }
+    let resp = req.send(body.as_bytes())?;
+    Ok(into_reply(resp))
+}
+
 fn parse_webhook_url_port(line: &str) -> Option<u16> {
     let rest = line.trim().strip_prefix("Webhook URL: http://")?;
     let host_port = rest.strip_suffix("/webhook")?;
@@ -473,7 +497,13 @@ fn unique_suffix() -> String {
 
 /// Runs `kanca ARGS --data-dir DIR` to completion.
 pub fn kanca(data_dir: &Path, args: &[&str]) -> Output {
+    kanca_env(data_dir, args, &[])
+}
+
+/// [`kanca`] with these environment variables set.
+pub fn kanca_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let out = kanca_command()
+        .envs(env.iter().copied())
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)

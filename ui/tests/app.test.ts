@@ -11,6 +11,7 @@ describe("first-run guide", () => {
   it("is shown at first start and lists the steps", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.settings.first_run_done = false;
+    fake.status.webhook_form = "basic_auth";
     await startTestApp();
     const guide = $("guide");
     expect(guide.textContent).toContain("Uygulamalar > Web Kancaları");
@@ -25,9 +26,10 @@ describe("first-run guide", () => {
     expect($("nav-guide").getAttribute("aria-current")).toBe("page");
   });
 
-  it("copy buttons copy URL, user and password", async () => {
+  it("copy buttons copy URL, user and password (basic-auth form)", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.settings.first_run_done = false;
+    fake.status.webhook_form = "basic_auth";
     await startTestApp();
     $("guide-webhook-url-copy").click();
     await flush();

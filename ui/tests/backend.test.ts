@@ -57,11 +57,13 @@ describe("backend wrapper", () => {
     const status = defaultStatus();
     const settings = defaultSettings();
     reply = (cmd) =>
-      ({ get_status: status, get_settings: settings, save_settings: settings, regenerate_credentials: status, send_test_event: "test-uuid" })[cmd] ?? null;
+      ({ get_status: status, get_settings: settings, save_settings: settings, regenerate_credentials: status, rotate_webhook_secret: status, set_webhook_form: status, send_test_event: "test-uuid" })[cmd] ?? null;
     await expect(backend.getStatus()).resolves.toEqual(status);
     await expect(backend.getSettings()).resolves.toEqual(settings);
     await expect(backend.saveSettings(settings)).resolves.toEqual(settings);
     await expect(backend.regenerateCredentials()).resolves.toEqual(status);
+    await expect(backend.rotateWebhookSecret()).resolves.toEqual(status);
+    await expect(backend.setWebhookForm("basic_auth")).resolves.toEqual(status);
     await expect(backend.sendTestEvent()).resolves.toBe("test-uuid");
     await expect(backend.copyText("0 532 444 55 66")).resolves.toBeUndefined();
     await expect(backend.openUrl("https://panel.bulutfon.com/cdrs/1")).resolves.toBeUndefined();
@@ -70,6 +72,8 @@ describe("backend wrapper", () => {
       { cmd: "get_settings", args: {} },
       { cmd: "save_settings", args: { settings } },
       { cmd: "regenerate_credentials", args: {} },
+      { cmd: "rotate_webhook_secret", args: {} },
+      { cmd: "set_webhook_form", args: { form: "basic_auth" } },
       { cmd: "send_test_event", args: {} },
       { cmd: "copy_text", args: { text: "0 532 444 55 66" } },
       { cmd: "open_url", args: { url: "https://panel.bulutfon.com/cdrs/1" } },

@@ -2,6 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp } from "./helpers";
 import { defaultStatus } from "../src/dev/fakeBackend";
 
+/** A fake showing the basic-auth form (URL, user, password): today's three fields. */
+function basicFake(): FakeBackend {
+  const fake = installFake(new FakeBackend([]));
+  fake.status.webhook_form = "basic_auth";
+  return fake;
+}
+
 async function openSettings(fake = installFake(new FakeBackend([]))) {
   const app = await startTestApp();
   $("nav-settings").click();
@@ -15,7 +22,7 @@ describe("settings", () => {
   afterEach(cleanup);
 
   it("shows the listener, webhook URL, user; the password is hidden until asked", async () => {
-    const { fake } = await openSettings();
+    const { fake } = await openSettings(basicFake());
     expect($("settings-listener").dataset.state).toBe("running");
     expect($("settings-listener").textContent).toContain("127.0.0.1:8497");
     expect($("settings-webhook-url").textContent).toBe("http://127.0.0.1:8497/webhook");
@@ -29,7 +36,7 @@ describe("settings", () => {
   });
 
   it("copy buttons copy the real values", async () => {
-    const { fake } = await openSettings();
+    const { fake } = await openSettings(basicFake());
     $("settings-webhook-url-copy").click();
     await flush();
     $("settings-user-copy").click();
@@ -122,7 +129,7 @@ describe("settings", () => {
   });
 
   it("a new password needs confirmation that mentions the panel", async () => {
-    const { fake } = await openSettings();
+    const { fake } = await openSettings(basicFake());
     $("settings-regenerate").click();
     const dialog = $("regenerate-dialog");
     expect(dialog.getAttribute("role")).toBe("alertdialog");
@@ -142,7 +149,7 @@ describe("settings", () => {
   });
 
   it("Esc closes the confirmation", async () => {
-    const { fake } = await openSettings();
+    const { fake } = await openSettings(basicFake());
     $("settings-regenerate").click();
     document.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
     await flush();
@@ -151,7 +158,7 @@ describe("settings", () => {
   });
 
   it("credentials from the environment cannot be regenerated here", async () => {
-    const fake = installFake(new FakeBackend([]));
+    const fake = basicFake();
     fake.status.credential_source = "environment";
     await openSettings(fake);
     expect(($("settings-regenerate") as HTMLButtonElement).disabled).toBe(true);
@@ -169,8 +176,8 @@ describe("settings", () => {
 
   it("status-changed updates the page and the sidebar", async () => {
     await openSettings();
-    await emitEvent("status-changed", { ...defaultStatus(), webhook_url: "http://127.0.0.1:9000/webhook", dnd: true, last_event_at: new Date(Date.now() - 3 * 60_000).toISOString() });
-    expect($("settings-webhook-url").textContent).toBe("http://127.0.0.1:9000/webhook");
+    await emitEvent("status-changed", { ...defaultStatus(), secret_webhook_url: "http://127.0.0.1:9000/webhook/new-secret", dnd: true, last_event_at: new Date(Date.now() - 3 * 60_000).toISOString() });
+    expect($("settings-webhook-url").textContent).toBe("http://127.0.0.1:9000/webhook/new-secret");
     expect(($("settings-dnd") as HTMLInputElement).checked).toBe(true);
     expect($("last-event").textContent).toBe("son olay: 3 dk önce");
     expect($("sidebar-dnd").getAttribute("aria-pressed")).toBe("true");

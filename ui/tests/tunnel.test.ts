@@ -1,13 +1,16 @@
 // How Bulutfon reaches Kanca: the settings section (ways, fields, saving, status, connection
 // test), the guide's note and the sidebar's tunnel line.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { defaultStatus, onlineTunnel } from "../src/dev/fakeBackend";
+import { defaultStatus, FAKE_SECRET, onlineTunnel } from "../src/dev/fakeBackend";
 import { offTunnel } from "../src/lib/tunnel";
 import type { AppStatus, TunnelStatus } from "../src/lib/types";
 import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp, type } from "./helpers";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 const LOCAL = "http://127.0.0.1:8497/webhook";
+/** The URL to paste in the default (one-paste) form under `base`. */
+const pasted = (base: string) => `${base}/webhook/${FAKE_SECRET}`;
+const LOCAL_PASTE = `${LOCAL}/${FAKE_SECRET}`;
 
 async function openSettings(fake = installFake(new FakeBackend([]))) {
   const app = await startTestApp();
@@ -19,7 +22,8 @@ async function openSettings(fake = installFake(new FakeBackend([]))) {
 /** A status as the engine sends it: the webhook URL is the public one only while online. */
 function statusWith(tunnel: TunnelStatus, extra: Partial<AppStatus> = {}): AppStatus {
   const s = defaultStatus();
-  return { ...s, tunnel, webhook_url: tunnel.state === "online" && tunnel.webhook_url ? tunnel.webhook_url : s.local_webhook_url, ...extra };
+  const webhook_url = tunnel.state === "online" && tunnel.webhook_url ? tunnel.webhook_url : s.local_webhook_url;
+  return { ...s, tunnel, webhook_url, secret_webhook_url: `${webhook_url}/${FAKE_SECRET}`, ...extra };
 }
 
 const ngrokOnline = () => onlineTunnel("ngrok", "https://kanca-ofis.ngrok-free.app", false);
@@ -57,7 +61,7 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     const section = $("settings-tunnel");
     expect(section.textContent).toContain("Bulutfon'un erişimi");
     // Before the webhook URL and credentials.
-    expect(section.compareDocumentPosition($("settings-user")) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(section.compareDocumentPosition($("settings-rotate-secret")) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     expect(section.compareDocumentPosition($("settings-webhook-url")) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     const radios = $$("tunnel-modes")[0]!.querySelectorAll<HTMLInputElement>('input[type="radio"]');
     expect([...radios].map((r) => r.value)).toEqual(["ngrok", "cloudflared", "own_url", "off"]);
@@ -213,7 +217,7 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     expect(input("tunnel-own-url").value).toBe("https://kanca.example.com");
     expect($("tunnel-status").dataset.state).toBe("online");
     expect($("tunnel-public-url").textContent).toBe("https://kanca.example.com");
-    expect($("settings-webhook-url").textContent).toBe("https://kanca.example.com/webhook");
+    expect($("settings-webhook-url").textContent).toBe(pasted("https://kanca.example.com"));
   });
 
   it("other save errors go to the banner and keep the form as typed", async () => {
@@ -250,7 +254,7 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "cloudflared", state: "connecting" }));
     expect(line().dataset.state).toBe("connecting");
     expect(line().textContent).toContain("Bağlanıyor (cloudflared)");
-    expect($("settings-webhook-url").textContent).toBe(LOCAL);
+    expect($("settings-webhook-url").textContent).toBe(LOCAL_PASTE);
     expect($("settings-webhook-url-hint").dataset.public).toBe("false");
 
     const online = onlineTunnel("cloudflared", "https://rapid-frog-example.trycloudflare.com", true);
@@ -259,7 +263,7 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     expect(line().textContent).toContain("Çevrimiçi (cloudflared)");
     expect($("tunnel-public-url").textContent).toBe("https://rapid-frog-example.trycloudflare.com");
     // The URL to paste is the public one, with a note that it changes.
-    expect($("settings-webhook-url").textContent).toBe("https://rapid-frog-example.trycloudflare.com/webhook");
+    expect($("settings-webhook-url").textContent).toBe(pasted("https://rapid-frog-example.trycloudflare.com"));
     expect($("settings-webhook-url-hint").dataset.public).toBe("true");
     expect($("settings-url-changes").textContent).toContain("Kanca her başladığında değişir");
 
@@ -269,7 +273,7 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     expect($("tunnel-error").textContent).toBe("Neden: cloudflared exited (exit status: 1)");
     expect($("tunnel-retry").textContent).toBe("8 sn sonra yeniden denenecek.");
     expect($$("settings-url-changes").length).toBe(0);
-    expect($("settings-webhook-url").textContent).toBe(LOCAL);
+    expect($("settings-webhook-url").textContent).toBe(LOCAL_PASTE);
 
     // The engine clears the delay when it tries again, keeping the reason.
     await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "cloudflared", state: "reconnecting", error: "cloudflared exited (exit status: 1)" }));
@@ -415,7 +419,7 @@ describe("untrusted text in the tunnel's status and results", () => {
     const evilUrl = `https://x.example/${EVIL}`;
     await emitEvent("status-changed", statusWith(onlineTunnel("own_url", evilUrl, true)));
     expect($("tunnel-public-url").textContent).toBe(evilUrl);
-    expect($("settings-webhook-url").textContent).toBe(`${evilUrl}/webhook`);
+    expect($("settings-webhook-url").textContent).toBe(pasted(evilUrl));
     noInjectedElements();
 
     fake.selfTest = { ok: false, url: evilUrl, http_status: null, round_trip_ms: 1, uuid: null, error: EVIL };
@@ -449,7 +453,7 @@ describe("guide and sidebar follow the tunnel", () => {
     await openGuide();
     expect($("guide-tunnel-note").dataset.state).toBe("off");
     expect($("guide-tunnel-note").textContent).toContain("yalnızca yerel çalışan bir Kanca'ya ulaşamaz");
-    expect($("guide-webhook-url").textContent).toBe(LOCAL);
+    expect($("guide-webhook-url").textContent).toBe(LOCAL_PASTE);
     $("guide-choose-tunnel").click();
     await flush();
     expect($("view-settings")).toBeTruthy();
@@ -462,13 +466,13 @@ describe("guide and sidebar follow the tunnel", () => {
     const fake = installFake(new FakeBackend([]));
     fake.setTunnel(ngrokOnline());
     await openGuide(fake);
-    expect($("guide-webhook-url").textContent).toBe("https://kanca-ofis.ngrok-free.app/webhook");
+    expect($("guide-webhook-url").textContent).toBe(pasted("https://kanca-ofis.ngrok-free.app"));
     expect($("guide-tunnel-note").dataset.state).toBe("online");
     expect($("guide-tunnel-note").textContent).toContain("Bulutfon bu adrese ulaşabilir");
     expect($$("guide-choose-tunnel").length).toBe(0);
     $("guide-webhook-url-copy").click();
     await flush();
-    expect(fake.calledWith("copy_text")).toEqual([{ text: "https://kanca-ofis.ngrok-free.app/webhook" }]);
+    expect(fake.calledWith("copy_text")).toEqual([{ text: pasted("https://kanca-ofis.ngrok-free.app") }]);
   });
 
   it("follows status-changed: connecting, online with a changing URL, failed", async () => {
@@ -477,12 +481,12 @@ describe("guide and sidebar follow the tunnel", () => {
     expect($("guide-tunnel-note").dataset.state).toBe("connecting");
     expect($("guide-tunnel-note").textContent).toContain("herkese açık adresle değişir");
     await emitEvent("status-changed", statusWith(onlineTunnel("cloudflared", "https://a-b-c.trycloudflare.com", true)));
-    expect($("guide-webhook-url").textContent).toBe("https://a-b-c.trycloudflare.com/webhook");
+    expect($("guide-webhook-url").textContent).toBe(pasted("https://a-b-c.trycloudflare.com"));
     expect($("guide-tunnel-note").textContent).toContain("her seferinde panele yeniden yapıştırmanız gerekir");
     await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "cloudflared", state: "failed", error: "cloudflared is not installed" }));
     expect($("guide-tunnel-note").dataset.state).toBe("failed");
     expect($("guide-tunnel-note").textContent).toContain("cloudflared is not installed");
-    expect($("guide-webhook-url").textContent).toBe(LOCAL);
+    expect($("guide-webhook-url").textContent).toBe(LOCAL_PASTE);
     expect($("guide-choose-tunnel").textContent).toContain("Erişim ayarlarını aç");
   });
 

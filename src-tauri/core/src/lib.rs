@@ -5,6 +5,7 @@
 pub mod call;
 pub mod config;
 pub mod history;
+pub mod keys;
 pub mod listener;
 pub mod phone;
 pub mod popup;
@@ -15,10 +16,11 @@ pub mod webhook;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 pub use call::{Call, CallKind, CallState, Direction};
-pub use config::{CredentialSource, Credentials};
+pub use config::{CredentialSource, Credentials, WebhookForm, WebhookKeys, WebhookSecret};
+pub use keys::{KeysError, LiveKeys};
 pub use listener::WebhookListener;
 pub use store::{Change, Store, StoreError};
 
@@ -28,27 +30,26 @@ pub enum EngineError {
     Config(#[from] config::ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the webhook credentials come from KANCA_WEBHOOK_USER / KANCA_WEBHOOK_PASSWORD; change them there")]
-    CredentialsFromEnvironment,
+    #[error(transparent)]
+    Keys(#[from] KeysError),
     #[error("cannot listen on {addr}: {source}{hint}")]
     Listen { addr: SocketAddr, source: std::io::Error, hint: &'static str },
 }
 
-/// The receiver's parts for one data directory: storage and webhook credentials.
+/// The receiver's parts for one data directory: storage and the webhook's keys.
 #[derive(Clone)]
 pub struct Engine {
     data_dir: PathBuf,
     store: Store,
-    credentials: Arc<RwLock<Credentials>>,
-    credential_source: CredentialSource,
+    keys: Arc<LiveKeys>,
 }
 
 impl Engine {
-    /// Open the data directory: create it, migrate the database, load or create credentials.
+    /// Open the data directory: create it, migrate the database, load or create the keys.
     pub fn open(data_dir: &Path) -> Result<Engine, EngineError> {
         let store = Store::open(data_dir)?;
-        let (credentials, credential_source) = config::webhook_credentials(data_dir)?;
-        Ok(Engine { data_dir: data_dir.to_owned(), store, credentials: Arc::new(RwLock::new(credentials)), credential_source })
+        let keys = Arc::new(LiveKeys::open(data_dir)?);
+        Ok(Engine { data_dir: data_dir.to_owned(), store, keys })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -59,25 +60,35 @@ impl Engine {
         &self.store
     }
 
+    /// The keys in force (followed as config.toml changes, see [`keys`]).
+    pub fn keys(&self) -> Arc<WebhookKeys> {
+        self.keys.current()
+    }
+
     pub fn credentials(&self) -> Credentials {
-        self.credentials.read().map(|c| c.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.keys.credentials()
     }
 
     /// Replace the password with a new random one, saved and in force at once. Refused when
     /// the environment sets the credentials (the file would not be used).
     pub fn regenerate_credentials(&self) -> Result<Credentials, EngineError> {
-        if self.credential_source == CredentialSource::Environment {
-            return Err(EngineError::CredentialsFromEnvironment);
-        }
-        let fresh = config::regenerate_credentials(&self.data_dir)?;
-        if let Ok(mut c) = self.credentials.write() {
-            *c = fresh.clone();
-        }
-        Ok(fresh)
+        Ok(self.keys.regenerate_password()?.credentials.clone())
+    }
+
+    /// Replace the URL secret with a new random one, saved and in force at once: the old
+    /// one-paste URL is refused from the next request on. Refused when KANCA_WEBHOOK_SECRET
+    /// sets it.
+    pub fn rotate_secret(&self) -> Result<Arc<WebhookKeys>, EngineError> {
+        Ok(self.keys.rotate_secret()?)
+    }
+
+    /// Choose the URL form shown to the user (both are accepted either way).
+    pub fn set_webhook_form(&self, form: WebhookForm) -> Result<Arc<WebhookKeys>, EngineError> {
+        Ok(self.keys.set_form(form)?)
     }
 
     pub fn credential_source(&self) -> CredentialSource {
-        self.credential_source
+        self.keys.current().credential_source
     }
 
     /// Every stored event and the call it changed, as they are committed.
@@ -90,14 +101,14 @@ impl Engine {
         self.start_listener_with(addr, listener::Timeouts::default()).await
     }
 
+    /// What the listener serves with: this engine's store and live keys.
+    pub fn listener_state(&self, timeouts: listener::Timeouts) -> listener::ListenerState {
+        listener::ListenerState { store: self.store.clone(), keys: self.keys.clone(), timeouts }
+    }
+
     /// [`Engine::start_listener`] with other client timeouts (tests use short ones).
     pub async fn start_listener_with(&self, addr: SocketAddr, timeouts: listener::Timeouts) -> Result<WebhookListener, EngineError> {
-        let state = listener::ListenerState {
-            store: self.store.clone(),
-            credentials: self.credentials.clone(),
-            timeouts,
-        };
-        WebhookListener::start(addr, state).await.map_err(|source| {
+        WebhookListener::start(addr, self.listener_state(timeouts)).await.map_err(|source| {
             let hint = match source.kind() {
                 std::io::ErrorKind::AddrInUse => {
                     " (another program, or another Kanca, already uses this port; choose another with --listen or KANCA_LISTEN)"
@@ -130,6 +141,7 @@ mod bindings {
         crate::tunnel::TunnelSettings::export_all(&cfg).unwrap();
         crate::tunnel::TunnelStatus::export_all(&cfg).unwrap();
         crate::selftest::SelfTestResult::export_all(&cfg).unwrap();
+        crate::config::WebhookForm::export_all(&cfg).unwrap();
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -1,9 +1,10 @@
-//! The webhook listener: an axum router (`POST /webhook`, `GET /health`) and a server loop
-//! that times out slow clients and shuts down gracefully.
+//! The webhook listener: an axum router (`POST /webhook` with basic auth, `POST /webhook/{secret}`
+//! without, `GET /health`) and a server loop that times out slow clients and shuts down
+//! gracefully. Nothing here logs a request's path or headers: the path can hold the secret.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::config::{Credentials, WEBHOOK_PATH};
+use crate::keys::LiveKeys;
 use crate::store::{now_us, IncomingEvent, Outcome, Store};
 use crate::webhook::{self, ParseError, MAX_BODY_BYTES};
 
@@ -45,11 +47,15 @@ pub const MAX_CONNECTIONS: usize = 512;
 /// How long in-flight requests may take to finish on shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// The one-paste route; the segment is compared with the secret in force.
+const SECRET_ROUTE: &str = "/webhook/{secret}";
+
 #[derive(Clone)]
 pub struct ListenerState {
     pub store: Store,
-    /// Swappable so a regenerated password applies without restarting the listener.
-    pub credentials: Arc<RwLock<Credentials>>,
+    /// Read on every request, so a new password or secret (from Settings, or from
+    /// `kanca credentials` in another process) applies without restarting the listener.
+    pub keys: Arc<LiveKeys>,
     pub timeouts: Timeouts,
 }
 
@@ -73,7 +79,10 @@ impl IntoResponse for ApiError {
         let mut resp = (self.status, body).into_response();
         // These are answered without reading the whole body; the connection cannot carry
         // another request, so say so rather than let the sender's next delivery fail.
-        if matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) {
+        if matches!(
+            self.status,
+            StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND | StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+        ) {
             resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if self.status == StatusCode::UNAUTHORIZED {
@@ -101,14 +110,20 @@ pub fn router(state: ListenerState) -> Router {
     let timeouts = state.timeouts;
     Router::new()
         .route(WEBHOOK_PATH, post(receive_webhook))
+        .route(SECRET_ROUTE, post(receive_with_secret))
         .route("/health", get(health))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; post webhooks to /webhook") })
+        .fallback(|| async { not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "use POST for /webhook")
         })
         .layer(RequestBodyTimeoutLayer::new(timeouts.body))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeouts.request))
         .with_state(state)
+}
+
+/// Also the answer to a wrong secret, word for word, so it tells nothing about the secret.
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; post webhooks to /webhook")
 }
 
 async fn health() -> impl IntoResponse {
@@ -131,16 +146,33 @@ fn authorized(headers: &HeaderMap, expected: &Credentials) -> bool {
     scheme_ok & rest_ok
 }
 
+/// `POST /webhook`: basic auth, as Bulutfon's panel sends it when its fields are filled in.
 async fn receive_webhook(State(state): State<ListenerState>, req: Request) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let ok = state.credentials.read().map(|c| authorized(&parts.headers, &c)).unwrap_or(false);
-    if !ok {
+    if !authorized(req.headers(), &state.keys.current().credentials) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "missing or wrong basic-auth credentials; use the user and password Kanca shows in its settings",
         ));
     }
+    ingest(&state, req).await
+}
+
+/// `POST /webhook/{secret}`: the URL is the credential; an Authorization header is not needed
+/// and not looked at. A wrong secret is answered as an unknown path.
+async fn receive_with_secret(State(state): State<ListenerState>, req: Request) -> Result<Response, ApiError> {
+    // The raw segment, not percent-decoded: the secret is URL-safe as made, so any encoded
+    // spelling of it is not the URL Kanca showed.
+    let given = req.uri().path().strip_prefix(WEBHOOK_PATH).and_then(|p| p.strip_prefix('/')).unwrap_or("");
+    if !state.keys.secret_matches(given.as_bytes()) {
+        return Err(not_found());
+    }
+    ingest(&state, req).await
+}
+
+/// Read, parse and store an authorised delivery.
+async fn ingest(state: &ListenerState, req: Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

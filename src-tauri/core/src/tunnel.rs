@@ -115,7 +115,12 @@ pub fn parse_own_url(url: &str) -> Result<String, String> {
         return Err("the URL must not have a query (?…) or fragment (#…)".into());
     }
     let mut base = url.trim_end_matches('/').to_string();
-    // Pasting the full webhook URL is a natural mistake: keep the base.
+    // Pasting the full webhook URL (either form) is a natural mistake: keep the base.
+    if let Some((head, tail)) = base.rsplit_once(&format!("{WEBHOOK_PATH}/")) {
+        if !tail.contains('/') {
+            base = head.to_string();
+        }
+    }
     if let Some(stripped) = base.strip_suffix(WEBHOOK_PATH) {
         base = stripped.to_string();
     }
@@ -410,6 +415,8 @@ mod tests {
         assert_eq!(parse_own_url(" https://kanca.example.com/ ").unwrap(), "https://kanca.example.com");
         assert_eq!(parse_own_url("https://kanca.example.com/webhook").unwrap(), "https://kanca.example.com");
         assert_eq!(parse_own_url("https://example.com/bulutfon").unwrap(), "https://example.com/bulutfon");
+        assert_eq!(parse_own_url("https://kanca.example.com/webhook/abcdefghijklmnopqrstuvwxyz_-0123").unwrap(), "https://kanca.example.com");
+        assert_eq!(parse_own_url("https://example.com/webhook/a/b").unwrap(), "https://example.com/webhook/a/b");
         assert!(parse_own_url("ftp://example.com").is_err());
         assert!(parse_own_url("example.com").is_err());
         assert!(parse_own_url("https://example.com/?a=1").is_err());

@@ -1,7 +1,6 @@
 //! Engine integration tests: the router driven through `oneshot` (no port), and the real
 //! listener over TCP for timeouts and shutdown.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -28,11 +27,7 @@ impl Harness {
     }
 
     fn state(&self) -> ListenerState {
-        ListenerState {
-            store: self.engine.store().clone(),
-            credentials: Arc::new(std::sync::RwLock::new(self.engine.credentials())),
-            timeouts: Timeouts::default(),
-        }
+        self.engine.listener_state(Timeouts::default())
     }
 
     fn auth(&self) -> String {
@@ -200,6 +195,92 @@ async fn bad_requests_get_reasons_and_store_nothing() {
     assert_eq!(h.event_count().await, 0);
     let (s, _) = h.send(Request::get("/webhook").body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A JSON call_init POSTed to `path` with no Authorization header.
+fn post_without_auth(path: &str, uuid: &str) -> Request<Body> {
+    let body = format!(r#"{{"event_type":"call_init","uuid":"{uuid}","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":1700000000000000}}"#);
+    Request::post(path).header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap()
+}
+
+#[tokio::test]
+async fn the_secret_url_needs_no_basic_auth() {
+    let h = Harness::new();
+    let secret = h.engine.keys().secret.clone();
+    let (s, b) = h.send(post_without_auth(&format!("/webhook/{}", secret.as_str()), "secret-1")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "stored");
+    assert_eq!(h.calls(Query::default()).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_an_unknown_path_and_stores_nothing() {
+    let h = Harness::new();
+    let secret = h.engine.keys().secret.as_str().to_owned();
+    let mut near = secret.clone().into_bytes();
+    near[31] = if near[31] == b'A' { b'B' } else { b'A' };
+    let near = String::from_utf8(near).unwrap();
+    let (_, unknown) = h.send(post_without_auth("/no-such-endpoint", "x")).await;
+    for path in [
+        format!("/webhook/{near}"),
+        format!("/webhook/{}", &secret[..31]),
+        format!("/webhook/{secret}x"),
+        format!("/webhook/{}", secret.to_uppercase()),
+        format!("/webhook/{secret}/"),
+        "/webhook/".to_string(),
+        format!("/webhook/%{:02X}{}", secret.as_bytes()[0], &secret[1..]),
+    ] {
+        // With valid basic auth too: a wrong URL secret is not rescued by the other key.
+        let mut req = post_without_auth(&path, "wrong-secret");
+        req.headers_mut().insert(header::AUTHORIZATION, h.auth().parse().unwrap());
+        let (s, b) = h.send(req).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(b, unknown, "{path}: the answer must not differ from an unknown path's");
+    }
+    assert_eq!(h.event_count().await, 0);
+}
+
+#[tokio::test]
+async fn without_a_secret_segment_basic_auth_rules_apply() {
+    let h = Harness::new();
+    let (s, b) = h.send(post_without_auth("/webhook", "no-auth")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(b["error"]["code"], "unauthorized");
+    assert_eq!(h.event_count().await, 0);
+    let (s, _) = h.post("application/json", r#"{"event_type":"call_init","uuid":"with-auth"}"#).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn rotation_invalidates_the_old_url_at_once() {
+    let h = Harness::new();
+    let app = router(h.state());
+    let old = h.engine.keys().secret.clone();
+    let (s, _) = h.send(post_without_auth(&format!("/webhook/{}", old.as_str()), "before")).await;
+    assert_eq!(s, StatusCode::OK);
+    let new = h.engine.rotate_secret().unwrap().secret.clone();
+    assert_ne!(new, old);
+    // The router built before the rotation is the one a running listener keeps serving.
+    let resp = app.clone().oneshot(post_without_auth(&format!("/webhook/{}", old.as_str()), "after-old")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = app.oneshot(post_without_auth(&format!("/webhook/{}", new.as_str()), "after-new")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let uuids: Vec<String> = h.calls(Query::default()).await.into_iter().map(|c| c.uuid).collect();
+    assert_eq!(uuids.len(), 2, "{uuids:?}");
+    assert!(!uuids.contains(&"after-old".to_string()), "{uuids:?}");
+}
+
+#[tokio::test]
+async fn a_rotation_written_by_another_process_applies_to_the_next_request() {
+    let h = Harness::new();
+    let app = router(h.state());
+    let old = h.engine.keys().secret.clone();
+    // `kanca credentials --rotate-secret` only writes config.toml.
+    let new = kanca_core::config::rotate_secret(h.engine.data_dir()).unwrap();
+    let resp = app.clone().oneshot(post_without_auth(&format!("/webhook/{}", old.as_str()), "old")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = app.oneshot(post_without_auth(&format!("/webhook/{}", new.as_str()), "new")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 fn futures_stream(bytes: Vec<u8>) -> Body {

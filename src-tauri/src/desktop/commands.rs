@@ -7,7 +7,7 @@ use kanca_core::config::{self, DesktopSettings};
 use kanca_core::history::{self, CallDetail, Page, Query};
 use kanca_core::selftest::SelfTestResult;
 use kanca_core::tunnel::{self, TunnelMode, TunnelSettings, TunnelState};
-use kanca_core::Engine;
+use kanca_core::{Engine, EngineError, KeysError, WebhookForm};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -106,8 +106,8 @@ pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTest
         return Err(CommandError::new("listener_down", "the webhook listener is not running"));
     }
     // Testing the local address would prove nothing about Bulutfon reaching Kanca.
-    let url = match (status.tunnel.state, status.tunnel.webhook_url) {
-        (TunnelState::Online, Some(url)) => url,
+    let url = match (status.tunnel.state, status.tunnel.public_url) {
+        (TunnelState::Online, Some(base)) => base,
         _ => {
             return Err(CommandError::new(
                 "no_public_url",
@@ -124,9 +124,45 @@ pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTest
 
 #[tauri::command]
 pub fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -> Result<AppStatus> {
-    engine(&state)?.regenerate_credentials().map_err(|e| CommandError::new("credentials", e))?;
+    engine(&state)?.regenerate_credentials().map_err(|e| keys_error("credentials", e))?;
     state.update_status(&app, |_| {});
     Ok(state.status())
+}
+
+/// A new secret for the one-paste URL. The old URL is refused from the next request on, so the
+/// UI asks first and then shows the new URL to paste into the panel.
+#[tauri::command]
+pub async fn rotate_webhook_secret(app: AppHandle, state: State<'_, Arc<AppState>>) -> Result<AppStatus> {
+    let engine = engine(&state)?;
+    // Writes and fsyncs config.toml: off the async workers.
+    tauri::async_runtime::spawn_blocking(move || engine.rotate_secret())
+        .await
+        .map_err(|e| CommandError::new("secret", e))?
+        .map_err(|e| keys_error("secret", e))?;
+    state.update_status(&app, |_| {});
+    Ok(state.status())
+}
+
+/// Which form the guide, Settings and the tray show; the listener accepts both either way.
+#[tauri::command]
+pub async fn set_webhook_form(app: AppHandle, state: State<'_, Arc<AppState>>, form: WebhookForm) -> Result<AppStatus> {
+    let engine = engine(&state)?;
+    tauri::async_runtime::spawn_blocking(move || engine.set_webhook_form(form))
+        .await
+        .map_err(|e| CommandError::new("settings", e))?
+        .map_err(|e| keys_error("settings", e))?;
+    state.update_status(&app, |_| {});
+    Ok(state.status())
+}
+
+/// Keys set in the environment get their own code: the UI explains where to change them.
+fn keys_error(code: &'static str, e: EngineError) -> CommandError {
+    match e {
+        EngineError::Keys(KeysError::CredentialsFromEnvironment | KeysError::SecretFromEnvironment) => {
+            CommandError::new("from_environment", e)
+        }
+        e => CommandError::new(code, e),
+    }
 }
 
 /// Post a sample call through Kanca's own listener, exactly as Bulutfon would: it travels the
@@ -134,10 +170,7 @@ pub fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -
 #[tauri::command]
 pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> {
     let engine = engine(&state)?;
-    let url = state
-        .status()
-        .local_webhook_url
-        .ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
+    let url = state.local_base_url().ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
     let result = engine.self_test(&url).await;
     match (result.ok, result.uuid) {
         (true, Some(uuid)) => {
@@ -149,10 +182,10 @@ pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> 
 }
 
 /// The test call rings for a few seconds (its pop-up is seen), then is hung up.
-fn end_test_call_later(engine: Engine, url: String, uuid: String) {
+fn end_test_call_later(engine: Engine, base_url: String, uuid: String) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-        engine.end_test_call(&url, &uuid).await;
+        engine.end_test_call(&base_url, &uuid).await;
     });
 }
 

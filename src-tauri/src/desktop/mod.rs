@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use kanca_core::config::{self, DesktopSettings};
 use kanca_core::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus};
-use kanca_core::{Call, Change, Engine, WebhookListener};
+use kanca_core::{Call, Change, Engine, WebhookForm, WebhookListener};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 
@@ -45,14 +45,24 @@ pub struct NotificationStatus {
     pub error: Option<String>,
 }
 
-/// What the window and the tray show about the app's health.
-#[derive(Debug, Clone, Serialize, Default)]
+/// What the window and the tray show about the app's health. No `Debug`: it holds the
+/// password and the URL secret, and nothing should print it by accident.
+#[derive(Clone, Serialize, Default)]
 pub struct AppStatus {
     pub listener: ListenerStatus,
-    /// The URL to paste into Bulutfon's panel: the public one while the tunnel is online.
+    /// The basic-auth URL to paste into Bulutfon's panel: the public one while the tunnel is
+    /// online.
     pub webhook_url: Option<String>,
-    /// The listener's own URL on this computer.
+    /// The listener's own basic-auth URL on this computer.
     pub local_webhook_url: Option<String>,
+    /// Which form the guide, Settings and the tray's copy show.
+    pub webhook_form: WebhookForm,
+    /// The one-paste URL (`…/webhook/{secret}`) under the same base as `webhook_url`.
+    pub secret_webhook_url: Option<String>,
+    /// The one-paste URL on this computer.
+    pub local_secret_webhook_url: Option<String>,
+    /// Where the URL secret comes from ("environment": it cannot be rotated here).
+    pub secret_source: &'static str,
     pub tunnel: TunnelStatus,
     /// Where the app writes its log files.
     pub log_dir: String,
@@ -89,17 +99,43 @@ pub struct AppState {
     pending_changes: Mutex<Vec<Change>>,
 }
 
+impl AppStatus {
+    /// The URL to paste into the panel in the chosen form (public while a tunnel is online).
+    pub fn chosen_webhook_url(&self) -> Option<String> {
+        match self.webhook_form {
+            WebhookForm::UrlSecret => self.secret_webhook_url.clone(),
+            WebhookForm::BasicAuth => self.webhook_url.clone(),
+        }
+    }
+}
+
 impl AppState {
     pub fn status(&self) -> AppStatus {
         let mut s = self.status.lock().map(|s| s.clone()).unwrap_or_default();
         if let Some(engine) = &self.engine {
-            let c = engine.credentials();
-            s.user = c.user;
-            s.password = c.password;
+            // Read each time: the keys may have changed in Settings or by `kanca credentials`.
+            let keys = engine.keys();
+            s.user = keys.credentials.user.clone();
+            s.password = keys.credentials.password.clone();
+            s.credential_source = source_name(keys.credential_source);
+            s.secret_source = source_name(keys.secret_source);
+            s.webhook_form = keys.form;
+            let with_secret = |url: &Option<String>| {
+                let base = url.as_deref()?.strip_suffix(config::WEBHOOK_PATH)?;
+                Some(config::secret_webhook_url(base, &keys.secret))
+            };
+            s.secret_webhook_url = with_secret(&s.webhook_url);
+            s.local_secret_webhook_url = with_secret(&s.local_webhook_url);
         }
         s.dnd = self.settings().dnd;
         s.system_language = if popups::os_is_english() { "en" } else { "tr" };
         s
+    }
+
+    /// The listener's base URL on this computer (no path), while it runs.
+    pub fn local_base_url(&self) -> Option<String> {
+        let addr = self.status.lock().ok()?.listener.addr.clone()?;
+        addr.parse::<SocketAddr>().ok().map(config::local_base_url)
     }
 
     pub fn settings(&self) -> DesktopSettings {
@@ -207,6 +243,8 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
             commands::get_settings,
             commands::save_settings,
             commands::regenerate_credentials,
+            commands::rotate_webhook_secret,
+            commands::set_webhook_form,
             commands::get_tunnel_settings,
             commands::save_tunnel_settings,
             commands::test_connection,

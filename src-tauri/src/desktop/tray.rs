@@ -194,7 +194,8 @@ fn on_menu(app: &AppHandle, id: &str) {
         }
         ids::SETTINGS => super::commands::navigate(app, "settings"),
         ids::COPY_URL => {
-            if let Some(url) = state.status().webhook_url {
+            // The form the guide shows: the one-paste URL, or the one that goes with user and password.
+            if let Some(url) = state.status().chosen_webhook_url() {
                 let _ = app.clipboard().write_text(url);
             }
         }

@@ -2,7 +2,7 @@
 
 export type SelfTestResult = { ok: boolean, 
 /**
- * The URL posted to.
+ * The URL posted to (in the one-paste form it holds the secret, as the UI shows it).
  */
 url: string, http_status: number | null, 
 /**

@@ -1,12 +1,15 @@
 // First-run guide: how to connect Bulutfon's web hooks to Kanca, with a test event at the end.
 // The URL to paste is the public one while a tunnel is online; while Kanca is local only, the
-// guide says so and leads to the settings to choose how Bulutfon reaches Kanca.
+// guide says so and leads to the settings to choose how Bulutfon reaches Kanca. It follows the
+// form chosen in Settings: one URL with the panel's user and password left empty, or the URL
+// with user and password.
 
 import { sendTestEvent } from "../lib/backend";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import { t, type MessageKey } from "../lib/i18n";
 import { modeName, tunnelOf } from "../lib/tunnel";
 import type { AppStatus } from "../lib/types";
+import { chosenWebhookUrl, webhookForm } from "../lib/webhook";
 import { icon } from "./icons";
 import { button, copyButton, setButtonLabel } from "./ui";
 import type { AppContext, View } from "./view";
@@ -122,6 +125,34 @@ export class GuideView implements View {
     );
   }
 
+  /** Step 6: the user name and password to enter, or the note to leave those fields empty. */
+  private credentialsStep(status: AppStatus | null): HTMLElement {
+    const form = webhookForm(status);
+    const other = h("p", { class: "muted", testid: "guide-form-other", text: t(`guide.formOther.${form}`) });
+    if (form === "url_secret") {
+      return this.step(
+        6,
+        t("guide.step6.emptyTitle"),
+        h("p", { class: "note note-ok", testid: "guide-leave-empty" }, icon("check", "note-icon"), h("span", { text: t("guide.step6.emptyBody") })),
+        other,
+      );
+    }
+    return this.step(
+      6,
+      t("guide.step6.title"),
+      h("p", { text: t("guide.step6.body") }),
+      h(
+        "div",
+        { class: "cred-grid" },
+        h("span", { class: "cred-label", text: t("settings.user") }),
+        this.copyable(status?.user ?? null, "guide-user", t("settings.user")),
+        h("span", { class: "cred-label", text: t("settings.password") }),
+        this.copyable(status?.password ?? null, "guide-password", t("settings.password"), true),
+      ),
+      other,
+    );
+  }
+
   render(): void {
     const status = this.ctx.status();
     const running = status?.listener.state === "running";
@@ -143,7 +174,7 @@ export class GuideView implements View {
         3,
         t("guide.step3.title"),
         h("p", { text: t("guide.step3.body") }),
-        this.copyable(status?.webhook_url ?? null, "guide-webhook-url", t("settings.webhookUrl")),
+        this.copyable(chosenWebhookUrl(status), "guide-webhook-url", t("settings.webhookUrl")),
         ...this.tunnelNote(status),
       ),
       this.step(
@@ -153,19 +184,7 @@ export class GuideView implements View {
         h("ul", { class: "event-list" }, ...EVENT_KEYS.map((k) => h("li", null, icon("check", "event-check"), h("span", { text: t(k) })))),
       ),
       this.step(5, t("guide.step5.title"), h("p", { text: t("guide.step5.body") })),
-      this.step(
-        6,
-        t("guide.step6.title"),
-        h("p", { text: t("guide.step6.body") }),
-        h(
-          "div",
-          { class: "cred-grid" },
-          h("span", { class: "cred-label", text: t("settings.user") }),
-          this.copyable(status?.user ?? null, "guide-user", t("settings.user")),
-          h("span", { class: "cred-label", text: t("settings.password") }),
-          this.copyable(status?.password ?? null, "guide-password", t("settings.password"), true),
-        ),
-      ),
+      this.credentialsStep(status),
       this.step(
         7,
         t("guide.step7.title"),

@@ -1,9 +1,9 @@
 // Settings: how Bulutfon reaches Kanca (tunnel: way, status, connection test), the Bulutfon
-// connection (listener, webhook URL, credentials), pop-up preferences, do not disturb, language,
+// connection (./connection.ts: listener, webhook URL in the chosen form, its keys), pop-up preferences, do not disturb, language,
 // start at login, data and log folders. Every change saves at once, except the tunnel's form,
 // which has its own Save button (saving restarts the tunnel).
 
-import { getTunnelSettings, regenerateCredentials, saveTunnelSettings, testConnection, toBackendError } from "../lib/backend";
+import { getTunnelSettings, saveTunnelSettings, testConnection, toBackendError } from "../lib/backend";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import { t } from "../lib/i18n";
 import {
@@ -16,9 +16,11 @@ import {
   tunnelOf,
 } from "../lib/tunnel";
 import type { AppStatus, PopupEvents, SelfTestResult, Settings, TunnelSettings, TunnelStatus } from "../lib/types";
+import { isLocalWebhookUrl } from "../lib/webhook";
+import { ConnectionSection } from "./connection";
 import { icon } from "./icons";
 import { errorText } from "./notifier";
-import { button, confirmDialog, copyButton, section, setButtonLabel, switchField } from "./ui";
+import { button, copyButton, section, setButtonLabel, switchField } from "./ui";
 import type { AppContext, View } from "./view";
 
 /** The text fields of the tunnel form. */
@@ -41,7 +43,8 @@ interface TestOutcome {
 
 /** The base URL Kanca makes of an own URL, for showing where requests go (not validation). */
 function ownBase(url: string): string {
-  let base = url.trim().replace(/\/+$/, "");
+  // A pasted webhook URL, of either form, stands for its base (as tunnel::parse_own_url).
+  let base = url.trim().replace(/\/+$/, "").replace(/\/webhook\/[^/]*$/, "");
   if (base.endsWith("/webhook")) base = base.slice(0, -"/webhook".length);
   return base;
 }
@@ -55,7 +58,6 @@ export function validExtension(s: string): boolean {
 
 export class SettingsView implements View {
   readonly el: HTMLElement;
-  private passwordVisible = false;
   private savedEl: HTMLElement | null = null;
   private savedTimer: ReturnType<typeof setTimeout> | null = null;
   private savedText = "";
@@ -89,7 +91,14 @@ export class SettingsView implements View {
   private testing = false;
   private testOutcome: TestOutcome | null = null;
 
+  /** Listener, webhook URL in the chosen form, credentials or URL secret. */
+  private readonly connection: ConnectionSection;
+
   constructor(private readonly ctx: AppContext) {
+    this.connection = new ConnectionSection(ctx, {
+      rerender: () => this.render(),
+      saved: () => this.showSaved(t("settings.saved"), true),
+    });
     this.el = h("section", { class: "view view-settings", testid: "view-settings", attrs: { "aria-labelledby": this.titleId } });
   }
 
@@ -122,7 +131,7 @@ export class SettingsView implements View {
       content.push(h("p", { class: "muted", text: t("settings.loading") }));
     } else {
       content.push(this.tunnelSection(status));
-      content.push(this.connectionSection(status));
+      content.push(this.connection.render(status));
       if (settings) {
         content.push(this.notificationsSection(settings, status));
         content.push(this.generalSection(settings, status));
@@ -144,103 +153,6 @@ export class SettingsView implements View {
     }
     this.syncRetryTimer();
     this.applyTunnelFocus();
-  }
-
-  private listenerLine(status: AppStatus): HTMLElement {
-    const l = status.listener;
-    const state = l.state;
-    const text =
-      state === "running"
-        ? t("settings.listenerRunning", { addr: l.addr ?? "—" })
-        : state === "starting"
-          ? t("settings.listenerStarting")
-          : t("settings.listenerFailed");
-    return h(
-      "div",
-      { class: `listener listener-${state}`, testid: "settings-listener", dataset: { state } },
-      h("span", { class: `status-dot dot-${state}`, attrs: { "aria-hidden": "true" } }),
-      h(
-        "div",
-        null,
-        h("p", { class: "listener-state", text }),
-        state === "failed" && l.error ? h("p", { class: "listener-error", testid: "settings-listener-error", text: l.error }) : null,
-        state === "failed" && l.hint ? h("p", { class: "listener-hint", testid: "settings-listener-hint", text: l.hint }) : null,
-      ),
-    );
-  }
-
-  private credentialRow(label: string, value: string | null, testid: string, copyText: () => string | null, extra: Child = null, placeholder = "—"): HTMLElement {
-    const id = nextId("cred");
-    const copy = copyButton(copyText, (s) => this.ctx.copy(s), { what: label, testid: `${testid}-copy` });
-    copy.disabled = !copyText();
-    return h(
-      "div",
-      { class: "cred-row" },
-      h("span", { class: "cred-label", id, text: label }),
-      value === null
-        ? h("span", { class: "cred-value cred-missing", testid, attrs: { "aria-labelledby": id }, text: placeholder })
-        : h("code", { class: "cred-value", testid, attrs: { "aria-labelledby": id }, text: value }),
-      h("span", { class: "cred-actions" }, extra, copy),
-    );
-  }
-
-  private connectionSection(status: AppStatus | null): HTMLElement {
-    if (!status) return section(t("settings.connection"), h("p", { class: "muted", text: t("settings.loading") }));
-    const url = status.webhook_url;
-    const tunnel = tunnelOf(status);
-    const isPublicUrl = isPublic(tunnel) && url !== null && url !== status.local_webhook_url;
-    const fromEnv = status.credential_source === "environment";
-    const toggle = button({
-      label: this.passwordVisible ? t("settings.hidePassword") : t("settings.showPassword"),
-      icon: this.passwordVisible ? "eyeOff" : "eye",
-      iconOnly: true,
-      small: true,
-      testid: "settings-password-toggle",
-      onClick: () => {
-        this.passwordVisible = !this.passwordVisible;
-        this.render();
-      },
-    });
-    toggle.setAttribute("aria-pressed", this.passwordVisible ? "true" : "false");
-    const regenerate = button({
-      label: t("settings.regenerate"),
-      icon: "refresh",
-      variant: "secondary",
-      testid: "settings-regenerate",
-      disabled: fromEnv,
-      onClick: () => void this.regenerate(),
-    });
-    return section(
-      t("settings.connection"),
-      this.listenerLine(status),
-      this.credentialRow(t("settings.webhookUrl"), url, "settings-webhook-url", () => url, null, t("settings.webhookUrlNone")),
-      h("p", {
-        class: "field-hint",
-        testid: "settings-webhook-url-hint",
-        dataset: { public: String(isPublicUrl) },
-        text: isPublicUrl ? t("settings.webhookUrlHintOnline") : t("settings.webhookUrlHintLocal"),
-      }),
-      isPublicUrl && tunnel?.url_changes
-        ? h(
-            "p",
-            { class: "note", testid: "settings-url-changes" },
-            icon("alert", "note-icon"),
-            h("span", {
-              text: tunnel.mode === "ngrok" ? `${t("settings.urlChanges")} ${t("settings.urlChangesNgrok")}` : t("settings.urlChanges"),
-            }),
-          )
-        : null,
-      this.credentialRow(t("settings.user"), status.user, "settings-user", () => status.user),
-      this.credentialRow(
-        t("settings.password"),
-        this.passwordVisible ? status.password : "•".repeat(12),
-        "settings-password",
-        () => status.password,
-        toggle,
-      ),
-      fromEnv ? h("p", { class: "field-hint", testid: "settings-credentials-env", text: t("settings.credentialsFromEnv") }) : null,
-      h("div", { class: "card-actions" }, regenerate),
-    );
   }
 
   private notificationsSection(s: Settings, status: AppStatus | null): HTMLElement {
@@ -803,7 +715,7 @@ export class SettingsView implements View {
     const ms = Math.round(r.round_trip_ms);
     if (!r.ok) return { ok: false, text: t("tunnel.testFailed", { error: r.error ?? `HTTP ${r.http_status ?? "—"}` }), url: r.url || null };
     const status = this.ctx.status();
-    const local = !isPublic(tunnelOf(status)) || (status?.local_webhook_url !== null && r.url === status?.local_webhook_url);
+    const local = !isPublic(tunnelOf(status)) || isLocalWebhookUrl(status, r.url);
     return { ok: true, local, text: local ? t("tunnel.testOkLocal", { ms }) : t("tunnel.testOk", { ms }), url: r.url || null };
   }
 
@@ -946,24 +858,6 @@ export class SettingsView implements View {
     el.textContent = this.savedText;
     el.classList.toggle("visible", this.savedText !== "");
     if (this.savedText && this.savedDone) el.insertBefore(icon("check", "saved-icon"), el.firstChild);
-  }
-
-  private async regenerate(): Promise<void> {
-    const ok = await confirmDialog({
-      title: t("settings.regenerateTitle"),
-      body: t("settings.regenerateBody"),
-      confirm: t("settings.regenerateConfirm"),
-      danger: true,
-      testid: "regenerate-dialog",
-    });
-    if (!ok) return;
-    try {
-      const status = await regenerateCredentials();
-      this.ctx.setStatus(status);
-      this.ctx.notify.toast(t("settings.regenerated"), 6000);
-    } catch (e) {
-      this.ctx.notify.error(e);
-    }
   }
 
   // ---- view lifecycle ----

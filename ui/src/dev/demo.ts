@@ -22,9 +22,9 @@ export function installDemoBackend(): FakeBackend {
       error: "127.0.0.1:8497 adresi kullanımda (address already in use)",
       hint: "Başka bir Kanca çalışıyor olabilir; kapatın veya KANCA_LISTEN ile başka bir port seçin.",
     };
-    fake.status.webhook_url = null;
-    fake.status.local_webhook_url = null;
+    fake.status = fake.withUrls({ ...fake.status, webhook_url: null, local_webhook_url: null });
   }
+  if (params.has("basic")) fake.status.webhook_form = "basic_auth";
   fake.status.last_event_at = new Date(Date.now() - 3 * 60_000).toISOString();
   // Tunnels take a moment to come up; the self-test a moment to come back.
   fake.tunnelOnlineAfterMs = 1500;

@@ -11,11 +11,29 @@ export interface Invocation {
   args: Record<string, unknown> | undefined;
 }
 
+/** The fake's URL secret (32 base64url characters, as the engine makes). */
+export const FAKE_SECRET = "q3Vx8kLr2Tn5Wm9Yp0Zb4Hc7Jd1Fg6Ks";
+
+/** A new random secret of the engine's shape. */
+function newSecret(): string {
+  const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return Array.from({ length: 32 }, () => abc[Math.floor(Math.random() * abc.length)]).join("");
+}
+
+/** `url` (…/webhook) with `secret` appended, as the engine builds the one-paste URL. */
+function withSecret(url: string | null, secret: string): string | null {
+  return url === null ? null : `${url}/${secret}`;
+}
+
 export function defaultStatus(): AppStatus {
   return {
     listener: { state: "running", addr: "127.0.0.1:8497", error: null, hint: null },
     webhook_url: "http://127.0.0.1:8497/webhook",
     local_webhook_url: "http://127.0.0.1:8497/webhook",
+    webhook_form: "url_secret",
+    secret_webhook_url: `http://127.0.0.1:8497/webhook/${FAKE_SECRET}`,
+    local_secret_webhook_url: `http://127.0.0.1:8497/webhook/${FAKE_SECRET}`,
+    secret_source: "generated",
     tunnel: offTunnel(),
     log_dir: "/home/resepsiyon/.local/share/kanca/logs",
     user: "bulutfon",
@@ -89,6 +107,8 @@ export class FakeBackend {
   /** Serve pages of this size whatever the query asks (tests that fill a long list quickly). */
   pageSizeOverride: number | null = null;
   private testSeq = 0;
+  /** The URL secret in force; the status's one-paste URLs are built from it. */
+  secret = FAKE_SECRET;
 
   constructor(calls: Call[] = []) {
     this.calls = [...calls].sort((a, b) => b.started_at_us - a.started_at_us);
@@ -131,6 +151,17 @@ export class FakeBackend {
         return this.settings;
       case "regenerate_credentials":
         this.status = { ...this.status, password: `new-${Math.random().toString(36).slice(2, 14)}` };
+        return this.status;
+      case "rotate_webhook_secret": {
+        if (this.status.secret_source === "environment") {
+          return Promise.reject({ code: "from_environment", message: "the webhook URL secret comes from KANCA_WEBHOOK_SECRET; change it there" });
+        }
+        this.secret = newSecret();
+        this.status = this.withUrls(this.status);
+        return this.status;
+      }
+      case "set_webhook_form":
+        this.status = { ...this.status, webhook_form: (args as { form: AppStatus["webhook_form"] }).form };
         return this.status;
       case "send_test_event":
         return this.sendTest();
@@ -192,7 +223,7 @@ export class FakeBackend {
   /** Sets the tunnel's status as the engine reports it, and tells the app. */
   setTunnel(tunnel: TunnelStatus): void {
     const url = tunnel.state === "online" && tunnel.webhook_url ? tunnel.webhook_url : this.status.local_webhook_url;
-    this.status = { ...this.status, tunnel, webhook_url: url };
+    this.status = this.withUrls({ ...this.status, tunnel, webhook_url: url });
     this.emit("status-changed", this.status);
   }
 
@@ -247,8 +278,19 @@ export class FakeBackend {
     return structuredClone(settings);
   }
 
+  /** The status with its one-paste URLs rebuilt from the current base URLs and secret. */
+  withUrls(status: AppStatus): AppStatus {
+    return {
+      ...status,
+      secret_webhook_url: withSecret(status.webhook_url, this.secret),
+      local_secret_webhook_url: withSecret(status.local_webhook_url, this.secret),
+    };
+  }
+
   private testConnection(): SelfTestResult | Promise<never> {
-    const url = this.status.webhook_url;
+    // The engine posts in the chosen form.
+    const oneShot = this.status.webhook_form === "url_secret";
+    const url = oneShot ? this.status.secret_webhook_url : this.status.webhook_url;
     if (this.status.listener.state !== "running" || !url) {
       return Promise.reject({ code: "listener_down", message: "the webhook listener is not running" });
     }
@@ -256,7 +298,7 @@ export class FakeBackend {
     this.testSeq += 1;
     const uuid = `kanca-selftest-${Date.now().toString(36)}-${this.testSeq}`;
     this.upsert(sampleCall({ uuid, startedAtUs: Date.now() * 1000, caller: "905554443322", state: "ringing", test: true }));
-    const local = url === this.status.local_webhook_url;
+    const local = url === (oneShot ? this.status.local_secret_webhook_url : this.status.local_webhook_url);
     return { ok: true, url, http_status: 200, round_trip_ms: local ? 12 : 840, uuid, error: null };
   }
 

@@ -15,6 +15,7 @@ import type {
   SelfTestResult,
   Settings,
   TunnelSettings,
+  WebhookForm,
 } from "./types";
 
 export type { UnlistenFn };
@@ -113,6 +114,19 @@ export function testConnection(): Promise<SelfTestResult> {
 
 export function regenerateCredentials(): Promise<AppStatus> {
   return call<AppStatus>("regenerate_credentials", {});
+}
+
+/**
+ * A new secret for the one-paste URL; the old URL is refused from then on. Resolves to the
+ * status with the new URL. Rejects with code `from_environment` when KANCA_WEBHOOK_SECRET sets it.
+ */
+export function rotateWebhookSecret(): Promise<AppStatus> {
+  return call<AppStatus>("rotate_webhook_secret", {});
+}
+
+/** Chooses the form shown (one-paste URL, or URL with user and password); both keep working. */
+export function setWebhookForm(form: WebhookForm): Promise<AppStatus> {
+  return call<AppStatus>("set_webhook_form", { form });
 }
 
 /** Posts a sample call through the listener; resolves to the test call's uuid. */

@@ -19,8 +19,10 @@ export type { TunnelMode } from "../bindings/TunnelMode";
 export type { TunnelSettings } from "../bindings/TunnelSettings";
 export type { TunnelState } from "../bindings/TunnelState";
 export type { TunnelStatus } from "../bindings/TunnelStatus";
+export type { WebhookForm } from "../bindings/WebhookForm";
 
 import type { TunnelStatus } from "../bindings/TunnelStatus";
+import type { WebhookForm } from "../bindings/WebhookForm";
 
 export type ListenerState = "starting" | "running" | "failed";
 export interface ListenerStatus {
@@ -41,6 +43,14 @@ export interface AppStatus {
   webhook_url: string | null;
   /** The listener's own URL on this computer (http://127.0.0.1:8497/webhook). */
   local_webhook_url: string | null;
+  /** Which form the guide, Settings and the tray's copy show ("url_secret": one paste). */
+  webhook_form: WebhookForm;
+  /** The one-paste URL (`…/webhook/{secret}`) under the same base as `webhook_url`. */
+  secret_webhook_url: string | null;
+  /** The one-paste URL on this computer. */
+  local_secret_webhook_url: string | null;
+  /** Where the URL secret comes from; "environment" cannot be rotated here. */
+  secret_source: "environment" | "config_file" | "generated";
   /** How Bulutfon reaches Kanca: the tunnel's mode and state. */
   tunnel: TunnelStatus;
   /** Where the app writes its log files. */

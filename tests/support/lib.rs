@@ -88,6 +88,42 @@ impl Default for Workdir {
     }
 }
 
+/// A TCP port free on 127.0.0.1 right now, for a listener the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Polls `f` every 100 ms until it returns something; fails the test after `timeout`.
+pub fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// POSTs a JSON body to a webhook `url` with USER / PASSWORD, on a connection of its own: for
+/// a kanca the test started itself (the desktop app). Panics on transport errors.
+pub fn post_webhook_json(url: &str, body: &str) -> Reply {
+    post_url(
+        &new_agent(),
+        url,
+        "application/json",
+        body,
+        Some((USER, PASSWORD)),
+    )
+    .unwrap_or_else(|e| panic!("POST {url} failed: {e}"))
+}
+
 /// A base `kanca` command with a clean environment of our own (no inherited KANCA_*).
 fn kanca_command() -> Command {
     let mut cmd = Command::new(kanca_bin());

@@ -3,6 +3,7 @@
 //! without a display; the desktop shell subscribes to [`Engine::subscribe`].
 
 pub mod call;
+pub mod child;
 pub mod config;
 pub mod history;
 pub mod keys;

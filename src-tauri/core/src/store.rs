@@ -576,6 +576,18 @@ impl Store {
         }
         out
     }
+
+    /// Close the pooled reader connections, and with them their page caches (a few MiB each
+    /// after a busy spell); the next read opens a fresh one, which costs well under a
+    /// millisecond.
+    pub async fn release_memory(&self) {
+        let readers = self.readers.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let closed: Vec<Connection> = readers.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+            drop(closed);
+        })
+        .await;
+    }
 }
 
 /// A connection for queries only (the CLI uses this while a server may be writing).

@@ -260,7 +260,13 @@ where
 }
 
 async fn run_cloudflared(tx: watch::Sender<TunnelStatus>, settings: &TunnelSettings, local: SocketAddr) -> Ended {
-    let program = settings.cloudflared_path.clone().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "cloudflared".into());
+    let configured = settings.cloudflared_path.as_deref();
+    let Some(program) = crate::child::find_program(configured, "cloudflared", |k| std::env::var_os(k)) else {
+        return Ended::Failed(
+            "cloudflared is not installed (not on the PATH nor where its installer puts it): install it from Cloudflare's package repository, or choose another way"
+                .into(),
+        );
+    };
     let mut command = tokio::process::Command::new(&program);
     command
         .args(["tunnel", "--no-autoupdate", "--url", &format!("http://{local}")])
@@ -269,27 +275,21 @@ async fn run_cloudflared(tx: watch::Sender<TunnelStatus>, settings: &TunnelSetti
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     // If Kanca itself is killed (no chance to drop the tunnel), cloudflared goes with it
-    // instead of holding a tunnel to a listener that is gone. (The signal follows the spawning
-    // thread: a tokio worker, which lives as long as the runtime.)
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // instead of holding a tunnel to a listener that is gone.
+    crate::child::die_with_parent(&mut command);
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ended::Failed(format!(
-                "cloudflared is not installed (no program “{program}”): install it from Cloudflare's package repository, or choose another way"
+                "cloudflared is not installed (no program “{}”): install it from Cloudflare's package repository, or choose another way",
+                program.display()
             ))
         }
         Err(e) => return Ended::Failed(format!("cloudflared could not be started: {e}")),
     };
+    if let Err(e) = crate::child::adopt(&child) {
+        tracing::warn!("cloudflared may outlive Kanca if it is killed: {e}");
+    }
     // cloudflared logs to stderr; read both streams line by line.
     let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
     if let Some(out) = child.stdout.take() {

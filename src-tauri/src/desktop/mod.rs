@@ -2,6 +2,7 @@
 //! it; stored changes are forwarded to the window and to the pop-ups.
 
 mod commands;
+mod memory;
 mod popups;
 mod tray;
 
@@ -97,6 +98,7 @@ pub struct AppState {
     tunnel: Mutex<Option<Tunnel>>,
     refresh_pending: AtomicBool,
     pending_changes: Mutex<Vec<Change>>,
+    tidy: Arc<memory::Tidy>,
 }
 
 impl AppStatus {
@@ -213,6 +215,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         tunnel: Mutex::new(None),
         refresh_pending: AtomicBool::new(false),
         pending_changes: Mutex::new(Vec::new()),
+        tidy: Arc::default(),
     });
 
     // Bind the listener before the window and tray are built: Bulutfon's deliveries are
@@ -225,6 +228,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         _ => None,
     };
 
+    memory::limit_web_process();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A login start while Kanca already runs stays quiet; anything else brings it up.
@@ -314,6 +318,8 @@ fn tune_webview(app: &AppHandle) {
             });
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
 }
 
 pub fn source_name(s: kanca_core::CredentialSource) -> &'static str {
@@ -472,4 +478,5 @@ fn on_change(app: &AppHandle, state: &Arc<AppState>, change: Change) {
     let now = chrono::Utc::now().to_rfc3339();
     state.update_status(app, |s| s.last_event_at = Some(now));
     state.popups.offer(change);
+    state.tidy.note_change(app);
 }

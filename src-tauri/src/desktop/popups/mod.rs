@@ -69,6 +69,7 @@ pub struct Caps {
 }
 
 impl Caps {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub fn from_list(list: &[String]) -> Caps {
         let has = |c: &str| list.iter().any(|x| x == c);
         Caps { actions: has("actions"), markup: has("body-markup"), persistence: has("persistence") }
@@ -103,8 +104,9 @@ pub struct Notice {
     pub tag: String,
 }
 
-/// What the server tells the service.
+/// What the server tells the service. (Toasts have no server that could go away.)
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub enum ServerEvent {
     /// A server answers (at start, or a new one took the name after a restart).
     Ready { caps: Caps, name: String },

@@ -16,6 +16,19 @@ pub const APP_USER_MODEL_ID: &str = "com.kanca.desktop";
 
 type Events = Arc<dyn Fn(ServerEvent) + Send + Sync>;
 
+/// Windows shows a toast under the app whose AppUserModelID the process carries, and starts
+/// that app when a toast is clicked after it quit. The installers' Start-menu shortcuts carry
+/// the same id (Tauri sets it from `identifier`), which is what lets toasts appear at all.
+#[cfg(target_os = "windows")]
+pub fn set_app_user_model_id() {
+    let wide: Vec<u16> = APP_USER_MODEL_ID.encode_utf16().chain(std::iter::once(0)).collect();
+    // SAFETY: a NUL-terminated UTF-16 string that outlives the call.
+    let hr = unsafe { windows_sys::Win32::UI::Shell::SetCurrentProcessExplicitAppUserModelID(wide.as_ptr()) };
+    if hr < 0 {
+        tracing::warn!("could not set the AppUserModelID ({hr:#x}); toasts may show under another name");
+    }
+}
+
 pub struct Server {
     events: Events,
     next_id: AtomicU32,
@@ -23,6 +36,8 @@ pub struct Server {
 
 impl Server {
     pub async fn connect(events: impl Fn(ServerEvent) + Send + Sync + 'static) -> Result<Server, String> {
+        #[cfg(target_os = "windows")]
+        set_app_user_model_id();
         let events: Events = Arc::new(events);
         // Toasts take actions, show plain text only and stay in the action centre.
         events(ServerEvent::Ready { caps: Caps { actions: true, markup: false, persistence: true }, name: platform_name().into() });

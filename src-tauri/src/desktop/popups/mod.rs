@@ -178,6 +178,9 @@ struct Board {
     missed_id: Option<u32>,
     /// Missed calls not yet seen, oldest first.
     missed: Vec<MissedEntry>,
+    /// The server pushed the missed notice out to make room for a newer pop-up of ours; it
+    /// comes back as soon as one of our notices leaves the screen.
+    missed_evicted: bool,
     seq: u64,
 }
 
@@ -227,6 +230,7 @@ impl Board {
         self.shown.clear();
         self.by_call.clear();
         self.missed_id = None;
+        self.missed_evicted = false;
     }
 
     /// Record a missed call (whatever the pop-up settings say: the tray and window show it).
@@ -473,6 +477,15 @@ impl Service {
         let notice = missed_notice(summary, body, self.board.caps, self.board.missed_id, en);
         if let Some(id) = self.show(&notice).await {
             self.board.track(id, Target::Missed);
+            self.board.missed_evicted = false;
+        }
+    }
+
+    /// A notice of ours left the screen: if it had pushed the missed notice out, there is room
+    /// for the missed notice again.
+    async fn room_freed(&mut self) {
+        if self.board.missed_evicted && !self.board.missed.is_empty() && !self.state().settings().dnd {
+            self.show_missed().await;
         }
     }
 
@@ -500,9 +513,12 @@ impl Service {
     }
 
     async fn close(&mut self, id: u32) {
-        self.board.forget(id);
+        let was_call = matches!(self.board.forget(id), Some(Target::Call { .. }));
         if let Some(server) = self.server.as_ref() {
             let _ = tokio::time::timeout(SERVER_CALL_TIMEOUT, server.close(id)).await;
+        }
+        if was_call {
+            self.room_freed().await;
         }
     }
 
@@ -534,19 +550,23 @@ impl Service {
             }
             Msg::Server(ServerEvent::Closed { id, reason }) => {
                 let shown_at = self.board.shown.get(&id).map(|(seq, _)| *seq);
-                if self.board.forget(id) != Some(Target::Missed) || self.board.missed.is_empty() {
-                    return;
-                }
-                if reason == CLOSED_DISMISSED {
-                    // Dismissed by the user: seen.
-                    self.board.missed.clear();
-                    self.publish_missed();
-                } else if shown_at.is_some_and(|at| at < self.board.seq) && !self.state().settings().dnd {
-                    // Pushed out by a newer pop-up of ours (GNOME keeps three per app): the
-                    // missed calls are still unseen, so the notice comes back as the newest.
-                    // Only when something newer was shown: a server that drops notices on its
-                    // own is not fought in a loop.
-                    self.show_missed().await;
+                match self.board.forget(id) {
+                    Some(Target::Missed) if !self.board.missed.is_empty() => {
+                        if reason == CLOSED_DISMISSED {
+                            // Dismissed by the user: seen.
+                            self.board.missed.clear();
+                            self.publish_missed();
+                        } else if shown_at.is_some_and(|at| at < self.board.seq) {
+                            // Pushed out by a newer pop-up of ours (GNOME keeps three per app).
+                            // Showing it again at once would push out a call that is still
+                            // ringing; it comes back when one of ours leaves. (A server that
+                            // drops notices on its own, with nothing newer of ours, is not
+                            // fought.)
+                            self.board.missed_evicted = true;
+                        }
+                    }
+                    Some(Target::Call { .. }) => self.room_freed().await,
+                    _ => {}
                 }
             }
             Msg::Server(ServerEvent::Action { id, action }) => self.on_action(id, &action).await,

@@ -228,7 +228,6 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         _ => None,
     };
 
-    memory::limit_web_process();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A login start while Kanca already runs stays quiet; anything else brings it up.

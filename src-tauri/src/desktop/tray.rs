@@ -226,6 +226,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn missed_calls_read_as_a_count_to_open() {
+        assert_eq!(missed_line(1, false), "1 cevapsız arama — göster");
+        assert_eq!(missed_line(3, false), "3 cevapsız arama — göster");
+        assert_eq!(missed_line(3, true), "3 missed calls — show");
+    }
+
+    #[test]
     fn last_event_reads_like_a_person_would_say_it() {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
         assert_eq!(last_event_line(None, now, false), "Henüz olay gelmedi");

@@ -73,7 +73,6 @@ fn ngrok_without_network_fails_clearly_and_the_listener_runs_on() {
 /// nginx on loopback, in front of `upstream`, logging to the work directory.
 struct Nginx {
     child: Child,
-    port: u16,
     access_log: std::path::PathBuf,
 }
 
@@ -124,7 +123,7 @@ fn nginx(dir: &Path, port: u16, upstream_port: u16) -> Nginx {
         .expect("start nginx");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Nginx { child, port, access_log };
+            return Nginx { child, access_log };
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -258,44 +258,10 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     desk.gdbus(&[&["call"][..], &watcher[..], &["-m", "org.freedesktop.DBus.Mock.AddMethod", "", "RegisterStatusNotifierItem", "s", "", ""][..]].concat());
     desk.gdbus(&[&["call"][..], &watcher[..], &["-m", "org.freedesktop.DBus.Mock.AddProperty", "", "IsStatusNotifierHostRegistered", "<true>"][..]].concat());
 
-    let listen_port = free_port();
-    let driver_port = free_port();
-    let native_port = free_port();
-    let mut driver_cmd = desk.command(tauri_driver());
-    driver_cmd
-        .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string(), "--native-driver", "/usr/bin/WebKitWebDriver"])
-        .env("KANCA_DATA_DIR", work.data_dir())
-        .env("KANCA_LISTEN", format!("127.0.0.1:{listen_port}"))
-        .env("KANCA_WEBHOOK_USER", USER)
-        .env("KANCA_WEBHOOK_PASSWORD", PASSWORD)
-        .env("LANG", "tr_TR.UTF-8")
-        // Start at login writes to $HOME/.config/autostart: a home of the test's own.
-        .env("HOME", work.tmp.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut driver = spawn("tauri-driver", &mut driver_cmd);
-    wait_until("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", driver_port)).ok());
-
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": kanca_bin() }));
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .unwrap_or_else(|e| {
-            let mut err = String::new();
-            if let Some(s) = driver.child.stderr.as_mut() {
-                let _ = s.read_to_string(&mut err);
-            }
-            panic!("WebDriver session: {e}\n{}: {err}", driver.name)
-        });
-
-    // The listener runs inside the app from start-up.
-    wait_until("the app's listener", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", listen_port)).ok());
-    // The window re-renders as settings and status arrive: ask the live DOM.
-    wait_for_js(&client, "return document.querySelector('[data-testid=nav-history]') ? true : null").await;
+    // The app under WebDriver; its listener runs from start-up.
+    let app = start_app(&desk, &work).await;
+    let client = app.client.clone();
+    let listen_port = app.listen_port;
     // LANG=tr_TR: the window speaks Turkish, whatever WebKit guesses (it may re-render once the
     // settings arrive, so read the live DOM).
     let mut nav_text = String::new();
@@ -700,10 +666,11 @@ async fn start_app(desk: &Desktop, work: &Workdir) -> RunningApp {
         .env("KANCA_WEBHOOK_USER", USER)
         .env("KANCA_WEBHOOK_PASSWORD", PASSWORD)
         .env("LANG", "tr_TR.UTF-8")
+        // Start at login writes to $HOME/.config/autostart: a home of the test's own.
         .env("HOME", work.tmp.path())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let driver = spawn("tauri-driver", &mut driver_cmd);
+        .stderr(Stdio::piped());
+    let mut driver = spawn("tauri-driver", &mut driver_cmd);
     wait_until("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", driver_port)).ok());
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
@@ -712,7 +679,13 @@ async fn start_app(desk: &Desktop, work: &Workdir) -> RunningApp {
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
-        .expect("WebDriver session");
+        .unwrap_or_else(|e| {
+            let mut err = String::new();
+            if let Some(s) = driver.child.stderr.as_mut() {
+                let _ = s.read_to_string(&mut err);
+            }
+            panic!("WebDriver session: {e}\n{}: {err}", driver.name)
+        });
     wait_until("the app's listener", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", listen_port)).ok());
     // The window re-renders as settings and status arrive: ask the live DOM.
     wait_for_js(&client, "return document.querySelector('[data-testid=nav-history]') ? true : null").await;

@@ -17,21 +17,8 @@ echo "== building (release)"
 cargo build --release -p kanca --features desktop --bin kanca 2>&1 | tail -1
 KANCA=$ROOT/target/release/kanca
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [[ -n ${BUS_PID:-} ]] && kill "$BUS_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-N=$((200 + $$ % 300))
-export DISPLAY=:$N NO_AT_BRIDGE=1
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp 2>/dev/null & PIDS+=($!)
-for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X$N ]] && break; sleep 0.1; done
-read -r DBUS_SESSION_BUS_ADDRESS BUS_PID < <(dbus-daemon --session --fork --print-address=1 --print-pid=1 | paste -sd' ')
-export DBUS_SESSION_BUS_ADDRESS
+# shellcheck source=bench/session.sh
+source "$ROOT/bench/session.sh"
 /usr/bin/python3 -m dbusmock --template notification_daemon -p '{"capabilities": "actions body body-markup persistence"}' \
   -l "$WORK/notify.log" >/dev/null 2>&1 & PIDS+=($!)
 until gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus -m org.freedesktop.DBus.NameHasOwner \
@@ -43,15 +30,6 @@ export KANCA_WEBHOOK_USER=bench KANCA_WEBHOOK_PASSWORD=bench KANCA_DATA_DIR=$WOR
 until curl -fs "http://127.0.0.1:$PORT/health" >/dev/null; do sleep 0.05; done
 until xdotool search --onlyvisible --name '^Kanca$' >/dev/null 2>&1; do sleep 0.05; done
 
-pss_tree() {
-  local total=0 pid
-  for pid in $1 $(pgrep -P "$1" || true); do
-    local kb
-    kb=$(awk '/^Pss:/ {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0)
-    total=$((total + ${kb:-0}))
-  done
-  echo $((total / 1024))
-}
 # Connections on the session bus whose peer is the app's process.
 bus_connections() {
   local n=0 name pid
@@ -64,7 +42,7 @@ bus_connections() {
   echo $n
 }
 sample() {
-  printf '%6s %9s %8s %6s %8s %8s\n' "$1" "$(pss_tree "$KPID")" "$(ls /proc/"$KPID"/task | wc -l)" \
+  printf '%6s %9s %8s %6s %8s %8s\n' "$1" "$(( $(pss_tree "$KPID") / 1024 ))" "$(ls /proc/"$KPID"/task | wc -l)" \
     "$(ls /proc/"$KPID"/fd | wc -l)" "$(bus_connections "$KPID")" "$(grep -c ' Notify ' "$WORK/notify.log" || true)"
 }
 post() {

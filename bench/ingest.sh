@@ -91,7 +91,10 @@ wait "$PROBE_PID" || PROBE_EXIT=$?
 PROBE_PID=
 VISIBLE=$(grep '^VISIBLE' "$WORK/probe.out" || { echo "probe failed ($PROBE_EXIT):"; cat "$WORK/probe.out"; })
 MEM_LOADED=$(mem "$KANCA_PID")
-STORED=$("$KANCA" history --json --limit 100000000 --data-dir "$WORK/data" | wc -l)
+# `kanca history` lists at most 100,000 calls; count with SQLite itself (after the CLI has made
+# the history catch up with the journal, as any reader does).
+"$KANCA" history --json --limit 1 --data-dir "$WORK/data" >/dev/null
+STORED=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM calls").fetchone()[0])' "$WORK/data/kanca.db")
 DB_SIZE=$(du -sh "$WORK/data" | cut -f1)
 kill -TERM "$KANCA_PID"
 KANCA_EXIT=0

@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn version_3_database_learns_when_calls_were_last_heard_of() {
         let (dir, conn) = sample_db();
-        conn.execute_batch("ALTER TABLE calls DROP COLUMN last_heard_us; PRAGMA user_version = 3;").unwrap();
+        conn.execute_batch("ALTER TABLE calls DROP COLUMN last_heard_us; DROP TABLE projection; PRAGMA user_version = 3;").unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
         let page = search_at(&conn, &Query { limit: 50, ..Default::default() }, T0 + 1 + SILENCE_LIMIT_US).unwrap();

@@ -106,6 +106,21 @@ const MIGRATIONS: &[&str] = &[
         through_event INTEGER NOT NULL
     );
     INSERT INTO projection (id, through_event) SELECT 1, ifnull(max(id), 0) FROM events;",
+    // 6: each party's number as shown and in E.164, stored when the call is projected, so
+    // listing calls needs no libphonenumber (loading its metadata and compiling its patterns
+    // cost a CLI query most of its time). Filled for existing calls by fill_party_forms(); a
+    // NULL display is still normalised when read.
+    "ALTER TABLE calls ADD COLUMN caller_display TEXT;
+    ALTER TABLE calls ADD COLUMN caller_e164 TEXT;
+    ALTER TABLE calls ADD COLUMN callee_display TEXT;
+    ALTER TABLE calls ADD COLUMN callee_e164 TEXT;
+    CREATE TABLE IF NOT EXISTS _fill_party_forms(x);
+    -- Faxes are a few percent of calls: a fax query with a short fragment walks this small
+    -- index newest first and checks the text in it, reading only the rows that match. It
+    -- replaces the index on kind, which only ever helped fax queries (calls are nearly all
+    -- rows) and cost every projected call a write.
+    CREATE INDEX calls_fax_text ON calls(sort_key, search_text) WHERE kind = 'fax';
+    DROP INDEX calls_kind;",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -201,8 +216,33 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         }
         tx.execute_batch("DROP TABLE _fill_call_numbers")?;
     }
+    let needs_forms: bool = tx
+        .query_row("SELECT 1 FROM sqlite_master WHERE name = '_fill_party_forms'", [], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if needs_forms {
+        fill_party_forms(&tx)?;
+        tx.execute_batch("DROP TABLE _fill_party_forms")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Store the shown and E.164 forms of the numbers of calls projected before migration 6.
+fn fill_party_forms(conn: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(i64, Option<String>, Option<String>)> = conn
+        .prepare("SELECT sort_key, caller, callee FROM calls")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare(
+        "UPDATE calls SET caller_display = ?2, caller_e164 = ?3, callee_display = ?4, callee_e164 = ?5 WHERE sort_key = ?1",
+    )?;
+    for (key, caller, callee) in rows {
+        let (caller_display, caller_e164) = party(caller.as_deref());
+        let (callee_display, callee_e164) = party(callee.as_deref());
+        update.execute(params![key, caller_display, caller_e164, callee_display, callee_e164])?;
+    }
     Ok(())
 }
 
@@ -394,8 +434,8 @@ fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: Stor
     conn.prepare_cached(
         "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
                             ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
-                            last_heard_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                            last_heard_us, caller_display, caller_e164, callee_display, callee_e164)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         sort_key,
@@ -416,6 +456,10 @@ fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: Stor
         call.test,
         text,
         last_heard_us,
+        call.caller,
+        call.caller_e164,
+        call.callee,
+        call.callee_e164,
     ])?;
     if !index_current {
         conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
@@ -427,7 +471,8 @@ fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: Stor
 
 /// Columns [`call_from_row`] reads, in order.
 pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answered, c.state, c.started_at_us, \
-    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us";
+    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us, \
+    c.caller_display, c.caller_e164, c.callee_display, c.callee_e164";
 
 /// A call as listed (without the CDR detail only [`crate::history::get_call`] reads), as
 /// stored: the caller settles it ([`Call::settle`]) at the time it reads.
@@ -438,8 +483,15 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
     };
     let caller_raw: Option<String> = r.get(first + 8)?;
     let callee_raw: Option<String> = r.get(first + 9)?;
-    let (caller, caller_e164) = party(caller_raw.as_deref());
-    let (callee, callee_e164) = party(callee_raw.as_deref());
+    // The forms stored at projection; a call stored before they were is normalised now.
+    let stored_party = |raw: &Option<String>, at: usize| -> rusqlite::Result<(Option<String>, Option<String>)> {
+        match r.get::<_, Option<String>>(first + at)? {
+            Some(display) if raw.is_some() => Ok((Some(display), r.get(first + at + 1)?)),
+            _ => Ok(party(raw.as_deref())),
+        }
+    };
+    let (caller, caller_e164) = stored_party(&caller_raw, 16)?;
+    let (callee, callee_e164) = stored_party(&callee_raw, 18)?;
     let started_at_us: i64 = r.get(first + 6)?;
     let ended_at_us: Option<i64> = r.get(first + 7)?;
     let route: Option<String> = r.get(first + 12)?;

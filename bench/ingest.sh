@@ -7,6 +7,7 @@
 #
 #   bench/ingest.sh                 # defaults: DURATION=10s THREADS=2 CONNS=32
 #   DURATION=30s CONNS=64 bench/ingest.sh
+#   BASELINE=/path/to/other/kanca bench/ingest.sh   # also load another build of kanca, same run
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -101,6 +102,19 @@ KANCA_EXIT=0
 wait "$KANCA_PID" || KANCA_EXIT=$?
 KANCA_PID=
 
+BASELINE_RESULT=
+if [ -n "${BASELINE:-}" ]; then
+  echo "== baseline: $BASELINE serve"
+  mkdir -p "$WORK/base"
+  KANCA_WEBHOOK_USER=$USER_NAME KANCA_WEBHOOK_PASSWORD=$PASSWORD \
+    "$BASELINE" serve --listen 127.0.0.1:0 --data-dir "$WORK/base" >"$WORK/base.out" 2>"$WORK/base.err" &
+  KANCA_PID=$!
+  BASE_URL=$(wait_url "$WORK/base.out" "$KANCA_PID")
+  BASELINE_RESULT=$(load "$BASE_URL" baseline)
+  kill -TERM "$KANCA_PID"; wait "$KANCA_PID" 2>/dev/null || true
+  KANCA_PID=
+fi
+
 echo "== ceiling (axum + serde_json only)"
 "$CEILING" --listen 127.0.0.1:0 >"$WORK/ceiling.out" 2>"$WORK/ceiling.err" &
 CEILING_PID=$!
@@ -131,6 +145,7 @@ echo "== results: wrk -t$THREADS -c$CONNS -d$DURATION, distinct call_init events
 report kanca "$KANCA_RESULT"
 report ceiling "$CEILING_RESULT"
 report naive "$NAIVE_RESULT"
+[ -z "$BASELINE_RESULT" ] || report baseline "$BASELINE_RESULT"
 ratio() { # NAME A_RESULT B_RESULT
   awk -v n="$1" -v a="$(field requests "$2")" -v ax="$(field non2xx "$2")" -v ad="$(field duration_us "$2")" \
       -v b="$(field requests "$3")" -v bx="$(field non2xx "$3")" -v bd="$(field duration_us "$3")" \
@@ -138,6 +153,10 @@ ratio() { # NAME A_RESULT B_RESULT
 }
 ratio "kanca / ceiling" "$KANCA_RESULT" "$CEILING_RESULT"
 ratio "kanca / naive  " "$KANCA_RESULT" "$NAIVE_RESULT"
+if [ -n "$BASELINE_RESULT" ]; then
+  ratio "baseline / ceiling" "$BASELINE_RESULT" "$CEILING_RESULT"
+  ratio "baseline / naive  " "$BASELINE_RESULT" "$NAIVE_RESULT"
+fi
 echo "visible  2xx to call in history, under load: $(sed 's/^VISIBLE //' <<<"$VISIBLE")"
 echo "memory   kanca serve idle:       $MEM_IDLE"
 echo "memory   kanca serve after load: $MEM_LOADED"

@@ -568,8 +568,9 @@ type Reply = oneshot::Sender<Result<Outcome, Arc<StoreError>>>;
 
 /// What the writer thread is asked to do.
 enum Job {
-    /// Journal this event and answer once it is durable.
-    Ingest(IncomingEvent, Reply),
+    /// Journal this event and answer once it is durable. Boxed: the channel's slots and a
+    /// full channel's hand-over stay small.
+    Ingest(Box<IncomingEvent>, Reply),
     /// Project what is journaled now rather than at the next tick (a reader is waiting).
     Project,
 }
@@ -669,7 +670,7 @@ impl Store {
     pub async fn ingest(&self, event: IncomingEvent) -> Result<Outcome, Arc<StoreError>> {
         let (reply, wait) = oneshot::channel();
         let gone = || Arc::new(StoreError::WriterGone);
-        match self.writer.try_send(Job::Ingest(event, reply)) {
+        match self.writer.try_send(Job::Ingest(Box::new(event), reply)) {
             Ok(()) => {}
             Err(mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
             Err(mpsc::TrySendError::Full(job)) => {
@@ -777,7 +778,7 @@ impl Writer {
             let mut job = Some(first);
             while let Some(j) = job.take() {
                 match j {
-                    Job::Ingest(inc, reply) => batch.push((inc, reply)),
+                    Job::Ingest(inc, reply) => batch.push((*inc, reply)),
                     Job::Project => asked = true,
                 }
                 if batch.len() < MAX_BATCH {

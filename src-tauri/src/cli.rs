@@ -213,7 +213,11 @@ fn open_db(dir: &Path) -> Result<Option<store::Connection>> {
         return Ok(None);
     }
     // store::open migrates an older database; it works beside a running `kanca serve`.
-    Ok(Some(store::open(&path)?))
+    let mut conn = store::open(&path)?;
+    // Acknowledged events a receiver has not projected yet (or never will: it was killed)
+    // belong in the history too.
+    store::catch_up(&mut conn)?;
+    Ok(Some(conn))
 }
 
 pub fn history(args: HistoryArgs) -> Result<ExitCode> {

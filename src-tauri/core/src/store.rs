@@ -2,7 +2,11 @@
 //! concurrent deliveries together, and read connections for queries.
 //!
 //! Events are the source of truth (the raw body is kept verbatim); the `calls` table and its
-//! search index are derived from them and rebuilt by [`rebuild_call`] whenever an event lands.
+//! search indexes are derived from them. A delivery is acknowledged once its event is committed
+//! (the journal step); the writer then projects the events committed since the last projection
+//! into their calls in one transaction (a few milliseconds later, see [`PROJECT_IDLE`] and
+//! [`PROJECT_LAG`]), and `projection.through_event` records how far it got, so a crash between
+//! the two steps is made good by the next [`project`] (at start, or by a reader catching up).
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
@@ -94,6 +98,29 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE calls ADD COLUMN last_heard_us INTEGER;
     UPDATE calls SET last_heard_us =
         (SELECT max(ifnull(e.timestamp_us, e.received_at_us)) FROM events e WHERE e.uuid = calls.uuid);",
+    // 5: events are journaled first and projected into calls after the commit; this row says
+    // up to which event id the calls reflect the journal. Until now every event was projected in
+    // its own transaction, so all are.
+    "CREATE TABLE projection (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        through_event INTEGER NOT NULL
+    );
+    INSERT INTO projection (id, through_event) SELECT 1, ifnull(max(id), 0) FROM events;",
+    // 6: each party's number as shown and in E.164, stored when the call is projected, so
+    // listing calls needs no libphonenumber (loading its metadata and compiling its patterns
+    // cost a CLI query most of its time). Filled for existing calls by fill_party_forms(); a
+    // NULL display is still normalised when read.
+    "ALTER TABLE calls ADD COLUMN caller_display TEXT;
+    ALTER TABLE calls ADD COLUMN caller_e164 TEXT;
+    ALTER TABLE calls ADD COLUMN callee_display TEXT;
+    ALTER TABLE calls ADD COLUMN callee_e164 TEXT;
+    CREATE TABLE IF NOT EXISTS _fill_party_forms(x);
+    -- Faxes are a few percent of calls: a fax query with a short fragment walks this small
+    -- index newest first and checks the text in it, reading only the rows that match. It
+    -- replaces the index on kind, which only ever helped fax queries (calls are nearly all
+    -- rows) and cost every projected call a write.
+    CREATE INDEX calls_fax_text ON calls(sort_key, search_text) WHERE kind = 'fax';
+    DROP INDEX calls_kind;",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -189,8 +216,33 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         }
         tx.execute_batch("DROP TABLE _fill_call_numbers")?;
     }
+    let needs_forms: bool = tx
+        .query_row("SELECT 1 FROM sqlite_master WHERE name = '_fill_party_forms'", [], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if needs_forms {
+        fill_party_forms(&tx)?;
+        tx.execute_batch("DROP TABLE _fill_party_forms")?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Store the shown and E.164 forms of the numbers of calls projected before migration 6.
+fn fill_party_forms(conn: &Connection) -> Result<(), StoreError> {
+    let rows: Vec<(i64, Option<String>, Option<String>)> = conn
+        .prepare("SELECT sort_key, caller, callee FROM calls")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = conn.prepare(
+        "UPDATE calls SET caller_display = ?2, caller_e164 = ?3, callee_display = ?4, callee_e164 = ?5 WHERE sort_key = ?1",
+    )?;
+    for (key, caller, callee) in rows {
+        let (caller_display, caller_e164) = party(caller.as_deref());
+        let (callee_display, callee_e164) = party(callee.as_deref());
+        update.execute(params![key, caller_display, caller_e164, callee_display, callee_e164])?;
+    }
     Ok(())
 }
 
@@ -236,7 +288,7 @@ pub fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-/// Insert one event and refresh its call. Returns the event id, or None for a redelivery.
+/// Journal one event. Returns the event id, or None for a redelivery.
 fn insert_event(conn: &Connection, inc: &IncomingEvent) -> Result<Option<i64>, StoreError> {
     let ev = &inc.event;
     let mut stmt = conn.prepare_cached(
@@ -338,12 +390,25 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     let records: Vec<EventRecord> =
         load_events(conn, uuid)?.iter().map(StoredEvent::record).collect::<Result<_, _>>()?;
     let Some(call) = assemble(&records) else { return Ok(None) };
-    let last_heard_us = records.iter().map(EventRecord::time_us).max();
-    let text = search_text(&call);
-    let old: Option<(i64, i64, String)> = conn
+    let old = stored_key(conn, uuid)?;
+    write_call(conn, &call, &records, old)?;
+    Ok(Some(call))
+}
+
+/// Where the call `uuid` is stored: (sort key, start, search text); None if it is not yet.
+type StoredKey = Option<(i64, i64, String)>;
+
+fn stored_key(conn: &Connection, uuid: &str) -> Result<StoredKey, StoreError> {
+    Ok(conn
         .prepare_cached("SELECT sort_key, started_at_us, search_text FROM calls WHERE uuid = ?1")?
         .query_row([uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+        .optional()?)
+}
+
+/// Write `call`, assembled from `records`, over what `old` says is stored for it.
+fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: StoredKey) -> Result<(), StoreError> {
+    let last_heard_us = records.iter().map(EventRecord::time_us).max();
+    let text = search_text(call);
     let sort_key = match &old {
         Some((key, started, _)) if *started == call.started_at_us => *key,
         _ => free_sort_key(conn, call.started_at_us)?,
@@ -369,8 +434,8 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     conn.prepare_cached(
         "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
                             ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
-                            last_heard_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                            last_heard_us, caller_display, caller_e164, callee_display, callee_e164)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         sort_key,
@@ -391,18 +456,23 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
         call.test,
         text,
         last_heard_us,
+        call.caller,
+        call.caller_e164,
+        call.callee,
+        call.callee_e164,
     ])?;
     if !index_current {
         conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
             .execute(params![sort_key, text])?;
         index_numbers(conn, sort_key, &text, true)?;
     }
-    Ok(Some(call))
+    Ok(())
 }
 
 /// Columns [`call_from_row`] reads, in order.
 pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answered, c.state, c.started_at_us, \
-    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us";
+    c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us, \
+    c.caller_display, c.caller_e164, c.callee_display, c.callee_e164";
 
 /// A call as listed (without the CDR detail only [`crate::history::get_call`] reads), as
 /// stored: the caller settles it ([`Call::settle`]) at the time it reads.
@@ -413,8 +483,15 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
     };
     let caller_raw: Option<String> = r.get(first + 8)?;
     let callee_raw: Option<String> = r.get(first + 9)?;
-    let (caller, caller_e164) = party(caller_raw.as_deref());
-    let (callee, callee_e164) = party(callee_raw.as_deref());
+    // The forms stored at projection; a call stored before they were is normalised now.
+    let stored_party = |raw: &Option<String>, at: usize| -> rusqlite::Result<(Option<String>, Option<String>)> {
+        match r.get::<_, Option<String>>(first + at)? {
+            Some(display) if raw.is_some() => Ok((Some(display), r.get(first + at + 1)?)),
+            _ => Ok(party(raw.as_deref())),
+        }
+    };
+    let (caller, caller_e164) = stored_party(&caller_raw, 16)?;
+    let (callee, callee_e164) = stored_party(&callee_raw, 18)?;
     let started_at_us: i64 = r.get(first + 6)?;
     let ended_at_us: Option<i64> = r.get(first + 7)?;
     let route: Option<String> = r.get(first + 12)?;
@@ -489,42 +566,102 @@ pub fn sort_key_floor(us: i64) -> i64 {
 
 type Reply = oneshot::Sender<Result<Outcome, Arc<StoreError>>>;
 
+/// What the writer thread is asked to do.
+enum Job {
+    /// Journal this event and answer once it is durable. Boxed: the channel's slots and a
+    /// full channel's hand-over stay small.
+    Ingest(Box<IncomingEvent>, Reply),
+    /// Project what is journaled now rather than at the next tick (a reader is waiting).
+    Project,
+}
+
 /// Handle to the database used by the listener and the app. Cloning is cheap.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    writer: mpsc::SyncSender<(IncomingEvent, Reply)>,
+    writer: mpsc::SyncSender<Job>,
     changes: broadcast::Sender<Change>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    progress: Arc<Progress>,
 }
 
 /// Most deliveries committed in one transaction.
 const MAX_BATCH: usize = 256;
+/// Project once no delivery has arrived for this long: a quiet receiver makes a call visible
+/// (and pops it up) a millisecond after acknowledging it.
+pub const PROJECT_IDLE: Duration = Duration::from_millis(1);
+/// Under a steady stream, project at the latest this long after the oldest unprojected event
+/// was acknowledged: batching the projection is what makes ingest cheap (one search-index
+/// flush and one commit for many calls), and history stays well within 100 ms of the journal.
+pub const PROJECT_LAG: Duration = Duration::from_millis(20);
+/// Project sooner when this many events are waiting, so a burst's projection stays short.
+const MAX_PENDING: usize = 4096;
+/// How long an in-process read waits for the projection to catch up with what was
+/// acknowledged before reading anyway (only reached if projecting keeps failing).
+const READ_WAIT: Duration = Duration::from_secs(2);
+
+/// How far the journal and the projection have got in this process, so reads through the
+/// [`Store`] see every event acknowledged before they started.
+#[derive(Default)]
+struct Progress {
+    /// Highest event id acknowledged.
+    journaled: std::sync::atomic::AtomicI64,
+    /// Highest event id projected into calls.
+    projected: Mutex<i64>,
+    moved: std::sync::Condvar,
+}
+
+impl Progress {
+    fn projected(&self, through: i64) {
+        if let Ok(mut p) = self.projected.lock() {
+            *p = (*p).max(through);
+        }
+        self.moved.notify_all();
+    }
+
+    /// Wait until events up to `target` are projected; false after [`READ_WAIT`].
+    fn wait_projected(&self, target: i64) -> bool {
+        let Ok(guard) = self.projected.lock() else { return false };
+        match self.moved.wait_timeout_while(guard, READ_WAIT, |p| *p < target) {
+            Ok((_, timeout)) => !timeout.timed_out(),
+            Err(_) => false,
+        }
+    }
+}
 
 impl Store {
-    /// Open the database in `data_dir` (creating the directory) and start the writer thread.
+    /// Open the database in `data_dir` (creating the directory), project whatever a crash left
+    /// journaled but not projected, and start the writer thread.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Open {
             path: data_dir.to_owned(),
             source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
         })?;
         let path = data_dir.join(DB_FILE);
-        let conn = open(&path)?;
+        let mut conn = open(&path)?;
+        let recovered = project(&mut conn, &[])?;
+        if !recovered.changes.is_empty() {
+            tracing::info!(events = recovered.changes.len(), "projected events journaled before a crash");
+        }
+        let progress = Arc::new(Progress::default());
+        progress.journaled.store(recovered.through, std::sync::atomic::Ordering::SeqCst);
+        progress.projected(recovered.through);
         let (tx, rx) = mpsc::sync_channel(4096);
         let (changes, _) = broadcast::channel(1024);
         let publish = changes.clone();
+        let shared = progress.clone();
         std::thread::Builder::new()
             .name("kanca-writer".into())
-            .spawn(move || writer_loop(conn, rx, publish))
+            .spawn(move || Writer { conn, publish, progress: shared, pending: Vec::new(), oldest: None }.run(rx))
             .map_err(|e| StoreError::Corrupt(format!("cannot start writer: {e}")))?;
-        Ok(Store { path, writer: tx, changes, readers: Arc::new(Mutex::new(Vec::new())) })
+        Ok(Store { path, writer: tx, changes, readers: Arc::new(Mutex::new(Vec::new())), progress })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Every stored event and the call it changed, as they are committed.
+    /// Every stored event and the call it changed, as they are projected.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
     }
@@ -533,7 +670,7 @@ impl Store {
     pub async fn ingest(&self, event: IncomingEvent) -> Result<Outcome, Arc<StoreError>> {
         let (reply, wait) = oneshot::channel();
         let gone = || Arc::new(StoreError::WriterGone);
-        match self.writer.try_send((event, reply)) {
+        match self.writer.try_send(Job::Ingest(Box::new(event), reply)) {
             Ok(()) => {}
             Err(mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
             Err(mpsc::TrySendError::Full(job)) => {
@@ -561,8 +698,17 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("reader panicked: {e}")))?
     }
 
-    /// Same as [`Store::read`] for callers that are already on a blocking thread.
+    /// Same as [`Store::read`] for callers that are already on a blocking thread. Sees every
+    /// event acknowledged before it was called, projected into its call.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let target = self.progress.journaled.load(std::sync::atomic::Ordering::SeqCst);
+        if self.progress.projected.lock().map(|p| *p < target).unwrap_or(false) {
+            // Nudge the writer; if its queue is full it is busy and projects within PROJECT_LAG.
+            let _ = self.writer.try_send(Job::Project);
+            if !self.progress.wait_projected(target) {
+                tracing::warn!("reading before the history caught up with event {target}");
+            }
+        }
         let pooled = self.readers.lock().map(|mut v| v.pop()).unwrap_or(None);
         let conn = match pooled {
             Some(c) => c,
@@ -603,97 +749,280 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<(IncomingEvent, Reply)>, publish: broadcast::Sender<Change>) {
-    while let Ok(first) = rx.recv() {
-        // Group commit: everything that queued up while the last fsync ran goes in one
-        // transaction, so concurrent deliveries share one fsync.
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let (results, changes) = match commit_batch(&mut conn, &batch) {
-            Ok(ok) => ok,
-            Err(e) => {
-                tracing::error!("storing {} event(s) failed: {e}", batch.len());
-                let e = Arc::new(e);
-                for (_, reply) in batch {
-                    let _ = reply.send(Err(e.clone()));
+/// An event this process journaled and has not projected yet, parsed, so projecting it needs
+/// neither a read nor a parse.
+struct Journaled {
+    id: i64,
+    record: EventRecord,
+}
+
+/// The writer thread: journals deliveries in group commits and projects them after.
+struct Writer {
+    conn: Connection,
+    publish: broadcast::Sender<Change>,
+    progress: Arc<Progress>,
+    pending: Vec<Journaled>,
+    /// When the oldest of `pending` was acknowledged.
+    oldest: Option<std::time::Instant>,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Job>) {
+        loop {
+            // With events waiting for projection, wait for more deliveries only until the
+            // projection is due.
+            let next = match self.oldest {
+                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(t) => rx.recv_timeout(PROJECT_IDLE.min(PROJECT_LAG.saturating_sub(t.elapsed()))),
+            };
+            let first = match next {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.project();
+                    continue;
                 }
-                continue;
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            // Group commit: everything that queued up while the last fsync ran goes in one
+            // transaction, so concurrent deliveries share one fsync.
+            let mut batch = Vec::new();
+            let mut asked = false;
+            let mut job = Some(first);
+            while let Some(j) = job.take() {
+                match j {
+                    Job::Ingest(inc, reply) => batch.push((*inc, reply)),
+                    Job::Project => asked = true,
+                }
+                if batch.len() < MAX_BATCH {
+                    job = rx.try_recv().ok();
+                }
             }
-        };
-        for ((_, reply), result) in batch.into_iter().zip(results) {
-            let _ = reply.send(result);
+            self.journal(batch);
+            let due = self.oldest.is_some_and(|t| t.elapsed() >= PROJECT_LAG) || self.pending.len() >= MAX_PENDING;
+            if asked || due {
+                self.project();
+            }
         }
-        for change in changes {
-            let _ = publish.send(change);
+        // The listener is gone: leave nothing unprojected that can be projected now.
+        self.project();
+    }
+
+    /// Commit `batch` to the journal and answer each delivery.
+    fn journal(&mut self, batch: Vec<(IncomingEvent, Reply)>) {
+        if batch.is_empty() {
+            return;
+        }
+        let events: Vec<&IncomingEvent> = batch.iter().map(|(e, _)| e).collect();
+        let results = journal_each(&mut self.conn, &events);
+        let mut answers = Vec::with_capacity(batch.len());
+        for ((inc, reply), result) in batch.into_iter().zip(results) {
+            let answer = match result {
+                Ok(Some(id)) => {
+                    self.pending.push(Journaled { id, record: EventRecord { event: inc.event, received_at_us: inc.received_at_us } });
+                    Ok(Outcome::Stored)
+                }
+                Ok(None) => Ok(Outcome::Duplicate),
+                Err(e) => Err(e),
+            };
+            answers.push((reply, answer));
+        }
+        // Before answering: a read that follows an answer must know to wait for this event.
+        if let Some(last) = self.pending.last() {
+            self.progress.journaled.fetch_max(last.id, std::sync::atomic::Ordering::SeqCst);
+            self.oldest.get_or_insert_with(std::time::Instant::now);
+        }
+        for (reply, answer) in answers {
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Project everything journaled, publish the changes, and tell waiting readers.
+    fn project(&mut self) {
+        match project(&mut self.conn, &self.pending) {
+            Ok(done) => {
+                self.pending.clear();
+                self.oldest = None;
+                self.progress.projected(done.through);
+                for change in done.changes {
+                    let _ = self.publish.send(change);
+                }
+            }
+            // The events are durable; the next tick tries again.
+            Err(e) => tracing::error!("projecting {} event(s) into calls failed: {e}", self.pending.len()),
         }
     }
 }
 
-type BatchResult = (Vec<Result<Outcome, Arc<StoreError>>>, Vec<Change>);
-
-fn commit_batch(conn: &mut Connection, batch: &[(IncomingEvent, Reply)]) -> Result<BatchResult, StoreError> {
-    let events: Vec<&IncomingEvent> = batch.iter().map(|(e, _)| e).collect();
-    match store_all(conn, &events) {
-        Ok(stored) => Ok((stored.iter().map(|(o, _)| Ok(*o)).collect(), stored.into_iter().filter_map(|(_, c)| c).collect())),
-        // One bad event must not fail the others: store them one by one, each in its own
-        // transaction, and report each event's own result.
-        Err(e) if batch.len() > 1 => {
-            tracing::warn!("batch of {} failed ({e}); storing one by one", batch.len());
-            let mut results = Vec::with_capacity(batch.len());
-            let mut changes = Vec::new();
-            for inc in events {
-                match store_all(conn, &[inc]) {
-                    Ok(mut stored) => {
-                        let (outcome, change) = stored.remove(0);
-                        results.push(Ok(outcome));
-                        changes.extend(change);
-                    }
+/// Journal `events` in one transaction; if that fails, each in its own, so one bad event does
+/// not fail the others. Per event: its id, None for a redelivery, or why it was not stored.
+fn journal_each(conn: &mut Connection, events: &[&IncomingEvent]) -> Vec<Result<Option<i64>, Arc<StoreError>>> {
+    match journal_all(conn, events) {
+        Ok(ids) => ids.into_iter().map(Ok).collect(),
+        Err(e) if events.len() > 1 => {
+            tracing::warn!("batch of {} failed ({e}); storing one by one", events.len());
+            events
+                .iter()
+                .map(|inc| match journal_all(conn, &[inc]) {
+                    Ok(ids) => Ok(ids.into_iter().next().flatten()),
                     Err(e) => {
                         tracing::error!(uuid = %inc.event.uuid, "storing event failed: {e}");
-                        results.push(Err(Arc::new(e)));
+                        Err(Arc::new(e))
                     }
+                })
+                .collect()
+        }
+        Err(e) => {
+            tracing::error!("storing an event failed: {e}");
+            vec![Err(Arc::new(e))]
+        }
+    }
+}
+
+/// Insert `events` in one IMMEDIATE transaction, committed (durably) before returning.
+fn journal_all(conn: &mut Connection, events: &[&IncomingEvent]) -> Result<Vec<Option<i64>>, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ids = events.iter().map(|inc| insert_event(&tx, inc)).collect::<Result<Vec<_>, _>>()?;
+    tx.commit()?;
+    Ok(ids)
+}
+
+/// What a projection did.
+#[derive(Debug, Default)]
+struct Projected {
+    /// Every event up to this id is reflected in `calls`.
+    through: i64,
+    /// One per event projected, in event order, each with its call as that event left it.
+    changes: Vec<Change>,
+}
+
+/// Project every journaled event past `projection.through_event` into its call, in one
+/// IMMEDIATE transaction. `known` holds events the caller already has parsed (the writer's
+/// own); others are read back from the journal. Safe to run from several connections: the
+/// marker is read inside the transaction, so each event is projected once.
+fn project(conn: &mut Connection, known: &[Journaled]) -> Result<Projected, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let through: i64 = tx.query_row("SELECT through_event FROM projection WHERE id = 1", [], |r| r.get(0))?;
+    let pending: Vec<(i64, String)> = tx
+        .prepare_cached("SELECT id, uuid FROM events WHERE id > ?1 ORDER BY id")?
+        .query_map([through], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some(&(last, _)) = pending.last() else { return Ok(Projected { through, changes: Vec::new() }) };
+    // Calls in the order their first pending event arrived, each with its pending event ids.
+    let mut calls: Vec<(String, Vec<i64>)> = Vec::new();
+    let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (id, uuid) in &pending {
+        let i = *slot.entry(uuid).or_insert_with(|| {
+            calls.push((uuid.clone(), Vec::new()));
+            calls.len() - 1
+        });
+        calls[i].1.push(*id);
+    }
+    let known: std::collections::HashMap<i64, &EventRecord> = known.iter().map(|j| (j.id, &j.record)).collect();
+    let mut changes = Vec::new();
+    for (uuid, ids) in &calls {
+        changes.append(&mut project_call(&tx, uuid, ids, &known)?);
+    }
+    tx.execute("UPDATE projection SET through_event = ?1 WHERE id = 1", [last])?;
+    tx.commit()?;
+    changes.sort_by_key(|c| c.event_id);
+    Ok(Projected { through: last, changes })
+}
+
+/// Assemble and write the call `uuid`, whose events `ids` are new. Returns a change per new
+/// event, with the call as it stood after that event (what a pop-up decides on).
+fn project_call(
+    conn: &Connection,
+    uuid: &str,
+    ids: &[i64],
+    known: &std::collections::HashMap<i64, &EventRecord>,
+) -> Result<Vec<Change>, StoreError> {
+    let old = stored_key(conn, uuid)?;
+    // A call not stored yet has no events but the new ones; when all are in memory, nothing
+    // needs reading back (the common case: every call_init).
+    let in_memory: Option<Vec<(i64, EventRecord)>> = match old {
+        None => ids.iter().map(|id| known.get(id).map(|r| (*id, (*r).clone()))).collect(),
+        Some(_) => None,
+    };
+    let events: Vec<(i64, EventRecord)> = match in_memory {
+        Some(evs) => evs,
+        None => {
+            let stored = load_events(conn, uuid)?;
+            match stored.iter().map(|e| Ok((e.id, e.record()?))).collect::<Result<_, StoreError>>() {
+                Ok(evs) => evs,
+                // One call with an unreadable event must not hold up the others (no savepoint
+                // per call: it would flush the search index for every call). Its events stay
+                // in the journal; its next event tries again.
+                Err(e) => {
+                    tracing::error!(%uuid, "cannot project call: {e}");
+                    return Ok(Vec::new());
                 }
             }
-            Ok((results, changes))
         }
-        Err(e) => Err(e),
-    }
-}
-
-/// Store `events` in one IMMEDIATE transaction, committed before returning.
-fn store_all(conn: &mut Connection, events: &[&IncomingEvent]) -> Result<Vec<(Outcome, Option<Change>)>, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut out = Vec::with_capacity(events.len());
-    for inc in events {
-        let Some(id) = insert_event(&tx, inc)? else {
-            out.push((Outcome::Duplicate, None));
-            continue;
+    };
+    let records: Vec<EventRecord> = events.iter().map(|(_, r)| r.clone()).collect();
+    let Some(call) = assemble(&records) else { return Ok(Vec::new()) };
+    write_call(conn, &call, &records, old)?;
+    let mut changes = Vec::with_capacity(ids.len());
+    for (n, id) in ids.iter().enumerate() {
+        let Some((_, rec)) = events.iter().find(|(i, _)| i == id) else { continue };
+        // The call as this event left it: all events up to it (ids grow with arrival).
+        let as_then = if n + 1 == ids.len() {
+            call.clone()
+        } else {
+            let upto: Vec<EventRecord> = events.iter().filter(|(i, _)| i <= id).map(|(_, r)| r.clone()).collect();
+            match assemble(&upto) {
+                Some(c) => c,
+                None => continue,
+            }
         };
-        let call = rebuild_call(&tx, &inc.event.uuid)?;
-        let change = call.map(|call| Change {
-            event_id: id,
-            event_type: inc.event.event_type.as_str().to_string(),
-            received_type: inc.event.received_type.clone(),
+        changes.push(Change {
+            event_id: *id,
+            event_type: rec.event.event_type.as_str().to_string(),
+            received_type: rec.event.received_type.clone(),
             // As it stands on arrival: a call_init delivered hours late must not pop up as
             // ringing.
-            call: call.at(inc.received_at_us),
+            call: as_then.at(rec.received_at_us),
         });
-        out.push((Outcome::Stored, change));
     }
-    tx.commit()?;
-    Ok(out)
+    Ok(changes)
 }
 
-/// Store events synchronously in one transaction (imports, benchmarks, tests). Returns how
-/// many were new.
+/// For a process that reads the database directly (`kanca history`): make the calls reflect
+/// every journaled event. A running receiver projects within [`PROJECT_LAG`], so wait for it a
+/// little; if it does not (it crashed, or none runs), project here.
+pub fn catch_up(conn: &mut Connection) -> Result<(), StoreError> {
+    let through = |c: &Connection| -> Result<i64, StoreError> {
+        Ok(c.query_row("SELECT through_event FROM projection WHERE id = 1", [], |r| r.get(0))?)
+    };
+    // What was journaled when the reader came; under a steady stream there is always a newer
+    // event unprojected, and waiting for that would never end.
+    let target: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM events", [], |r| r.get(0))?;
+    let deadline = std::time::Instant::now() + PROJECT_LAG * 10;
+    while through(conn)? < target {
+        if std::time::Instant::now() >= deadline {
+            let done = project(conn, &[])?;
+            tracing::info!(through = done.through, "projected events no receiver had projected");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(())
+}
+
+/// Store events synchronously and project them (imports, benchmarks, tests). Returns how many
+/// were new.
 pub fn ingest_batch(conn: &mut Connection, events: &[IncomingEvent]) -> Result<usize, StoreError> {
     let refs: Vec<&IncomingEvent> = events.iter().collect();
-    Ok(store_all(conn, &refs)?.iter().filter(|(o, _)| *o == Outcome::Stored).count())
+    let ids = journal_all(conn, &refs)?;
+    let known: Vec<Journaled> = ids
+        .iter()
+        .zip(events)
+        .filter_map(|(id, inc)| {
+            id.map(|id| Journaled { id, record: EventRecord { event: inc.event.clone(), received_at_us: inc.received_at_us } })
+        })
+        .collect();
+    project(conn, &known)?;
+    Ok(known.len())
 }
 
 #[cfg(test)]
@@ -794,6 +1123,78 @@ mod tests {
                     inc.event.destination, inc.received_at_us, inc.content_type, inc.raw],
         )
         .unwrap();
+    }
+
+    fn calls_in(conn: &Connection) -> Vec<String> {
+        conn.prepare("SELECT uuid FROM calls ORDER BY uuid").unwrap().query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    /// Events journaled by a receiver that died before projecting them (kill -9 between the
+    /// two steps): journal_all is the acknowledged state.
+    fn journal_without_projecting(path: &Path, uuids: &[&str]) {
+        let mut conn = open(path).unwrap();
+        let evs: Vec<IncomingEvent> = uuids.iter().map(|u| incoming(&call_init(u, 1_700_000_000_000_000))).collect();
+        journal_all(&mut conn, &evs.iter().collect::<Vec<_>>()).unwrap();
+        assert!(calls_in(&conn).is_empty(), "nothing projected yet");
+    }
+
+    #[test]
+    fn opening_the_store_projects_what_a_crash_left_journaled() {
+        let dir = tempfile::tempdir().unwrap();
+        journal_without_projecting(&dir.path().join(DB_FILE), &["x", "y"]);
+        let store = Store::open(dir.path()).unwrap();
+        let uuids = store.read_blocking(|c| Ok(calls_in(c))).unwrap();
+        assert_eq!(uuids, ["x", "y"]);
+        let through: i64 = store.read_blocking(|c| Ok(c.query_row("SELECT through_event FROM projection", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(through, 2);
+    }
+
+    #[test]
+    fn a_reader_catches_up_when_no_receiver_projects() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        journal_without_projecting(&path, &["a"]);
+        let mut conn = open(&path).unwrap();
+        catch_up(&mut conn).unwrap();
+        assert_eq!(calls_in(&conn), ["a"]);
+        // A later event of the same call is projected onto the stored call.
+        let hangup = r#"{"event_type":"call_hangup","uuid":"a","caller":905324445566,"direction":"IN","timestamp":1700000060000000,"talk_duration":50,"result_disposition":"SUCCESS"}"#;
+        journal_all(&mut conn, &[&incoming(hangup)]).unwrap();
+        catch_up(&mut conn).unwrap();
+        let state: String = conn.query_row("SELECT state FROM calls WHERE uuid = 'a'", [], |r| r.get(0)).unwrap();
+        assert_eq!(state, "answered");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_read_after_the_answer_sees_the_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..20 {
+            let uuid = format!("r{i}");
+            assert_eq!(store.ingest(incoming(&call_init(&uuid, 1_700_000_000_000_000 + i))).await.unwrap(), Outcome::Stored);
+            let found = store.read(move |c| Ok(calls_in(c).contains(&uuid))).await.unwrap();
+            assert!(found, "call {i} not visible right after its answer");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn each_event_publishes_the_call_as_it_left_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        // Times of now: a call_init read hours after it happened is no longer ringing.
+        let t = now_us();
+        let init = incoming(&call_init("p", t));
+        let hangup = incoming(&format!(r#"{{"event_type":"missing_call","uuid":"p","caller":905324445566,"direction":"IN","timestamp":{}}}"#, t + 9_000_000));
+        // Both journaled before one projection, as under load.
+        let ids = journal_all(&mut conn, &[&init, &hangup]).unwrap();
+        let known: Vec<Journaled> = ids
+            .iter()
+            .zip([&init, &hangup])
+            .map(|(id, inc)| Journaled { id: id.unwrap(), record: EventRecord { event: inc.event.clone(), received_at_us: inc.received_at_us } })
+            .collect();
+        let done = project(&mut conn, &known).unwrap();
+        let states: Vec<(&str, CallState)> = done.changes.iter().map(|c| (c.event_type.as_str(), c.call.state)).collect();
+        assert_eq!(states, [("call_init", CallState::Ringing), ("missing_call", CallState::Missed)]);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -799,6 +799,9 @@ async fn popups_hold_through_a_busy_session_and_a_server_restart() {
         let uuid = format!("missed-{i}");
         let caller = format!("90212555000{i}");
         assert_eq!(post(port, &call_json(&uuid, "call_init", &caller, t0 + 100 + i)), 200);
+        // It rings on screen first, so there is a ringing pop-up to close when it is missed.
+        let ringing = format!("Gelen arama: 0 212 555 00 0{i}");
+        wait_until("the ringing pop-up", Duration::from_secs(15), || notifications(&log)[before..].iter().any(|n| n.summary == ringing).then_some(()));
         assert_eq!(post(port, &call_json(&uuid, "missing_call", &caller, t0 + 110 + i)), 200);
         wait_until("the missed notice to count this call", Duration::from_secs(15), || {
             notifications(&log)[before..].iter().any(|n| n.summary.starts_with(&format!("{} cevapsız", i + 1)) || (i == 0 && n.summary.starts_with("Cevapsız arama"))).then_some(())

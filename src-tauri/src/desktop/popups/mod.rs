@@ -442,9 +442,10 @@ impl Service {
         let current = self.board.by_call.get(uuid).copied();
         match plan {
             Some(p) if p.kind == PopupKind::Missed => {
-                // The ringing notice has served its purpose; the call joins the missed notice.
+                // The ringing notice has served its purpose; the call joins the missed notice,
+                // which is shown (or updated) right after, so no room needs announcing.
                 if let Some(id) = current {
-                    self.close(id).await;
+                    self.close_only(id).await;
                 }
                 self.show_missed().await;
             }
@@ -513,13 +514,18 @@ impl Service {
     }
 
     async fn close(&mut self, id: u32) {
+        if self.close_only(id).await {
+            self.room_freed().await;
+        }
+    }
+
+    /// Close a notice; true when it was a call's.
+    async fn close_only(&mut self, id: u32) -> bool {
         let was_call = matches!(self.board.forget(id), Some(Target::Call { .. }));
         if let Some(server) = self.server.as_ref() {
             let _ = tokio::time::timeout(SERVER_CALL_TIMEOUT, server.close(id)).await;
         }
-        if was_call {
-            self.room_freed().await;
-        }
+        was_call
     }
 
     async fn on_other(&mut self, msg: Msg) {

@@ -6,13 +6,12 @@
 //! installs what it needs and sets it. Screenshots go to `target/e2e-artifacts/`.
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
-use kanca_tests::{fixture, kanca_bin, workspace_root, Workdir};
+use kanca_tests::{fixture, free_port, kanca_bin, wait_until, workspace_root, Workdir};
 use serde_json::json;
 
 const USER: &str = "bulutfon";
@@ -36,20 +35,7 @@ fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
     Proc { child, name }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
-fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn tauri_driver() -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();

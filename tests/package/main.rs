@@ -7,13 +7,12 @@
 //! .deb (tests/run.sh builds one and sets it). It needs root, or sudo.
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use kanca_tests::{basic_auth, workspace_root, Workdir, PASSWORD, USER};
+use kanca_tests::{basic_auth, free_port, wait_until, workspace_root, Workdir, PASSWORD, USER};
 use serde_json::Value;
 
 const PACKAGE: &str = "kanca";
@@ -372,13 +371,6 @@ fn kanca_command<'a>(cmd: &'a mut Command, work: &Workdir, port: u16) -> &'a mut
         .env("KANCA_WEBHOOK_PASSWORD", PASSWORD)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -430,19 +422,6 @@ fn wait_for_health(port: u16, proc: &mut Proc) {
     }
 }
 
-fn wait_until<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// A child process with its output in a log file, killed when dropped.
 struct Proc {

@@ -297,9 +297,12 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
 
     // A call starts and is routed: one pop-up, replaced in place at every step.
     let uuid = "f615986c-2001-11e5-bdee-6599352d46ce";
-    for name in ["call_init", "call_init_menu", "call_init_group", "call_init_extension"] {
+    // One step at a time: the service shows only the last of several queued updates of a call.
+    for (i, name) in ["call_init", "call_init_menu", "call_init_group", "call_init_extension"].into_iter().enumerate() {
         assert_eq!(post(listen_port, &fresh(&fixture("seed", &format!("{name}.json")))), 200, "{name}");
-        std::thread::sleep(Duration::from_millis(300));
+        wait_until(&format!("the pop-up for {name}"), Duration::from_secs(15), || {
+            (notifications(&log).len() > popups_before_call + i).then_some(())
+        });
     }
     let shown = wait_until("four Notify calls", Duration::from_secs(15), || {
         let n = notifications(&log).split_off(popups_before_call);
@@ -366,17 +369,18 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=settings-webhook-url]")).await.unwrap();
     screenshot(&client, "04-settings").await;
     click(&client, "nav-faxes").await;
-    std::thread::sleep(Duration::from_millis(500));
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=view-faxes]")).await.unwrap();
     screenshot(&client, "05-faxes").await;
 
     // The tray menu over D-Bus (Linux delivers no clicks on the icon itself).
     let tray = Tray::find(&desk);
     tray.click_label("Bildirimleri duraklat");
+    // The window shows the pause once the app holds it.
+    let paused = "return document.querySelector('[data-testid=sidebar-dnd][aria-pressed=true]') ? true : null";
+    wait_for_js(&client, paused).await;
     let before = notifications(&log).len();
     let quiet = json!({"event_type":"call_init","uuid":"quiet-1","caller":"905551112233","callee":"908508850000","direction":"IN","timestamp":now_us()}).to_string();
     assert_eq!(post(listen_port, &quiet), 200);
-    std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(notifications(&log).len(), before, "paused: no pop-up for the new call");
     // The call still arrives in the window.
     click(&client, "nav-history").await;
     let search = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=search-input]")).await.unwrap();
@@ -384,11 +388,24 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     search.send_keys("555 111 22").await.unwrap();
     let rows = wait_until_async(&client, |rows: &[String]| rows == ["quiet-1"]).await;
     assert!(rows.iter().any(|r| r == "quiet-1"), "{rows:?}");
+    // Resumed, the next call pops up; pop-ups are handled in order, so once it is on screen a
+    // pop-up for the quiet call would have come before it.
+    tray.click_label("Bildirimleri duraklat");
+    wait_for_js(&client, "return document.querySelector('[data-testid=sidebar-dnd][aria-pressed=false]') ? true : null").await;
+    let loud = json!({"event_type":"call_init","uuid":"loud-1","caller":"905557778899","callee":"908508850000","direction":"IN","timestamp":now_us()}).to_string();
+    assert_eq!(post(listen_port, &loud), 200);
+    let after = wait_until("the pop-up after resuming", Duration::from_secs(15), || {
+        let n = notifications(&log).split_off(before);
+        (!n.is_empty()).then_some(n)
+    });
+    assert_eq!(after.len(), 1, "paused: no pop-up for the call that came in meanwhile: {after:?}");
+    assert_eq!(after[0].summary, "Gelen arama: 0 555 777 88 99", "{after:?}");
 
     // Start at login: the switch in settings creates and removes the autostart entry.
     let autostart_entry = work.tmp.path().join(".config/autostart/Kanca.desktop");
     click(&client, "nav-settings").await;
-    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=settings-autostart]")).await.unwrap();
+    // (The settings view re-renders as status arrives: look through the live DOM.)
+    wait_for_js(&client, "return document.querySelector('[data-testid=settings-autostart]') ? true : null").await;
     assert!(!autostart_entry.exists(), "start at login is off by default");
     // The settings view re-renders as status arrives: click through the live DOM.
     let toggle = "document.querySelector('[data-testid=settings-autostart]').click(); return 1";

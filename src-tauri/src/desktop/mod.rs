@@ -476,6 +476,6 @@ fn on_change(app: &AppHandle, state: &Arc<AppState>, change: Change) {
     }
     let now = chrono::Utc::now().to_rfc3339();
     state.update_status(app, |s| s.last_event_at = Some(now));
-    state.popups.offer(change);
+    state.popups.offer(change, &state.settings());
     state.tidy.note_change(app);
 }

@@ -122,7 +122,9 @@ pub enum ServerEvent {
 const CLOSED_DISMISSED: u32 = 2;
 
 enum Msg {
-    Change(Box<Change>),
+    /// A stored change, with the pop-up preferences in force when it arrived: a call that came
+    /// in while pop-ups were paused stays quiet even if the user resumes before it is handled.
+    Change(Box<Change>, PopupPrefs),
     Server(ServerEvent),
     /// The user looked at the missed calls (the window's missed list, the tray entry).
     MissedSeen,
@@ -143,8 +145,8 @@ impl Popups {
         tauri::async_runtime::spawn(run(app, tx, rx));
     }
 
-    pub fn offer(&self, change: Change) {
-        self.send(Msg::Change(Box::new(change)));
+    pub fn offer(&self, change: Change, settings: &DesktopSettings) {
+        self.send(Msg::Change(Box::new(change), prefs_of(settings)));
     }
 
     pub fn missed_seen(&self) {
@@ -361,25 +363,25 @@ async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::Unbou
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
-        let mut changes: Vec<Box<Change>> = Vec::new();
+        let mut changes: Vec<(Box<Change>, PopupPrefs)> = Vec::new();
         for m in batch {
             match m {
-                Msg::Change(c) => {
-                    changes.retain(|l| l.call.uuid != c.call.uuid);
-                    changes.push(c);
+                Msg::Change(c, prefs) => {
+                    changes.retain(|(l, _)| l.call.uuid != c.call.uuid);
+                    changes.push((c, prefs));
                 }
                 other => {
                     // Server events and the user's actions are handled in order, after the
                     // changes that came before them.
-                    for c in changes.drain(..) {
-                        svc.on_change(&c).await;
+                    for (c, prefs) in changes.drain(..) {
+                        svc.on_change(&c, &prefs).await;
                     }
                     svc.on_other(other).await;
                 }
             }
         }
-        for c in changes {
-            svc.on_change(&c).await;
+        for (c, prefs) in changes {
+            svc.on_change(&c, &prefs).await;
         }
     }
 }
@@ -421,10 +423,8 @@ impl Service {
         });
     }
 
-    async fn on_change(&mut self, change: &Change) {
+    async fn on_change(&mut self, change: &Change, prefs: &PopupPrefs) {
         let state = self.state();
-        let settings = state.settings();
-        let prefs = prefs_of(&settings);
         let en = prefs.english;
         if self.board.note_missed(change, en) {
             self.publish_missed();
@@ -437,7 +437,7 @@ impl Service {
             }
             None => Default::default(),
         };
-        let plan = popup::plan(change, &prefs, &history, chrono::Local::now());
+        let plan = popup::plan(change, prefs, &history, chrono::Local::now());
         let uuid = &change.call.uuid;
         let current = self.board.by_call.get(uuid).copied();
         match plan {
@@ -459,7 +459,7 @@ impl Service {
                 // Answered or ended: a ringing notice would now say something false.
                 let ringing = current.and_then(|id| self.board.shown.get(&id).map(|(_, t)| (id, t.clone())));
                 if let Some((id, Target::Call { kind: PopupKind::Ringing, .. })) = ringing {
-                    if change.call.state != CallState::Ringing || settings.dnd {
+                    if change.call.state != CallState::Ringing || prefs.do_not_disturb {
                         self.close(id).await;
                     }
                 }
@@ -530,7 +530,7 @@ impl Service {
 
     async fn on_other(&mut self, msg: Msg) {
         match msg {
-            Msg::Change(_) => {}
+            Msg::Change(..) => {}
             Msg::MissedSeen => self.missed_seen().await,
             Msg::Server(ServerEvent::Ready { caps, name }) => {
                 tracing::info!("pop-ups: notification server {name} ({caps:?})");

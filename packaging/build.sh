@@ -29,10 +29,22 @@ export TAURI_APP_PATH=$ROOT/src-tauri TAURI_FRONTEND_PATH=$ROOT/ui
 bundle_dir=${CARGO_TARGET_DIR:-$ROOT/target}/$profile/bundle
 started=$(mktemp)
 trap 'rm -f "$started"' EXIT
+# Two programs: /usr/bin/kanca is the lean build without the desktop feature (the CLI and the
+# receiver; with no subcommand it starts the app beside it), so that `kanca history` does not
+# load WebKit's and GTK's 160 libraries first; /usr/bin/kanca-desktop is the app the menu starts.
+target_dir=${CARGO_TARGET_DIR:-$ROOT/target}
+cargo_profile=()
+[[ $profile == release ]] && cargo_profile=(--release)
+cargo build --locked "${cargo_profile[@]}" -p kanca --bin kanca
+cli=$target_dir/$profile/kanca-cli
+cp "$target_dir/$profile/kanca" "$cli"
+[[ $profile == release ]] && strip "$cli"
+linux_config=$(printf '{"mainBinaryName":"kanca-desktop","bundle":{"linux":{"deb":{"files":{"/usr/bin/kanca":"%s"}},"rpm":{"files":{"/usr/bin/kanca":"%s"}}}}}' "$cli" "$cli")
+
 # Same features as tests/run.sh's `cargo build -p kanca --features desktop`, so a debug package
 # reuses that build. AppImage is left out: its tools are downloaded at build time.
 packaging/node_modules/.bin/tauri build --ci "${tauri_args[@]}" --features desktop --bundles deb,rpm \
-  -- --locked
+  --config "$linux_config" -- --locked
 
 # Only this run's packages, not older versions' left in the same directory.
 packages=$(find "$bundle_dir/deb" "$bundle_dir/rpm" -maxdepth 1 \( -name '*.deb' -o -name '*.rpm' \) \

@@ -120,7 +120,12 @@ fn main() -> ExitCode {
         None => desktop::run(args.listen, args.data_dir, args.hidden, log_dir).map(|_| ExitCode::SUCCESS),
         #[cfg(not(feature = "desktop"))]
         None => {
-            let _ = (args.listen, args.data_dir);
+            let _ = (args.listen, args.data_dir, args.hidden);
+            // The Linux packages install this lean build as `kanca`, so that a CLI query does not
+            // pay for loading the desktop libraries, with the app beside it as `kanca-desktop`.
+            if let Some(code) = launch_desktop() {
+                return code;
+            }
             eprintln!("This kanca was built without the desktop app (cargo feature `desktop`).");
             eprintln!("Run `kanca serve` for the receiver, or see `kanca --help`.");
             return ExitCode::from(2);
@@ -160,6 +165,34 @@ fn desktop_logging() -> (Option<tracing_appender::non_blocking::WorkerGuard>, Pa
         None => {
             tracing_subscriber::registry().with(log_filter()).with(stderr).init();
             (None, dir)
+        }
+    }
+}
+
+/// Hands over to the desktop app installed beside this program (`kanca-desktop`), with the same
+/// arguments; None when there is none.
+#[cfg(not(feature = "desktop"))]
+fn launch_desktop() -> Option<ExitCode> {
+    let exe = std::env::current_exe().ok()?;
+    let app = exe.with_file_name(format!("kanca-desktop{}", std::env::consts::EXE_SUFFIX));
+    if !app.is_file() {
+        return None;
+    }
+    let mut cmd = std::process::Command::new(&app);
+    cmd.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        let e = cmd.exec();
+        eprintln!("kanca: cannot start {}: {e}", app.display());
+        Some(ExitCode::FAILURE)
+    }
+    #[cfg(not(unix))]
+    match cmd.status() {
+        Ok(s) => Some(if s.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE }),
+        Err(e) => {
+            eprintln!("kanca: cannot start {}: {e}", app.display());
+            Some(ExitCode::FAILURE)
         }
     }
 }

@@ -16,7 +16,10 @@ use kanca_tests::{basic_auth, free_port, wait_until, workspace_root, Workdir, PA
 use serde_json::Value;
 
 const PACKAGE: &str = "kanca";
+/// The CLI and receiver: a build without the desktop libraries, so a query starts fast.
 const BIN: &str = "/usr/bin/kanca";
+/// The desktop app, which `kanca` with no subcommand hands over to.
+const APP: &str = "/usr/bin/kanca-desktop";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
@@ -51,16 +54,28 @@ fn deb_installs_serves_starts_and_removes_cleanly() {
     let package = Installed::install(&deb);
     let work = Workdir::new();
 
-    let bin = Path::new(BIN);
+    for bin in [BIN, APP] {
+        assert!(
+            package.files.iter().any(|f| f == Path::new(bin)),
+            "{bin} is not in the package: {:?}",
+            package.files
+        );
+        assert!(
+            Path::new(bin).metadata().is_ok_and(|m| m.mode() & 0o111 != 0),
+            "{bin} is not an executable file"
+        );
+    }
+    // The CLI loads none of the desktop libraries; the app does.
+    let libraries = |bin: &str| {
+        let out = Command::new("ldd").arg(bin).output().expect("run ldd");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let cli_libs = libraries(BIN);
     assert!(
-        package.files.iter().any(|f| f == bin),
-        "{BIN} is not in the package: {:?}",
-        package.files
+        cli_libs.contains("libc.so") && !cli_libs.contains("libwebkit2gtk") && !cli_libs.contains("libgtk-3"),
+        "{BIN} links:\n{cli_libs}"
     );
-    assert!(
-        bin.metadata().is_ok_and(|m| m.mode() & 0o111 != 0),
-        "{BIN} is not an executable file"
-    );
+    assert!(libraries(APP).contains("libwebkit2gtk"), "{APP} is not the desktop app");
 
     serve_stores_a_webhook(&work);
     desktop_entry_and_icons_are_valid(&package);
@@ -156,9 +171,11 @@ fn desktop_entry_and_icons_are_valid(package: &Installed) {
     );
     let exec = key("Exec").split_whitespace().next().unwrap();
     assert!(
-        exec == BIN || Path::new("/usr/bin").join(exec) == Path::new(BIN),
-        "Exec={exec} does not start {BIN}"
+        exec == APP || Path::new("/usr/bin").join(exec) == Path::new(APP),
+        "Exec={exec} does not start {APP}"
     );
+
+    assert_eq!(key("StartupWMClass"), "kanca", "the window's class (GTK's program name)");
 
     let icon = key("Icon");
     for size in [16, 24, 32, 48, 64, 128, 256, 512] {
@@ -169,7 +186,8 @@ fn desktop_entry_and_icons_are_valid(package: &Installed) {
     }
 }
 
-/// The installed app, as the menu starts it, brings up its listener and its window.
+/// The installed app, started as `kanca` with no subcommand (which hands over to the app),
+/// brings up its listener and its window, whose class matches the desktop entry.
 fn app_starts_under_xvfb(work: &Workdir) {
     let desk = Desktop::start();
     let port = free_port();

@@ -183,6 +183,10 @@ pub fn open_call(app: &AppHandle, uuid: &str) {
 /// Start the desktop app. Problems (port in use, broken database, no notification server) are
 /// shown in the window and the tray; the app keeps running.
 pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_dir: PathBuf) -> anyhow::Result<()> {
+    // GTK names the window's class after the program: `kanca`, as the desktop entry's
+    // StartupWMClass says, also when the binary is the package's /usr/bin/kanca-desktop.
+    #[cfg(target_os = "linux")]
+    webkit2gtk::glib::set_prgname(Some("kanca"));
     let data_dir = config::resolve_data_dir(data_dir)?;
     let file = config::FileConfig::load(&data_dir).unwrap_or_default();
     let (settings, tunnel_settings) = (file.desktop, file.tunnel);

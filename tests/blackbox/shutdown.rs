@@ -59,7 +59,9 @@ fn sigterm_lets_an_in_flight_request_finish() {
     .to_string();
     let (first, rest) = body.split_at(body.len() / 2);
 
-    // Headers and half the body, then the signal, then the rest of the body.
+    // Headers and half the body; once the server has read them (its end of the connection has
+    // nothing left to read), the signal; once the server has stopped taking new connections,
+    // the rest of the body.
     let mut conn = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     conn.set_read_timeout(Some(STOP_TIMEOUT)).unwrap();
     write!(
@@ -70,9 +72,14 @@ fn sigterm_lets_an_in_flight_request_finish() {
     )
     .unwrap();
     conn.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let client_port = conn.local_addr().unwrap().port();
+    wait_until("the server to read the request so far", STOP_TIMEOUT, || {
+        (server_unread_bytes(server.port, client_port) == Some(0)).then_some(())
+    });
     server.signal("TERM");
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until("the listener to stop taking connections", STOP_TIMEOUT, || {
+        TcpStream::connect(("127.0.0.1", server.port)).is_err().then_some(())
+    });
     conn.write_all(rest.as_bytes()).unwrap();
     let mut answer = String::new();
     let _ = conn.read_to_string(&mut answer);
@@ -92,4 +99,19 @@ fn sigterm_lets_an_in_flight_request_finish() {
         server.log_text()
     );
     assert_eq!(show(&data, "in-flight")["uuid"], "in-flight");
+}
+
+/// Bytes waiting in the server's end of a loopback connection (Linux's /proc/net/tcp), None while
+/// the connection is not there.
+fn server_unread_bytes(server_port: u16, client_port: u16) -> Option<u64> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let port_of = |addr: &str| addr.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (local, remote, queues) = (f.get(1)?, f.get(2)?, f.get(4)?);
+        if port_of(local)? != server_port || port_of(remote)? != client_port {
+            return None;
+        }
+        u64::from_str_radix(queues.split(':').nth(1)?, 16).ok()
+    })
 }

@@ -294,6 +294,7 @@ impl WebhookListener {
     pub async fn start(addr: SocketAddr, state: ListenerState) -> std::io::Result<WebhookListener> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        tokio::task::spawn_blocking(crate::phone::warm_up);
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let header_timeout = state.timeouts.header;
         let app = router(state);

@@ -74,6 +74,15 @@ pub fn normalize(raw: &str) -> PhoneNumber {
     parsed
 }
 
+/// Loads libphonenumber's metadata and compiles the patterns Turkish and foreign numbers need,
+/// which the first parse would otherwise do (tens of milliseconds): call it off the hot path when
+/// a receiver starts, so the first call's pop-up is as quick as the later ones.
+pub fn warm_up() {
+    for sample in ["905324445566", "902124445566", "+4930123456"] {
+        let _ = normalize_uncached(sample);
+    }
+}
+
 fn normalize_uncached(raw: &str) -> PhoneNumber {
     let raw = raw.trim();
     let make = |e164, display, search, kind| PhoneNumber { raw: raw.to_owned(), e164, display, search, kind };

@@ -6,8 +6,8 @@
 //!
 //! What GNOME did is read from `dbus-monitor`'s record of the session bus: the app's Notify
 //! calls, the ids GNOME answered with, and the NotificationClosed signals with their reasons.
-//! Runs only with `KANCA_E2E=1` and is skipped where gnome-shell is not installed
-//! (`tests/run.sh` installs it). Logs and the timeline go to `target/e2e-artifacts/gnome/`.
+//! Ignored unless asked for (`cargo test -p kanca-tests --test gnome -- --ignored`; `tests/run.sh`
+//! runs it and installs gnome-shell first). Logs and the timeline go to `target/e2e-artifacts/gnome/`.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -588,15 +588,12 @@ fn now_us() -> u64 {
 /// A burst of calls, some missed, against GNOME Shell's own server: the missed-calls notice
 /// outlives it, showing every missed call, though GNOME pushed notices out all along.
 #[test]
+#[ignore = "needs GNOME Shell and a display stack: run with --ignored (tests/run.sh does)"]
 fn the_missed_calls_notice_outlives_a_burst_in_gnome_shell() {
-    if std::env::var_os("KANCA_E2E").is_none() {
-        eprintln!("skipped: set KANCA_E2E=1 (tests/run.sh does) to run the GNOME Shell end-to-end test");
-        return;
-    }
-    if Command::new("gnome-shell").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
-        eprintln!("skipped: gnome-shell is not installed (tests/run.sh installs it)");
-        return;
-    }
+    assert!(
+        Command::new("gnome-shell").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok(),
+        "gnome-shell is not installed (tests/run.sh installs it: .ci/install-deps test)"
+    );
     let started = Instant::now();
     let work = Workdir::new();
     let gnome = Gnome::start(&work);

@@ -2,8 +2,9 @@
 //! its own Xvfb, on its own D-Bus session with a recording notification server
 //! (python3-dbusmock), driven through its real WebKit webview by WebDriver (tauri-driver).
 //!
-//! Needs a display stack and tauri-driver, so it runs only with `KANCA_E2E=1`; `tests/run.sh`
-//! installs what it needs and sets it. Screenshots go to `target/e2e-artifacts/`.
+//! Needs a display stack and tauri-driver, so its tests are ignored unless asked for
+//! (`cargo test -p kanca-tests --test desktop -- --ignored`); `tests/run.sh` installs what they
+//! need and runs them. Screenshots go to `target/e2e-artifacts/`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -213,11 +214,8 @@ async fn screenshot(client: &fantoccini::Client, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display stack and tauri-driver: run with --ignored (tests/run.sh does)"]
 async fn popups_follow_the_call_and_a_click_opens_it() {
-    if std::env::var_os("KANCA_E2E").is_none() {
-        eprintln!("skipped: set KANCA_E2E=1 (tests/run.sh does) to run the desktop end-to-end test");
-        return;
-    }
     let work = Workdir::new();
     let desk = Desktop::start();
     let log = work.tmp.path().join("notify.log");
@@ -277,7 +275,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
         .execute("return document.querySelector('[data-testid=call-detail] [data-testid=test-badge]')?.textContent ?? ''", vec![])
         .await
         .unwrap();
-    assert!(badge.as_str().is_some_and(|b| !b.is_empty()), "{badge:?}");
+    assert_eq!(badge, json!("Test"), "the detail's test badge");
     let test_popup = wait_until("the test event's pop-up", Duration::from_secs(15), || notifications(&log).into_iter().next());
     assert_eq!(test_popup.summary, "Gelen arama: 0 555 444 33 22", "{test_popup:?}");
     assert!(test_popup.body.contains("(test olayı)"), "{test_popup:?}");
@@ -291,7 +289,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
         )
         .await
         .unwrap();
-    assert!(badge.as_str().is_some_and(|b| !b.is_empty()), "the test call carries its badge: {badge:?}");
+    assert_eq!(badge, json!("Test"), "the test call carries its badge in the list");
     screenshot(&client, "01b-test-event").await;
     let popups_before_call = notifications(&log).len();
 
@@ -337,7 +335,8 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
         .text()
         .await
         .unwrap();
-    assert!(!status.is_empty());
+    // Routed to an extension, not yet answered: still ringing.
+    assert_eq!(status.trim(), "Çalıyor", "the clicked call's state");
     let mut types = Vec::new();
     for item in client.find_all(Locator::Css(&format!("{detail_css} [data-testid=timeline-event]"))).await.unwrap() {
         types.push(item.attr("data-type").await.unwrap().unwrap_or_default());
@@ -742,11 +741,8 @@ fn call_json(uuid: &str, event: &str, caller: &str, ts_s: i64) -> String {
 /// that stays, a click on the oldest of 50 still opening its call, missed calls folded into
 /// one notice that survives a restart of the server, and the missed calls kept in the window.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display stack and tauri-driver: run with --ignored (tests/run.sh does)"]
 async fn popups_hold_through_a_busy_session_and_a_server_restart() {
-    if std::env::var_os("KANCA_E2E").is_none() {
-        eprintln!("skipped: set KANCA_E2E=1 (tests/run.sh does) to run the desktop end-to-end test");
-        return;
-    }
     let work = Workdir::new();
     let desk = Desktop::start();
     let monitor_log = work.tmp.path().join("monitor.log");

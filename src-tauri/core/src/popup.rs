@@ -413,9 +413,14 @@ mod tests {
         ingest_batch(&mut conn, &[mk("a", t - 3_600_000_000, "call_init"), mk("a", t - 3_500_000_000, "missing_call"), test_call, mk("b", t, "call_init")])
             .unwrap();
         let call = crate::history::get_call(&conn, "b").unwrap().unwrap().call;
-        let h = caller_history(&conn, &call, now()).unwrap();
+        // A minute after the last call (a Tuesday in every time zone's week of it).
+        let at = chrono::DateTime::from_timestamp_micros(t + 60_000_000).unwrap().with_timezone(&chrono::Local);
+        let h = caller_history(&conn, &call, at).unwrap();
         // The later test call is neither the previous call nor counted.
         assert_eq!(h.previous, Some((t - 3_600_000_000, true)));
-        assert!(h.this_week >= 1);
+        assert_eq!(h.this_week, 2, "a and b this week, the test call not");
+        // Seen from a later week, neither counts, but the call at hand is always one.
+        let later = at + chrono::Duration::days(14);
+        assert_eq!(caller_history(&conn, &call, later).unwrap().this_week, 1);
     }
 }

@@ -38,7 +38,6 @@ cargo_profile=()
 cargo build --locked "${cargo_profile[@]}" -p kanca --bin kanca
 cli=$target_dir/$profile/kanca-cli
 cp "$target_dir/$profile/kanca" "$cli"
-[[ $profile == release ]] && strip "$cli"
 linux_config=$(printf '{"mainBinaryName":"kanca-desktop","bundle":{"linux":{"deb":{"files":{"/usr/bin/kanca":"%s"}},"rpm":{"files":{"/usr/bin/kanca":"%s"}}}}}' "$cli" "$cli")
 
 # Same features as tests/run.sh's `cargo build -p kanca --features desktop`, so a debug package

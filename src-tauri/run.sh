@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-deps app
 export PATH=$HOME/.cargo/bin:$PATH
-(cd ui && npm ci --no-audit --no-fund && npm run build)
+# The front end and the app are rebuilt only when something changed: a second run starts at once.
+.ci/ui-build
 cargo build --locked --release -p kanca --features desktop
 exec target/release/kanca "$@"

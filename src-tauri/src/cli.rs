@@ -101,9 +101,9 @@ fn describe_tunnel(s: &TunnelStatus) -> Option<String> {
 /// It posts in the form chosen in Settings (`kanca credentials --form`).
 pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
-    let base = match url {
+    let (base, local_only) = match url {
         // A base URL, or either form of webhook URL: the form posted in is the chosen one.
-        Some(u) => tunnel::parse_own_url(&u).map_err(|e| anyhow::anyhow!("--url: {e}"))?,
+        Some(u) => (tunnel::parse_own_url(&u).map_err(|e| anyhow::anyhow!("--url: {e}"))?, false),
         None => known_base_url(&dir)?,
     };
     let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
@@ -119,6 +119,10 @@ pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Resul
     let shown = config::redact_secret(&result.url, &engine.keys().secret);
     if json {
         println!("{}", serde_json::to_string(&result)?);
+    } else if result.ok && local_only {
+        // The app's button refuses this case; here it still checks the listener, said as such.
+        println!("OK, locally only: the test event went to {shown} and arrived in {} ms.", result.round_trip_ms);
+        println!("This proves Kanca answers on this computer, not that Bulutfon can reach it: set up a tunnel or own URL, or pass --url with the public address.");
     } else if result.ok {
         println!("OK: the test event went to {shown} and arrived in {} ms.", result.round_trip_ms);
     } else {
@@ -128,12 +132,12 @@ pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Resul
 }
 
 /// The base URL Bulutfon posts to as far as the files tell without a running tunnel: the own
-/// URL when one is set, else the listener's local address.
-fn known_base_url(dir: &Path) -> Result<String> {
+/// URL when one is set, else the listener's local address (true: a local check only).
+fn known_base_url(dir: &Path) -> Result<(String, bool)> {
     let file = config::FileConfig::load(dir).unwrap_or_default();
     Ok(match (file.tunnel.mode, file.tunnel.own_url.as_deref().map(tunnel::parse_own_url)) {
-        (TunnelMode::OwnUrl, Some(Ok(base))) => base,
-        _ => config::local_base_url(config::resolve_listen(None, dir)?),
+        (TunnelMode::OwnUrl, Some(Ok(base))) => (base, false),
+        _ => (config::local_base_url(config::resolve_listen(None, dir)?), true),
     })
 }
 
@@ -406,7 +410,7 @@ pub fn credentials(changes: CredentialChanges, json: bool, dir: Option<PathBuf>)
         config::save_webhook_form(&dir, form)?;
     }
     let keys = config::webhook_keys(&dir)?;
-    let base = known_base_url(&dir)?;
+    let (base, _) = known_base_url(&dir)?;
     let secret_url = config::secret_webhook_url(&base, &keys.secret);
     let basic_url = format!("{base}{}", config::WEBHOOK_PATH);
     let mut out = std::io::stdout().lock();

@@ -96,6 +96,7 @@ export class App implements AppContext {
         if (p?.view === "history" && p.filter === "missed") this.showMissed();
         else if (p && isNavView(p.view)) this.navigate(p.view);
       }),
+      backend.onAppError((e) => this.notify.error(e)),
     ];
     const results = await Promise.allSettled(subs);
     for (const r of results) {

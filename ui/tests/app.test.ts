@@ -197,7 +197,8 @@ describe("app shell", () => {
   it("language null follows the OS locale", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.settings.language = null;
-    // jsdom's navigator.language is en-US
+    // The app's own reading of the OS locale (jsdom's navigator.language is en-US as well).
+    fake.status.system_language = "en";
     await startTestApp();
     expect($("nav-history").textContent).toBe("Calls");
   });
@@ -211,12 +212,22 @@ describe("app shell", () => {
     expect($("last-event").textContent).toBe("son olay: 3 dk önce");
   });
 
+  it("an error from the tray (a pause that could not be saved) shows in the window", async () => {
+    installFake(new FakeBackend([]));
+    await startTestApp();
+    await emitEvent("app-error", { code: "settings", message: "cannot write config.toml" });
+    expect($("error-banner").textContent).toContain("Ayarlar kaydedilemedi");
+    expect($("error-banner").dataset.code).toBe("settings");
+  });
+
   it("a backend that cannot be reached shows an error banner, not a blank page", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.failures.set("get_status", { code: "internal", message: "durum okunamadı" });
     fake.failures.set("get_settings", { code: "internal", message: "ayarlar okunamadı" });
     await startTestApp();
-    expect($("error-banner").textContent).toContain("durum okunamadı");
+    // Worded from the code; the backend's detail is the tooltip, not part of the sentence.
+    expect($("error-banner").textContent).toContain("beklenmeyen bir hata");
+    expect($("error-banner").querySelector(".banner-text")?.getAttribute("title")).toContain("durum okunamadı");
     expect($("nav-history")).toBeTruthy();
     expect($("listener-status").dataset.state).toBe("unknown");
   });

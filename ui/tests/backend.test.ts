@@ -147,14 +147,17 @@ describe("outside Tauri", () => {
 });
 
 describe("error texts", () => {
-  it("known codes are translated and keep the backend's detail", async () => {
+  it("codes are worded in the user's language; English detail only in English", async () => {
     const { errorText } = await import("../src/components/notifier");
     const { setLanguage } = await import("../src/lib/i18n");
     setLanguage("tr");
     expect(errorText(new BackendError("listener_down", "the webhook listener is not running"))).toBe(
-      "Dinleyici çalışmıyor; ayrıntılar Ayarlar'da (the webhook listener is not running)",
+      "Dinleyici çalışmıyor; ayrıntılar Ayarlar'da",
     );
-    expect(errorText(new BackendError("something_new", "raw message"))).toBe("raw message");
+    // A code this UI does not know (a newer backend): a general sentence, not English text.
+    const unknown = new BackendError("internal", "raw message");
+    Object.defineProperty(unknown, "code", { value: "something_new" });
+    expect(errorText(unknown)).toBe("Bir sorun oluştu");
     expect(errorText(new BackendError(backend.NO_BACKEND, "x"))).toContain("arka ucuna bağlanılamadı");
     setLanguage("en");
     expect(errorText(new BackendError("test_failed", "HTTP 401"))).toBe("The test event could not be sent (HTTP 401)");

@@ -212,9 +212,10 @@ describe("history list", () => {
 
     it("a failed search shows the error banner", async () => {
       const fake = installFake(new FakeBackend(sampleCalls(20, NOW_US)));
-      fake.failures.set("search_calls", { code: "database", message: "Veritabanı açılamadı" });
+      fake.failures.set("search_calls", { code: "database", message: "disk I/O error" });
       await startTestApp();
-      expect($("error-banner").textContent).toContain("Veritabanı açılamadı");
+      expect($("error-banner").textContent).toContain("Veritabanı hatası");
+      expect($("error-banner").textContent).not.toContain("disk I/O error");
       expect($("error-banner").dataset.code).toBe("database");
       expect($("empty-state").dataset.kind).toBe("error");
       fake.failures.clear();

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { dictionaryKeys, language, locale, onLanguageChange, resolveLanguage, setLanguage, setSystemLanguage, t } from "../src/lib/i18n";
 
@@ -12,6 +14,17 @@ describe("i18n", () => {
     for (const k of tr) expect(t(k as never)).not.toBe("");
     setLanguage("en");
     for (const k of en) expect(t(k as never)).not.toBe("");
+  });
+
+  it("words every error code the backend can send, in both languages", () => {
+    // The codes, read from the type ts-rs generated from the Rust enum.
+    const source = readFileSync(resolve(__dirname, "../src/bindings/ErrorCode.ts"), "utf8");
+    const codes = [...(source.match(/export type ErrorCode = ([^;]*);/)?.[1] ?? "").matchAll(/"([a-z_]+)"/g)].map((m) => m[1]);
+    expect(codes.length).toBeGreaterThan(10);
+    for (const lang of ["tr", "en"] as const) {
+      const keys = new Set(dictionaryKeys(lang));
+      expect(codes.filter((c) => !keys.has(`errcode.${c}`)), lang).toEqual([]);
+    }
   });
 
   it("follows the setting, else the OS language (tr* → Turkish, anything else → English)", () => {

@@ -167,10 +167,10 @@ describe("settings", () => {
 
   it("a failed save shows the error and reverts", async () => {
     const { fake } = await openSettings();
-    fake.failures.set("save_settings", { code: "io", message: "Ayarlar yazılamadı" });
+    fake.failures.set("save_settings", { code: "settings", message: "cannot write config.toml: disk full" });
     ($("settings-dnd") as HTMLInputElement).click();
     await flush();
-    expect($("error-banner").textContent).toContain("Ayarlar yazılamadı");
+    expect($("error-banner").textContent).toContain("Ayarlar kaydedilemedi");
     expect(($("settings-dnd") as HTMLInputElement).checked).toBe(false);
   });
 

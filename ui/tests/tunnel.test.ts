@@ -226,7 +226,7 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     choose("cloudflared");
     saveButton().click();
     await flush();
-    expect($("error-banner").textContent).toContain("config.toml yazılamadı");
+    expect($("error-banner").textContent).toContain("Ayarlar kaydedilemedi");
     expect(radio("cloudflared").checked).toBe(true);
     expect(saveButton().disabled).toBe(false);
   });

@@ -84,7 +84,7 @@ describe("one-paste webhook URL", () => {
     await openSettings(fake);
     $("settings-webhook-form-basic_auth").click();
     await flush();
-    expect($("error-banner").textContent).toContain("config.toml yazılamadı");
+    expect($("error-banner").textContent).toContain("Ayarlar kaydedilemedi");
     expect(($("settings-webhook-form-url_secret") as HTMLInputElement).checked).toBe(true);
     expect($("settings-webhook-url").textContent).toBe(LOCAL_PASTE);
   });

@@ -201,7 +201,9 @@ pub struct FileConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, ts_rs::TS)]
 #[serde(default)]
 pub struct DesktopSettings {
-    /// "tr" or "en"; None follows the OS locale.
+    /// "tr" or "en"; None follows the OS locale. (A string, so that a config.toml naming some
+    /// other language still loads; the UI treats anything else as "follow the OS".)
+    #[ts(type = "\"tr\" | \"en\" | null")]
     pub language: Option<String>,
     pub popup_events: crate::popup::PopupEvents,
     pub only_my_extensions: bool,
@@ -259,11 +261,12 @@ impl FileConfig {
 }
 
 /// Where credentials came from, for messages to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialSource {
     Environment,
     ConfigFile,
+    #[default]
     Generated,
 }
 

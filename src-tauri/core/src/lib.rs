@@ -143,6 +143,8 @@ mod bindings {
         crate::tunnel::TunnelStatus::export_all(&cfg).unwrap();
         crate::selftest::SelfTestResult::export_all(&cfg).unwrap();
         crate::config::WebhookForm::export_all(&cfg).unwrap();
+        crate::config::DesktopSettings::export_all(&cfg).unwrap();
+        crate::config::CredentialSource::export_all(&cfg).unwrap();
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {
@@ -156,21 +158,22 @@ mod bindings {
             .unwrap_or_default()
     }
 
+    /// The desktop shell exports its own types (AppStatus, CommandError) into the same folder;
+    /// this test answers for the engine's files only.
     #[test]
     fn bindings_are_current() {
         let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings");
         if std::env::var_os("KANCA_UPDATE_BINDINGS").is_some() {
-            let _ = std::fs::remove_dir_all(&committed);
             export(&committed);
             return;
         }
         let fresh = tempfile::tempdir().unwrap();
         export(fresh.path());
         let (want, have) = (read_dir(fresh.path()), read_dir(&committed));
+        let stale: Vec<_> = want.keys().filter(|k| want.get(*k) != have.get(*k)).collect();
         assert!(
-            want == have,
-            "ui/src/bindings is stale: run KANCA_UPDATE_BINDINGS=1 cargo test -p kanca-core bindings (differs in {:?})",
-            want.keys().chain(have.keys()).filter(|k| want.get(*k) != have.get(*k)).collect::<Vec<_>>()
+            stale.is_empty(),
+            "ui/src/bindings is stale: run KANCA_UPDATE_BINDINGS=1 cargo test -p kanca-core bindings (differs in {stale:?})"
         );
     }
 }

@@ -7,24 +7,123 @@ use kanca_core::config::{self, DesktopSettings};
 use kanca_core::history::{self, CallDetail, Page, Query};
 use kanca_core::selftest::SelfTestResult;
 use kanca_core::tunnel::{self, TunnelMode, TunnelSettings, TunnelState};
+use kanca_core::config::ConfigError;
+use kanca_core::store::StoreError;
 use kanca_core::{Engine, EngineError, KeysError, WebhookForm};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
-use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
 use super::{events, AppState, AppStatus};
 
+/// What a command failed at, as a fixed code the UI words in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The data directory could not be opened at start (see AppStatus.database_error).
+    DatabaseUnavailable,
+    /// Reading the history failed.
+    Database,
+    /// config.toml could not be written.
+    Settings,
+    /// The start-at-login entry could not be changed.
+    Autostart,
+    /// A key is set in the environment, so it cannot be changed here.
+    FromEnvironment,
+    /// No random bytes for a password or secret.
+    Random,
+    /// The own URL given is not usable.
+    InvalidUrl,
+    /// The webhook listener is not running.
+    ListenerDown,
+    /// No tunnel or own URL is online, so a connection test would prove nothing.
+    NoPublicUrl,
+    /// The test event did not arrive.
+    TestFailed,
+    Clipboard,
+    /// Only web links are opened.
+    BadUrl,
+    Opener,
+    /// A background task died (a bug).
+    Internal,
+}
+
+/// What every command rejects with: a code for the UI, and the technical detail (English, for
+/// logs and a tooltip; the UI does not put it inside a sentence).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
-    code: &'static str,
-    message: String,
+    pub code: ErrorCode,
+    pub message: String,
 }
 
 impl CommandError {
-    fn new(code: &'static str, message: impl ToString) -> Self {
+    pub fn new(code: ErrorCode, message: impl ToString) -> Self {
         CommandError { code, message: message.to_string() }
+    }
+}
+
+impl From<ConfigError> for CommandError {
+    fn from(e: ConfigError) -> Self {
+        let code = match e {
+            ConfigError::Random(_) => ErrorCode::Random,
+            _ => ErrorCode::Settings,
+        };
+        CommandError::new(code, e)
+    }
+}
+
+impl From<KeysError> for CommandError {
+    fn from(e: KeysError) -> Self {
+        match e {
+            KeysError::Config(c) => c.into(),
+            e @ (KeysError::CredentialsFromEnvironment | KeysError::SecretFromEnvironment) => {
+                CommandError::new(ErrorCode::FromEnvironment, e)
+            }
+        }
+    }
+}
+
+impl From<EngineError> for CommandError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Config(c) => c.into(),
+            EngineError::Keys(k) => k.into(),
+            EngineError::Store(_) => CommandError::new(ErrorCode::Database, e),
+            EngineError::Listen { .. } => CommandError::new(ErrorCode::ListenerDown, e),
+        }
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        CommandError::new(ErrorCode::Database, e)
+    }
+}
+
+impl From<tauri::Error> for CommandError {
+    fn from(e: tauri::Error) -> Self {
+        CommandError::new(ErrorCode::Internal, e)
+    }
+}
+
+impl From<tauri_plugin_autostart::Error> for CommandError {
+    fn from(e: tauri_plugin_autostart::Error) -> Self {
+        CommandError::new(ErrorCode::Autostart, e)
+    }
+}
+
+impl From<tauri_plugin_clipboard_manager::Error> for CommandError {
+    fn from(e: tauri_plugin_clipboard_manager::Error) -> Self {
+        CommandError::new(ErrorCode::Clipboard, e)
+    }
+}
+
+impl From<tauri_plugin_opener::Error> for CommandError {
+    fn from(e: tauri_plugin_opener::Error) -> Self {
+        CommandError::new(ErrorCode::Opener, e)
     }
 }
 
@@ -34,19 +133,24 @@ fn engine(state: &AppState) -> Result<Engine> {
     state
         .engine
         .clone()
-        .ok_or_else(|| CommandError::new("database_unavailable", "the database could not be opened; see Settings"))
+        .ok_or_else(|| CommandError::new(ErrorCode::DatabaseUnavailable, "the database could not be opened; see Settings"))
+}
+
+/// Runs file-writing work off the main thread.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tauri::async_runtime::spawn_blocking(work).await?
 }
 
 #[tauri::command]
 pub async fn search_calls(state: State<'_, Arc<AppState>>, query: Query) -> Result<Page> {
     let engine = engine(&state)?;
-    engine.store().read(move |c| history::search(c, &query)).await.map_err(|e| CommandError::new("database", e))
+    Ok(engine.store().read(move |c| history::search(c, &query)).await?)
 }
 
 #[tauri::command]
 pub async fn get_call(state: State<'_, Arc<AppState>>, uuid: String) -> Result<Option<CallDetail>> {
     let engine = engine(&state)?;
-    engine.store().read(move |c| history::get_call(c, &uuid)).await.map_err(|e| CommandError::new("database", e))
+    Ok(engine.store().read(move |c| history::get_call(c, &uuid)).await?)
 }
 
 #[tauri::command]
@@ -60,19 +164,8 @@ pub fn get_settings(state: State<'_, Arc<AppState>>) -> DesktopSettings {
 }
 
 #[tauri::command]
-pub fn save_settings(app: AppHandle, state: State<'_, Arc<AppState>>, settings: DesktopSettings) -> Result<DesktopSettings> {
-    let before = state.settings();
-    if settings.autostart != before.autostart {
-        let launcher = app.autolaunch();
-        let done = if settings.autostart { launcher.enable() } else { launcher.disable() };
-        done.map_err(|e| CommandError::new("autostart", e))?;
-    }
-    config::save_desktop_settings(&state.data_dir, &settings).map_err(|e| CommandError::new("settings", e))?;
-    if let Ok(mut s) = state.settings.lock() {
-        *s = settings.clone();
-    }
-    state.update_status(&app, |_| {});
-    Ok(settings)
+pub async fn save_settings(app: AppHandle, state: State<'_, Arc<AppState>>, settings: DesktopSettings) -> Result<DesktopSettings> {
+    super::apply_settings(&app, state.inner(), settings).await
 }
 
 #[tauri::command]
@@ -82,13 +175,14 @@ pub fn get_tunnel_settings(state: State<'_, Arc<AppState>>) -> TunnelSettings {
 
 /// Save how Bulutfon reaches Kanca and restart the tunnel; its status follows by event.
 #[tauri::command]
-pub fn save_tunnel_settings(app: AppHandle, state: State<'_, Arc<AppState>>, mut settings: TunnelSettings) -> Result<TunnelSettings> {
+pub async fn save_tunnel_settings(app: AppHandle, state: State<'_, Arc<AppState>>, mut settings: TunnelSettings) -> Result<TunnelSettings> {
     if settings.mode == TunnelMode::OwnUrl {
         let url = settings.own_url.as_deref().unwrap_or("");
-        let base = tunnel::parse_own_url(url).map_err(|e| CommandError::new("invalid_url", e))?;
+        let base = tunnel::parse_own_url(url).map_err(|e| CommandError::new(ErrorCode::InvalidUrl, e))?;
         settings.own_url = Some(base);
     }
-    config::save_tunnel_settings(&state.data_dir, &settings).map_err(|e| CommandError::new("settings", e))?;
+    let (dir, saved) = (state.data_dir.clone(), settings.clone());
+    blocking(move || Ok(config::save_tunnel_settings(&dir, &saved)?)).await?;
     if let Ok(mut s) = state.tunnel_settings.lock() {
         *s = settings.clone();
     }
@@ -103,14 +197,14 @@ pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTest
     let engine = engine(&state)?;
     let status = state.status();
     if status.local_webhook_url.is_none() {
-        return Err(CommandError::new("listener_down", "the webhook listener is not running"));
+        return Err(CommandError::new(ErrorCode::ListenerDown, "the webhook listener is not running"));
     }
     // Testing the local address would prove nothing about Bulutfon reaching Kanca.
     let url = match (status.tunnel.state, status.tunnel.public_url) {
         (TunnelState::Online, Some(base)) => base,
         _ => {
             return Err(CommandError::new(
-                "no_public_url",
+                ErrorCode::NoPublicUrl,
                 "Bulutfon cannot reach Kanca yet: choose a way in Settings (ngrok, cloudflared or your own URL) and wait until it is online",
             ))
         }
@@ -123,8 +217,9 @@ pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTest
 }
 
 #[tauri::command]
-pub fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -> Result<AppStatus> {
-    engine(&state)?.regenerate_credentials().map_err(|e| keys_error("credentials", e))?;
+pub async fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -> Result<AppStatus> {
+    let engine = engine(&state)?;
+    blocking(move || Ok(engine.regenerate_credentials()?)).await?;
     state.update_status(&app, |_| {});
     Ok(state.status())
 }
@@ -134,11 +229,7 @@ pub fn regenerate_credentials(app: AppHandle, state: State<'_, Arc<AppState>>) -
 #[tauri::command]
 pub async fn rotate_webhook_secret(app: AppHandle, state: State<'_, Arc<AppState>>) -> Result<AppStatus> {
     let engine = engine(&state)?;
-    // Writes and fsyncs config.toml: off the async workers.
-    tauri::async_runtime::spawn_blocking(move || engine.rotate_secret())
-        .await
-        .map_err(|e| CommandError::new("secret", e))?
-        .map_err(|e| keys_error("secret", e))?;
+    blocking(move || Ok(engine.rotate_secret()?)).await?;
     state.update_status(&app, |_| {});
     Ok(state.status())
 }
@@ -147,22 +238,9 @@ pub async fn rotate_webhook_secret(app: AppHandle, state: State<'_, Arc<AppState
 #[tauri::command]
 pub async fn set_webhook_form(app: AppHandle, state: State<'_, Arc<AppState>>, form: WebhookForm) -> Result<AppStatus> {
     let engine = engine(&state)?;
-    tauri::async_runtime::spawn_blocking(move || engine.set_webhook_form(form))
-        .await
-        .map_err(|e| CommandError::new("settings", e))?
-        .map_err(|e| keys_error("settings", e))?;
+    blocking(move || Ok(engine.set_webhook_form(form)?)).await?;
     state.update_status(&app, |_| {});
     Ok(state.status())
-}
-
-/// Keys set in the environment get their own code: the UI explains where to change them.
-fn keys_error(code: &'static str, e: EngineError) -> CommandError {
-    match e {
-        EngineError::Keys(KeysError::CredentialsFromEnvironment | KeysError::SecretFromEnvironment) => {
-            CommandError::new("from_environment", e)
-        }
-        e => CommandError::new(code, e),
-    }
 }
 
 /// Post a sample call through Kanca's own listener, exactly as Bulutfon would: it travels the
@@ -170,14 +248,14 @@ fn keys_error(code: &'static str, e: EngineError) -> CommandError {
 #[tauri::command]
 pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> {
     let engine = engine(&state)?;
-    let url = state.local_base_url().ok_or_else(|| CommandError::new("listener_down", "the webhook listener is not running"))?;
+    let url = state.local_base_url().ok_or_else(|| CommandError::new(ErrorCode::ListenerDown, "the webhook listener is not running"))?;
     let result = engine.self_test(&url).await;
     match (result.ok, result.uuid) {
         (true, Some(uuid)) => {
             end_test_call_later(engine, url, uuid.clone());
             Ok(uuid)
         }
-        _ => Err(CommandError::new("test_failed", result.error.unwrap_or_else(|| "the test event did not arrive".into()))),
+        _ => Err(CommandError::new(ErrorCode::TestFailed, result.error.unwrap_or_else(|| "the test event did not arrive".into()))),
     }
 }
 
@@ -191,16 +269,16 @@ fn end_test_call_later(engine: Engine, base_url: String, uuid: String) {
 
 #[tauri::command]
 pub fn copy_text(app: AppHandle, text: String) -> Result<()> {
-    app.clipboard().write_text(text).map_err(|e| CommandError::new("clipboard", e))
+    Ok(app.clipboard().write_text(text)?)
 }
 
 /// Open a link from a call (Bulutfon's panel) in the browser; only web links.
 #[tauri::command]
 pub fn open_url(app: AppHandle, url: String) -> Result<()> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(CommandError::new("bad_url", "only web links can be opened"));
+        return Err(CommandError::new(ErrorCode::BadUrl, "only web links can be opened"));
     }
-    app.opener().open_url(url, None::<&str>).map_err(|e| CommandError::new("opener", e))
+    Ok(app.opener().open_url(url, None::<&str>)?)
 }
 
 /// Navigate the window (tray entries).

@@ -4,7 +4,12 @@
 mod commands;
 mod memory;
 mod popups;
+mod settings;
+mod status;
 mod tray;
+
+pub use settings::apply_settings;
+pub use status::{AppStatus, ListenerState, ListenerStatus, NotificationStatus};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,9 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kanca_core::config::{self, DesktopSettings};
-use kanca_core::tunnel::{Tunnel, TunnelSettings, TunnelState, TunnelStatus};
-use kanca_core::{Call, Change, Engine, WebhookForm, WebhookListener};
-use serde::Serialize;
+use kanca_core::tunnel::{Tunnel, TunnelSettings, TunnelState};
+use kanca_core::{Call, Change, Engine, WebhookListener};
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 
 /// Event names shared with `ui/src/lib/backend.ts`.
@@ -23,6 +27,8 @@ pub mod events {
     pub const OPEN_CALL: &str = "open-call";
     pub const STATUS_CHANGED: &str = "status-changed";
     pub const NAVIGATE: &str = "navigate";
+    /// A CommandError from something done outside the window (the tray): the window shows it.
+    pub const ERROR: &str = "app-error";
 }
 
 pub const MAIN_WINDOW: &str = "main";
@@ -30,61 +36,6 @@ pub const MAIN_WINDOW: &str = "main";
 const HIDDEN_FLAG: &str = "--hidden";
 /// How long stored changes gather before the window hears of them.
 const CHANGE_BATCH_MS: u64 = 100;
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct ListenerStatus {
-    pub state: &'static str,
-    pub addr: Option<String>,
-    pub error: Option<String>,
-    pub hint: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct NotificationStatus {
-    pub available: bool,
-    pub server: Option<String>,
-    pub error: Option<String>,
-}
-
-/// What the window and the tray show about the app's health. No `Debug`: it holds the
-/// password and the URL secret, and nothing should print it by accident.
-#[derive(Clone, Serialize, Default)]
-pub struct AppStatus {
-    pub listener: ListenerStatus,
-    /// The basic-auth URL to paste into Bulutfon's panel: the public one while the tunnel is
-    /// online.
-    pub webhook_url: Option<String>,
-    /// The listener's own basic-auth URL on this computer.
-    pub local_webhook_url: Option<String>,
-    /// Which form the guide, Settings and the tray's copy show.
-    pub webhook_form: WebhookForm,
-    /// The one-paste URL (`…/webhook/{secret}`) under the same base as `webhook_url`.
-    pub secret_webhook_url: Option<String>,
-    /// The one-paste URL on this computer.
-    pub local_secret_webhook_url: Option<String>,
-    /// Where the URL secret comes from ("environment": it cannot be rotated here).
-    pub secret_source: &'static str,
-    pub tunnel: TunnelStatus,
-    /// Where the app writes its log files.
-    pub log_dir: String,
-    pub user: String,
-    pub password: String,
-    pub credential_source: &'static str,
-    pub notifications: NotificationStatus,
-    pub dnd: bool,
-    pub data_dir: String,
-    pub database_error: Option<String>,
-    pub version: &'static str,
-    pub last_event_at: Option<String>,
-    /// Missed calls the user has not looked at yet: the tray and the window show them even
-    /// when the notification server has dropped its notice.
-    pub missed_unseen: usize,
-    /// The newest of them (a click on "1 missed call" opens it).
-    pub missed_latest: Option<String>,
-    /// The OS locale as Kanca reads it ("tr" unless clearly another language); the window
-    /// follows it when no language is chosen, since WebKit's own guess is often English.
-    pub system_language: &'static str,
-}
 
 pub struct AppState {
     pub engine: Option<Engine>,
@@ -101,15 +52,6 @@ pub struct AppState {
     tidy: Arc<memory::Tidy>,
 }
 
-impl AppStatus {
-    /// The URL to paste into the panel in the chosen form (public while a tunnel is online).
-    pub fn chosen_webhook_url(&self) -> Option<String> {
-        match self.webhook_form {
-            WebhookForm::UrlSecret => self.secret_webhook_url.clone(),
-            WebhookForm::BasicAuth => self.webhook_url.clone(),
-        }
-    }
-}
 
 impl AppState {
     pub fn status(&self) -> AppStatus {
@@ -119,8 +61,8 @@ impl AppState {
             let keys = engine.keys();
             s.user = keys.credentials.user.clone();
             s.password = keys.credentials.password.clone();
-            s.credential_source = source_name(keys.credential_source);
-            s.secret_source = source_name(keys.secret_source);
+            s.credential_source = keys.credential_source;
+            s.secret_source = keys.secret_source;
             s.webhook_form = keys.form;
             let with_secret = |url: &Option<String>| {
                 let base = url.as_deref()?.strip_suffix(config::WEBHOOK_PATH)?;
@@ -199,8 +141,8 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         }
     };
     let status = AppStatus {
-        listener: ListenerStatus { state: "starting", ..Default::default() },
-        credential_source: engine.as_ref().map(|e| source_name(e.credential_source())).unwrap_or("generated"),
+        listener: ListenerStatus { state: ListenerState::Starting, ..Default::default() },
+        credential_source: engine.as_ref().map(|e| e.credential_source()).unwrap_or_default(),
         data_dir: data_dir.display().to_string(),
         log_dir: log_dir.display().to_string(),
         database_error,
@@ -325,13 +267,6 @@ fn tune_webview(app: &AppHandle) {
     let _ = app;
 }
 
-pub fn source_name(s: kanca_core::CredentialSource) -> &'static str {
-    match s {
-        kanca_core::CredentialSource::Environment => "environment",
-        kanca_core::CredentialSource::ConfigFile => "config_file",
-        kanca_core::CredentialSource::Generated => "generated",
-    }
-}
 
 type EarlyListener = tauri::async_runtime::JoinHandle<Result<WebhookListener, kanca_core::EngineError>>;
 
@@ -339,7 +274,7 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
     let Some(engine) = state.engine.clone() else {
         state.update_status(&app, |s| {
             s.listener = ListenerStatus {
-                state: "failed",
+                state: ListenerState::Failed,
                 error: Some("the database could not be opened".into()),
                 hint: Some("see the database error above".into()),
                 ..Default::default()
@@ -382,7 +317,7 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
             Ok(a) => a,
             Err(e) => {
                 state.update_status(&app, |s| {
-                    s.listener = ListenerStatus { state: "failed", error: Some(e.to_string()), ..Default::default() }
+                    s.listener = ListenerStatus { state: ListenerState::Failed, error: Some(e.to_string()), ..Default::default() }
                 });
                 return;
             }
@@ -400,7 +335,7 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
                 *state.listener.lock().await = Some(listener);
                 tracing::info!("webhook listener on {bound}");
                 state.update_status(&app, |s| {
-                    s.listener = ListenerStatus { state: "running", addr: Some(bound.to_string()), ..Default::default() };
+                    s.listener = ListenerStatus { state: ListenerState::Running, addr: Some(bound.to_string()), ..Default::default() };
                     s.local_webhook_url = Some(config::webhook_url(bound));
                     s.webhook_url = s.local_webhook_url.clone();
                 });
@@ -415,7 +350,7 @@ fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, c
                     _ => None,
                 };
                 state.update_status(&app, |s| {
-                    s.listener = ListenerStatus { state: "failed", addr: Some(addr.to_string()), error: Some(e.to_string()), hint }
+                    s.listener = ListenerStatus { state: ListenerState::Failed, addr: Some(addr.to_string()), error: Some(e.to_string()), hint }
                 });
             }
         }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
-use tauri::{AppHandle, Manager, Wry};
+use tauri::{AppHandle, Emitter, Manager, Wry};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
 use kanca_core::tunnel::{TunnelState, TunnelStatus};
 
-use super::{AppState, MAIN_WINDOW};
+use super::{AppState, ListenerState, MAIN_WINDOW};
 
 pub const TRAY_ID: &str = "kanca";
 
@@ -71,8 +71,8 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&MenuItem::with_id(app, ids::COPY_URL, t("Web kancası adresini kopyala", "Copy webhook URL"), true, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, ids::SETTINGS, t("Ayarlar", "Settings"), true, None::<&str>)?)?;
     let line = match (status.listener.state, &status.listener.addr) {
-        ("running", Some(a)) => format!("{} {a}", t("Dinleniyor:", "Listening on")),
-        ("failed", _) => t("Dinleyici çalışmıyor — ayrıntılar pencerede", "Listener failed — see the window").to_string(),
+        (ListenerState::Running, Some(a)) => format!("{} {a}", t("Dinleniyor:", "Listening on")),
+        (ListenerState::Failed, _) => t("Dinleyici çalışmıyor — ayrıntılar pencerede", "Listener failed — see the window").to_string(),
         _ => t("Dinleyici başlıyor…", "Listener starting…").to_string(),
     };
     menu.append(&MenuItem::with_id(app, ids::STATUS, line, false, None::<&str>)?)?;
@@ -164,7 +164,7 @@ fn signature(state: &AppState) -> String {
         .map(|r| r.iter().map(|c| format!("{}|{:?}|{:?}|{:?}|{}", c.uuid, c.caller, c.kind, c.state, c.started_at)).collect())
         .unwrap_or_default();
     format!(
-        "{en}|{}|{}|{}|{:?}|{}|{}|{recent:?}",
+        "{en}|{}|{}|{:?}|{:?}|{}|{}|{recent:?}",
         status.missed_unseen,
         state.settings().dnd,
         status.listener.state,
@@ -186,11 +186,16 @@ fn on_menu(app: &AppHandle, id: &str) {
         ids::DND => {
             let mut s = state.settings();
             s.dnd = !s.dnd;
-            let _ = kanca_core::config::save_desktop_settings(&state.data_dir, &s);
-            if let Ok(mut cur) = state.settings.lock() {
-                *cur = s;
-            }
-            state.update_status(app, |_| {});
+            let (app, state) = (app.clone(), state.inner().clone());
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = super::apply_settings(&app, &state, s).await {
+                    // The pause stays as it was; the menu's check mark goes back with the next
+                    // rebuild, and the window says why.
+                    tracing::warn!("could not save the pause: {}", e.message);
+                    let _ = app.emit(super::events::ERROR, &e);
+                    state.update_status(&app, |_| {});
+                }
+            });
         }
         ids::SETTINGS => super::commands::navigate(app, "settings"),
         ids::COPY_URL => {

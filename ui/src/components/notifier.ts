@@ -3,16 +3,18 @@
 
 import { BackendError, NO_BACKEND, toBackendError } from "../lib/backend";
 import { h, replaceChildren } from "../lib/dom";
-import { hasKey, t } from "../lib/i18n";
+import { hasKey, language, t } from "../lib/i18n";
 import { icon } from "./icons";
 import { button } from "./ui";
 
-/** A command error in the user's language: known codes are translated, the backend's detail kept. */
+/** A command error in the user's language, worded from its code. The backend's detail is
+ * English: it follows only in English, and is otherwise kept for the banner's tooltip. */
 export function errorText(e: BackendError): string {
   if (e.code === NO_BACKEND) return t("error.noBackend");
   const key = `errcode.${e.code}`;
-  if (hasKey(key)) return e.message ? `${t(key)} (${e.message})` : t(key);
-  return e.message || t("error.title");
+  const english = language() === "en";
+  if (hasKey(key)) return english && e.message ? `${t(key)} (${e.message})` : t(key);
+  return english && e.message ? e.message : t("error.title");
 }
 
 export class Notifier {
@@ -20,7 +22,7 @@ export class Notifier {
   readonly bannerHost: HTMLElement;
   /** Holds toasts; fixed at the bottom of the window. */
   readonly toastHost: HTMLElement;
-  private current: { message: string; code: string } | null = null;
+  private current: { message: string; code: string; detail: string } | null = null;
   private hideTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
@@ -32,12 +34,12 @@ export class Notifier {
   error(err: unknown, context?: string): BackendError {
     const e = toBackendError(err);
     const message = errorText(e);
-    this.showBanner(context ? `${context}: ${message}` : message, e.code);
+    this.showBanner(context ? `${context}: ${message}` : message, e.code, e.message);
     return e;
   }
 
-  showBanner(message: string, code = "error"): void {
-    this.current = { message, code };
+  showBanner(message: string, code = "error", detail = ""): void {
+    this.current = { message, code, detail };
     this.renderBanner();
     if (this.hideTimer) clearTimeout(this.hideTimer);
     // Errors stay until dismissed, but a stale one should not linger all day.
@@ -69,7 +71,7 @@ export class Notifier {
       "div",
       { class: "banner banner-error", testid: "error-banner", attrs: { role: "alert" }, dataset: { code: this.current.code } },
       icon("alert", "banner-icon"),
-      h("p", { class: "banner-text", text: this.current.message }),
+      h("p", { class: "banner-text", text: this.current.message, title: this.current.detail || undefined }),
       button({ label: t("action.dismiss"), icon: "close", iconOnly: true, variant: "ghost", small: true, onClick: () => this.dismiss(), testid: "error-dismiss" }),
     );
     replaceChildren(this.bannerHost, banner);

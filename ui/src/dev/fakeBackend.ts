@@ -45,6 +45,9 @@ export function defaultStatus(): AppStatus {
     database_error: null,
     version: "0.2.0",
     last_event_at: null,
+    missed_unseen: 0,
+    missed_latest: null,
+    system_language: "tr",
   };
 }
 

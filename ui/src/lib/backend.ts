@@ -8,6 +8,7 @@ import type {
   CallDetail,
   Change,
   CommandError,
+  ErrorCode,
   NavigatePayload,
   OpenCallPayload,
   Page,
@@ -23,19 +24,21 @@ export type { UnlistenFn };
 /** Page size for history listings. */
 export const PAGE_SIZE = 100;
 
-/** A rejected command, with the backend's code to branch on and its message to show. */
-export class BackendError extends Error implements CommandError {
-  readonly code: string;
-  constructor(code: string, message: string) {
+/** Codes the UI produces itself (the backend's own codes pass through unchanged). */
+export const NO_BACKEND = "no_backend";
+export const UNKNOWN_ERROR = "unknown";
+/** Every code a BackendError can carry: the backend's (ErrorCode) and the UI's own. */
+export type UiErrorCode = ErrorCode | typeof NO_BACKEND | typeof UNKNOWN_ERROR;
+
+/** A rejected command, with the backend's code to branch on and its technical detail. */
+export class BackendError extends Error {
+  readonly code: UiErrorCode;
+  constructor(code: UiErrorCode, message: string) {
     super(message);
     this.name = "BackendError";
     this.code = code;
   }
 }
-
-/** Codes the UI produces itself (the backend's own codes pass through unchanged). */
-export const NO_BACKEND = "no_backend";
-export const UNKNOWN_ERROR = "unknown";
 
 function isCommandError(e: unknown): e is CommandError {
   return (
@@ -176,4 +179,9 @@ export function onStatusChanged(cb: (status: AppStatus) => void): Promise<Unlist
 
 export function onNavigate(cb: (payload: NavigatePayload) => void): Promise<UnlistenFn> {
   return on<NavigatePayload>("navigate", cb);
+}
+
+/** A command error from something done outside the window (the tray's pause). */
+export function onAppError(cb: (error: BackendError) => void): Promise<UnlistenFn> {
+  return on<CommandError>("app-error", (e) => cb(toBackendError(e)));
 }

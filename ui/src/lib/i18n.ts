@@ -181,11 +181,12 @@ const tr = {
   "errcode.clipboard": "Panoya kopyalanamadı",
   "errcode.opener": "Bağlantı açılamadı",
   "errcode.bad_url": "Geçersiz bağlantı",
-  "errcode.credentials": "Kimlik bilgileri değiştirilemedi",
   "errcode.settings": "Ayarlar kaydedilemedi",
   "errcode.autostart": "Oturum açılışında başlatma ayarlanamadı",
   "errcode.random": "Rastgele değer üretilemedi",
   "errcode.invalid_url": "Adres kullanılamıyor",
+  "errcode.from_environment": "Bu değer bir ortam değişkeninden geliyor; orada değiştirin",
+  "errcode.internal": "Kanca'nın içinde beklenmeyen bir hata oldu; günlük dosyalarına bakın",
 
   // settings
   "settings.title": "Ayarlar",
@@ -537,11 +538,12 @@ const en: Dictionary = {
   "errcode.clipboard": "Could not copy to the clipboard",
   "errcode.opener": "The link could not be opened",
   "errcode.bad_url": "Invalid link",
-  "errcode.credentials": "The credentials could not be changed",
   "errcode.settings": "The settings could not be saved",
   "errcode.autostart": "Start at login could not be set",
   "errcode.random": "Could not generate a random value",
   "errcode.invalid_url": "The address is not usable",
+  "errcode.from_environment": "This value comes from an environment variable; change it there",
+  "errcode.internal": "Something unexpected failed inside Kanca; see the log files",
 
   "settings.title": "Settings",
   "settings.saved": "Saved",

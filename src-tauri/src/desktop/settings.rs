@@ -1,0 +1,32 @@
+//! The one way the desktop settings change, from the window or the tray: start at login is
+//! switched first, then config.toml is written (off the main thread), and only then does the
+//! app take the new settings. A failure leaves the old settings in force and is returned, so
+//! the caller can tell the user.
+
+use std::sync::Arc;
+
+use kanca_core::config::{self, DesktopSettings};
+use tauri::AppHandle;
+use tauri_plugin_autostart::ManagerExt as _;
+
+use super::commands::CommandError;
+use super::AppState;
+
+pub async fn apply_settings(app: &AppHandle, state: &Arc<AppState>, settings: DesktopSettings) -> Result<DesktopSettings, CommandError> {
+    let before = state.settings();
+    if settings.autostart != before.autostart {
+        let launcher = app.autolaunch();
+        if settings.autostart {
+            launcher.enable()?;
+        } else {
+            launcher.disable()?;
+        }
+    }
+    let (dir, saved) = (state.data_dir.clone(), settings.clone());
+    tauri::async_runtime::spawn_blocking(move || config::save_desktop_settings(&dir, &saved)).await??;
+    if let Ok(mut s) = state.settings.lock() {
+        *s = settings.clone();
+    }
+    state.update_status(app, |_| {});
+    Ok(settings)
+}

@@ -183,6 +183,7 @@ pub fn open_call(app: &AppHandle, uuid: &str) {
 /// Start the desktop app. Problems (port in use, broken database, no notification server) are
 /// shown in the window and the tray; the app keeps running.
 pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_dir: PathBuf) -> anyhow::Result<()> {
+    popups::prepare_process();
     let data_dir = config::resolve_data_dir(data_dir)?;
     let file = config::FileConfig::load(&data_dir).unwrap_or_default();
     let (settings, tunnel_settings) = (file.desktop, file.tunnel);

@@ -129,6 +129,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
     // StartupWMClass says, also when the binary is the package's /usr/bin/kanca-desktop.
     #[cfg(target_os = "linux")]
     webkit2gtk::glib::set_prgname(Some("kanca"));
+    popups::prepare_process();
     let data_dir = config::resolve_data_dir(data_dir)?;
     let file = config::FileConfig::load(&data_dir).unwrap_or_default();
     let (settings, tunnel_settings) = (file.desktop, file.tunnel);

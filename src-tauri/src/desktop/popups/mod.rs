@@ -2,7 +2,8 @@
 //! and closed when it ends, and one notice for every missed call not yet seen.
 //!
 //! The service is one task that owns the notification server's connection for the life of the
-//! app (`xdg` on Linux: one D-Bus connection; `toast` elsewhere). Servers differ: GNOME keeps
+//! app (`xdg` on Linux: one D-Bus connection; `winrt` on Windows: WinRT toasts, whose content
+//! is `toast`; `macos` elsewhere, through notify-rust). Servers differ: GNOME keeps
 //! three notices per app and drops the oldest, some have no actions or markup, and any may
 //! restart. So the service tracks what the server closed, folds missed calls into one notice,
 //! and keeps the missed calls in the app status, where the tray and the window show them even
@@ -12,9 +13,14 @@
 #[cfg(target_os = "linux")]
 #[path = "xdg.rs"]
 mod server;
-#[cfg(not(target_os = "linux"))]
-#[path = "toast.rs"]
+#[cfg(target_os = "windows")]
+#[path = "winrt.rs"]
 mod server;
+#[cfg(not(any(target_os = "linux", target_os = "windows")))]
+#[path = "macos.rs"]
+mod server;
+#[cfg(any(target_os = "windows", test))]
+mod toast;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,6 +47,13 @@ const SERVER_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Reconnection backoff when the session bus itself cannot be reached.
 const RECONNECT_MIN: Duration = Duration::from_secs(1);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
+
+/// Set up what the process must carry before any window exists: on Windows the
+/// AppUserModelID that toasts and the taskbar attribute to Kanca.
+pub fn prepare_process() {
+    #[cfg(target_os = "windows")]
+    server::set_app_user_model_id();
+}
 
 pub fn english(settings: &DesktopSettings) -> bool {
     match settings.language.as_deref() {
@@ -100,8 +113,18 @@ pub struct Notice {
     pub category: Option<&'static str>,
     /// Not kept in the server's history once it leaves the screen (ringing is stale by then).
     pub transient: bool,
-    /// Identifies the thing shown (a call, or the missed list); toasts replace by it.
-    pub tag: String,
+    /// What it shows: toasts are tagged with it and name it in a click's arguments.
+    pub target: Target,
+}
+
+/// Which notice a click was on: D-Bus names the notice; a toast's arguments name what it shows,
+/// which still holds after the service has forgotten the notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "windows"), allow(dead_code))]
+pub enum Clicked {
+    Notice(u32),
+    Call(String),
+    Missed,
 }
 
 /// What the server tells the service. (Toasts have no server that could go away.)
@@ -114,7 +137,7 @@ pub enum ServerEvent {
     Gone,
     /// The connection to the session bus itself ended.
     Disconnected,
-    Action { id: u32, action: String },
+    Action { on: Clicked, action: String },
     Closed { id: u32, reason: u32 },
 }
 
@@ -164,7 +187,7 @@ impl Popups {
 
 /// What a shown notice stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
+pub enum Target {
     Call { uuid: String, kind: PopupKind, number: Option<String> },
     Missed,
 }
@@ -218,6 +241,16 @@ impl Board {
                     self.missed_id = None;
                 }
             }
+        }
+    }
+
+    /// What a click was on. A call no longer tracked still opens (its number is not known).
+    fn clicked(&self, on: Clicked) -> Option<Target> {
+        let known = |id: &u32| self.shown.get(id).map(|(_, t)| t.clone());
+        match on {
+            Clicked::Notice(id) => known(&id),
+            Clicked::Call(uuid) => self.by_call.get(&uuid).and_then(known).or(Some(Target::Call { uuid, kind: PopupKind::Ringing, number: None })),
+            Clicked::Missed => Some(Target::Missed),
         }
     }
 
@@ -293,7 +326,7 @@ fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool) -> N
         actions,
         category,
         transient: transient && caps.persistence,
-        tag: p.uuid.clone(),
+        target: Target::Call { uuid: p.uuid.clone(), kind: p.kind, number: p.number.clone() },
     }
 }
 
@@ -312,7 +345,7 @@ fn missed_notice(summary: String, body: String, caps: Caps, replaces: Option<u32
         actions,
         category: None,
         transient: false,
-        tag: "kanca-missed".into(),
+        target: Target::Missed,
     }
 }
 
@@ -452,7 +485,7 @@ impl Service {
             Some(p) => {
                 let notice = call_notice(&p, self.board.caps, current, en);
                 if let Some(id) = self.show(&notice).await {
-                    self.board.track(id, Target::Call { uuid: p.uuid.clone(), kind: p.kind, number: p.number.clone() });
+                    self.board.track(id, notice.target);
                 }
             }
             None => {
@@ -521,11 +554,11 @@ impl Service {
 
     /// Close a notice; true when it was a call's.
     async fn close_only(&mut self, id: u32) -> bool {
-        let was_call = matches!(self.board.forget(id), Some(Target::Call { .. }));
+        let shows = self.board.forget(id);
         if let Some(server) = self.server.as_ref() {
-            let _ = tokio::time::timeout(SERVER_CALL_TIMEOUT, server.close(id)).await;
+            let _ = tokio::time::timeout(SERVER_CALL_TIMEOUT, server.close(id, shows.as_ref())).await;
         }
-        was_call
+        matches!(shows, Some(Target::Call { .. }))
     }
 
     async fn on_other(&mut self, msg: Msg) {
@@ -575,12 +608,12 @@ impl Service {
                     _ => {}
                 }
             }
-            Msg::Server(ServerEvent::Action { id, action }) => self.on_action(id, &action).await,
+            Msg::Server(ServerEvent::Action { on, action }) => self.on_action(on, &action).await,
         }
     }
 
-    async fn on_action(&mut self, id: u32, action: &str) {
-        let Some((_, target)) = self.board.shown.get(&id).cloned() else { return };
+    async fn on_action(&mut self, on: Clicked, action: &str) {
+        let Some(target) = self.board.clicked(on) else { return };
         match (target, action) {
             (Target::Missed, _) => {
                 open_missed(&self.app, self.board.missed.last().map(|m| m.uuid.as_str()), self.board.missed.len());
@@ -662,6 +695,12 @@ mod tests {
         b.track(2, call("c"));
         assert!(!b.by_call.contains_key("b"));
         assert_eq!(b.by_call.get("c"), Some(&2));
+        // A click named by what it shows still opens a call the board has forgotten.
+        assert_eq!(b.clicked(Clicked::Call("c".into())), Some(call("c")));
+        assert_eq!(b.clicked(Clicked::Notice(2)), Some(call("c")));
+        assert!(matches!(b.clicked(Clicked::Call("gone".into())), Some(Target::Call { uuid, number: None, .. }) if uuid == "gone"));
+        assert_eq!(b.clicked(Clicked::Notice(99)), None);
+        assert_eq!(b.clicked(Clicked::Missed), Some(Target::Missed));
         for i in 10..(10 + MAX_TRACKED as u32 + 5) {
             b.track(i, call(&i.to_string()));
         }

@@ -11,7 +11,7 @@ use futures_util::StreamExt as _;
 use zbus::message::Type as MessageType;
 use zbus::{Connection, MatchRule, MessageStream, Variant};
 
-use super::{Caps, Notice, ServerEvent, Urgency};
+use super::{Caps, Clicked, Notice, ServerEvent, Target, Urgency};
 
 const NAME: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
@@ -68,7 +68,7 @@ impl Server {
                 match member.as_str() {
                     "ActionInvoked" => {
                         if let Ok((id, action)) = msg.body().deserialize::<(u32, String)>() {
-                            events(ServerEvent::Action { id, action });
+                            events(ServerEvent::Action { on: Clicked::Notice(id), action });
                         }
                     }
                     "NotificationClosed" => {
@@ -119,7 +119,8 @@ impl Server {
         reply.body().deserialize::<u32>().map_err(|e| e.to_string())
     }
 
-    pub async fn close(&self, id: u32) {
+    /// Close notice `id` (what it shows does not matter here).
+    pub async fn close(&self, id: u32, _shows: Option<&Target>) {
         if let Err(e) = self.conn.call_method(Some(NAME), PATH, Some(INTERFACE), "CloseNotification", &(id,)).await {
             tracing::debug!("pop-ups: closing notice {id}: {e}");
         }

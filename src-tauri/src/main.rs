@@ -1,6 +1,10 @@
 //! The `kanca` program: subcommands over the engine (`serve`, `history`, `show`,
 //! `credentials`). With no subcommand it starts the desktop app.
 
+// On Windows the desktop build is a GUI program, so starting it from the Start menu opens no
+// console window; its subcommands attach to the console they were typed in (see main).
+#![cfg_attr(all(windows, feature = "desktop"), windows_subsystem = "windows")]
+
 mod cli;
 #[cfg(feature = "desktop")]
 mod desktop;
@@ -95,6 +99,8 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
 }
 
 fn main() -> ExitCode {
+    #[cfg(all(windows, feature = "desktop"))]
+    attach_parent_console();
     let args = Args::parse();
     // The desktop app also logs to files in the OS's log directory, a new file a day, the last
     // seven kept; the subcommands log to stderr only (a terminal, or journald under systemd).
@@ -194,5 +200,17 @@ fn launch_desktop() -> Option<ExitCode> {
             eprintln!("kanca: cannot start {}: {e}", app.display());
             Some(ExitCode::FAILURE)
         }
+    }
+}
+
+/// A GUI-subsystem program has no console: write to the one `kanca.exe history` was typed in,
+/// if any (the prompt may come back before the output; `--json` into a file is unaffected).
+#[cfg(all(windows, feature = "desktop"))]
+fn attach_parent_console() {
+    use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
+    // SAFETY: AttachConsole takes a process id and has no other preconditions; failure (no
+    // parent console, e.g. started from the Start menu) leaves the process as it was.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
     }
 }

@@ -194,7 +194,45 @@ pub struct FileConfig {
     pub desktop: DesktopSettings,
     /// How Bulutfon reaches the listener (holds the ngrok authtoken: the file is 0600).
     #[serde(default)]
-    pub tunnel: crate::tunnel::TunnelSettings,
+    pub tunnel: TunnelSettings,
+}
+
+/// How Bulutfon reaches the listener (`[tunnel]`); `tunnel.rs` runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TunnelMode {
+    #[default]
+    Off,
+    Ngrok,
+    Cloudflared,
+    OwnUrl,
+}
+
+/// The user's choice, kept in config.toml (`[tunnel]`, a file only the user can read).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct TunnelSettings {
+    pub mode: TunnelMode,
+    /// From dashboard.ngrok.com → Your Authtoken.
+    pub ngrok_authtoken: Option<String>,
+    /// The free static domain (e.g. `kanca-ofis.ngrok-free.app`); without it the URL changes.
+    pub ngrok_domain: Option<String>,
+    /// The cloudflared program; `cloudflared` on the PATH when empty.
+    pub cloudflared_path: Option<String>,
+    /// A public base URL the user already routes to the listener.
+    pub own_url: Option<String>,
+}
+
+impl std::fmt::Debug for TunnelSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TunnelSettings")
+            .field("mode", &self.mode)
+            .field("ngrok_authtoken", &self.ngrok_authtoken.as_ref().map(|_| "<redacted>"))
+            .field("ngrok_domain", &self.ngrok_domain)
+            .field("cloudflared_path", &self.cloudflared_path)
+            .field("own_url", &self.own_url)
+            .finish()
+    }
 }
 
 /// The desktop app's preferences, edited in its settings view.
@@ -214,7 +252,7 @@ pub struct DesktopSettings {
 }
 
 /// Save the tunnel settings, keeping everything else in the file.
-pub fn save_tunnel_settings(data_dir: &Path, settings: &crate::tunnel::TunnelSettings) -> Result<(), ConfigError> {
+pub fn save_tunnel_settings(data_dir: &Path, settings: &TunnelSettings) -> Result<(), ConfigError> {
     let mut file = FileConfig::load(data_dir)?;
     file.tunnel = settings.clone();
     file.save(data_dir)

@@ -6,7 +6,6 @@
 //! on a watch channel, retries with backoff when the tunnel fails or drops, and never touches
 //! the local listener. The ngrok authtoken is never logged (see the `Debug` impl).
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -14,44 +13,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::watch;
 
+// The settings live with the rest of config.toml; re-exported here, where they are used.
+pub use crate::config::{TunnelMode, TunnelSettings};
 use crate::config::WEBHOOK_PATH;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum TunnelMode {
-    #[default]
-    Off,
-    Ngrok,
-    Cloudflared,
-    OwnUrl,
-}
-
-/// The user's choice, kept in config.toml (`[tunnel]`, a file only the user can read).
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
-#[serde(default)]
-pub struct TunnelSettings {
-    pub mode: TunnelMode,
-    /// From dashboard.ngrok.com → Your Authtoken.
-    pub ngrok_authtoken: Option<String>,
-    /// The free static domain (e.g. `kanca-ofis.ngrok-free.app`); without it the URL changes.
-    pub ngrok_domain: Option<String>,
-    /// The cloudflared program; `cloudflared` on the PATH when empty.
-    pub cloudflared_path: Option<String>,
-    /// A public base URL the user already routes to the listener.
-    pub own_url: Option<String>,
-}
-
-impl fmt::Debug for TunnelSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TunnelSettings")
-            .field("mode", &self.mode)
-            .field("ngrok_authtoken", &self.ngrok_authtoken.as_ref().map(|_| "<redacted>"))
-            .field("ngrok_domain", &self.ngrok_domain)
-            .field("cloudflared_path", &self.cloudflared_path)
-            .field("own_url", &self.own_url)
-            .finish()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]

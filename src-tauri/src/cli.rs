@@ -109,9 +109,9 @@ pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Resul
     let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(async {
-        let result = engine.self_test(&base).await;
+        let result = kanca_core::selftest::self_test(&engine, &base).await;
         if let (true, Some(uuid)) = (result.ok, &result.uuid) {
-            engine.end_test_call(&base, uuid).await;
+            kanca_core::selftest::end_test_call(&engine, &base, uuid).await;
         }
         result
     });

@@ -35,91 +35,96 @@ struct Target {
     secret: WebhookSecret,
 }
 
-impl Engine {
-    fn target(&self, base_url: &str) -> Target {
-        let keys = self.keys();
+impl Target {
+    fn of(engine: &Engine, base_url: &str) -> Target {
+        let keys = engine.keys();
         let auth = match keys.form {
             WebhookForm::UrlSecret => None,
             WebhookForm::BasicAuth => Some(keys.credentials.header_value()),
         };
         Target { url: config::chosen_webhook_url(base_url, &keys), auth, secret: keys.secret.clone() }
     }
+}
 
-    /// Posts a test event under `base_url` (a public or local base URL, no path) in the chosen
-    /// form and checks it arrived in this engine's database.
-    pub async fn self_test(&self, base_url: &str) -> SelfTestResult {
-        crate::tunnel::install_tls_provider();
-        let target = self.target(base_url);
-        let webhook_url = target.url.as_str();
-        let uuid = match crate::config::random_token(9) {
-            Ok(t) => format!("kanca-test-{t}"),
-            Err(e) => return failed(webhook_url, None, 0, format!("no randomness: {e}")),
+/// Posts a test event under `base_url` (a public or local base URL, no path) in the chosen
+/// form and checks it arrived in the engine's database.
+pub async fn self_test(engine: &Engine, base_url: &str) -> SelfTestResult {
+    crate::tunnel::install_tls_provider();
+    let target = Target::of(engine, base_url);
+    let webhook_url = target.url.as_str();
+    let uuid = match crate::config::random_token(9) {
+        Ok(t) => format!("kanca-test-{t}"),
+        Err(e) => return failed(webhook_url, None, 0, format!("no randomness: {e}")),
+    };
+    let body = test_event("call_init", &uuid, serde_json::json!({}));
+    let (url, auth) = (target.url.clone(), target.auth.clone());
+    let started = Instant::now();
+    let posted = tokio::task::spawn_blocking(move || post(&url, auth.as_deref(), &body)).await;
+    let elapsed = started.elapsed().as_millis() as u64;
+    let status = match posted {
+        Ok(Ok(s)) => s,
+        // Transport errors can quote the URL: keep the secret out of the message.
+        Ok(Err(e)) => return failed(webhook_url, None, elapsed, config::redact_secret(&e, &target.secret)),
+        Err(e) => return failed(webhook_url, None, elapsed, format!("the test did not finish: {e}")),
+    };
+    if !(200..300).contains(&status) {
+        let why = match status {
+            401 => "the listener refused the credentials (HTTP 401)".to_string(),
+            404 if target.auth.is_none() => {
+                "the URL was refused (HTTP 404): its secret is not the one in force here, or the path leads elsewhere".to_string()
+            }
+            404 => "something answered at that URL, but not Kanca's webhook (HTTP 404): check the path".to_string(),
+            502..=504 => format!("the tunnel or proxy could not reach Kanca's listener (HTTP {status})"),
+            s => format!("the URL answered HTTP {s}"),
         };
-        let body = serde_json::json!({
-            "event_type": "call_init", "uuid": uuid, "caller": "905554443322", "callee": "908508850000",
-            "direction": "IN", "timestamp": chrono::Utc::now().timestamp_micros(), "kanca_test": true,
-        })
-        .to_string();
-        let (url, auth) = (target.url.clone(), target.auth.clone());
-        let started = Instant::now();
-        let posted = tokio::task::spawn_blocking(move || post(&url, auth.as_deref(), &body)).await;
-        let elapsed = started.elapsed().as_millis() as u64;
-        let status = match posted {
-            Ok(Ok(s)) => s,
-            // Transport errors can quote the URL: keep the secret out of the message.
-            Ok(Err(e)) => return failed(webhook_url, None, elapsed, config::redact_secret(&e, &target.secret)),
-            Err(e) => return failed(webhook_url, None, elapsed, format!("the test did not finish: {e}")),
-        };
-        if !(200..300).contains(&status) {
-            let why = match status {
-                401 => "the listener refused the credentials (HTTP 401)".to_string(),
-                404 if target.auth.is_none() => {
-                    "the URL was refused (HTTP 404): its secret is not the one in force here, or the path leads elsewhere".to_string()
-                }
-                404 => "something answered at that URL, but not Kanca's webhook (HTTP 404): check the path".to_string(),
-                502..=504 => format!("the tunnel or proxy could not reach Kanca's listener (HTTP {status})"),
-                s => format!("the URL answered HTTP {s}"),
-            };
-            return failed(webhook_url, Some(status), elapsed, why);
-        }
-        let id = uuid.clone();
-        let arrived = self.store.read(move |c| crate::history::get_call(c, &id)).await;
-        match arrived {
-            Ok(Some(_)) => SelfTestResult {
-                ok: true,
-                url: webhook_url.into(),
-                http_status: Some(status),
-                round_trip_ms: elapsed,
-                uuid: Some(uuid),
-                error: None,
-            },
-            Ok(None) => failed(
-                webhook_url,
-                Some(status),
-                elapsed,
-                "the URL accepted the event, but it did not reach this Kanca: the URL leads to another receiver".into(),
-            ),
-            Err(e) => failed(webhook_url, Some(status), elapsed, format!("could not read the database: {e}")),
-        }
+        return failed(webhook_url, Some(status), elapsed, why);
+    }
+    let id = uuid.clone();
+    let arrived = engine.store().read(move |c| crate::history::get_call(c, &id)).await;
+    match arrived {
+        Ok(Some(_)) => SelfTestResult {
+            ok: true,
+            url: webhook_url.into(),
+            http_status: Some(status),
+            round_trip_ms: elapsed,
+            uuid: Some(uuid),
+            error: None,
+        },
+        Ok(None) => failed(
+            webhook_url,
+            Some(status),
+            elapsed,
+            "the URL accepted the event, but it did not reach this Kanca: the URL leads to another receiver".into(),
+        ),
+        Err(e) => failed(webhook_url, Some(status), elapsed, format!("could not read the database: {e}")),
     }
 }
 
-impl Engine {
-    /// Hangs up a test call made by [`Engine::self_test`] (answered, 3 s), so it does not stay
-    /// "ringing" in the history. Best effort: the test already succeeded or failed.
-    pub async fn end_test_call(&self, base_url: &str, uuid: &str) {
-        let body = serde_json::json!({
-            "event_type": "call_hangup", "uuid": uuid, "caller": "905554443322", "callee": "908508850000",
-            "direction": "IN", "timestamp": chrono::Utc::now().timestamp_micros(), "kanca_test": true,
-            "hangup_cause": "NORMAL_CLEARING", "talk_duration": 3, "result_disposition": "SUCCESS",
-        })
-        .to_string();
-        let target = self.target(base_url);
-        let (url, auth) = (target.url.clone(), target.auth.clone());
-        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || post(&url, auth.as_deref(), &body)).await {
-            tracing::warn!("could not hang up the test call: {}", config::redact_secret(&e, &target.secret));
-        }
+/// Hangs up a test call made by [`self_test`] (answered, 3 s), so it does not stay "ringing"
+/// in the history. Best effort: the test already succeeded or failed.
+pub async fn end_test_call(engine: &Engine, base_url: &str, uuid: &str) {
+    let body = test_event(
+        "call_hangup",
+        uuid,
+        serde_json::json!({ "hangup_cause": "NORMAL_CLEARING", "talk_duration": 3, "result_disposition": "SUCCESS" }),
+    );
+    let target = Target::of(engine, base_url);
+    let (url, auth) = (target.url.clone(), target.auth.clone());
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || post(&url, auth.as_deref(), &body)).await {
+        tracing::warn!("could not hang up the test call: {}", config::redact_secret(&e, &target.secret));
     }
+}
+
+/// A test call's event as Bulutfon would send it, marked `kanca_test`, with `extra` fields.
+fn test_event(event_type: &str, uuid: &str, extra: serde_json::Value) -> String {
+    let mut body = serde_json::json!({
+        "event_type": event_type, "uuid": uuid, "caller": "905554443322", "callee": "908508850000",
+        "direction": "IN", "timestamp": chrono::Utc::now().timestamp_micros(), "kanca_test": true,
+    });
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    body.to_string()
 }
 
 fn failed(url: &str, http_status: Option<u16>, round_trip_ms: u64, error: String) -> SelfTestResult {
@@ -128,11 +133,7 @@ fn failed(url: &str, http_status: Option<u16>, round_trip_ms: u64, error: String
 
 /// One POST, with basic auth when given; the HTTP status, or why there was none.
 fn post(url: &str, auth: Option<&str>, body: &str) -> Result<u16, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(TIMEOUT)).http_status_as_error(false).build().into();
     let mut req = agent.post(url).header("Content-Type", "application/json");
     if let Some(auth) = auth {
         req = req.header("Authorization", auth);

@@ -209,7 +209,7 @@ pub async fn test_connection(state: State<'_, Arc<AppState>>) -> Result<SelfTest
             ))
         }
     };
-    let result = engine.self_test(&url).await;
+    let result = kanca_core::selftest::self_test(&engine, &url).await;
     if let (true, Some(uuid)) = (result.ok, result.uuid.clone()) {
         end_test_call_later(engine, url, uuid);
     }
@@ -249,7 +249,7 @@ pub async fn set_webhook_form(app: AppHandle, state: State<'_, Arc<AppState>>, f
 pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> {
     let engine = engine(&state)?;
     let url = state.local_base_url().ok_or_else(|| CommandError::new(ErrorCode::ListenerDown, "the webhook listener is not running"))?;
-    let result = engine.self_test(&url).await;
+    let result = kanca_core::selftest::self_test(&engine, &url).await;
     match (result.ok, result.uuid) {
         (true, Some(uuid)) => {
             end_test_call_later(engine, url, uuid.clone());
@@ -263,7 +263,7 @@ pub async fn send_test_event(state: State<'_, Arc<AppState>>) -> Result<String> 
 fn end_test_call_later(engine: Engine, base_url: String, uuid: String) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-        engine.end_test_call(&base_url, &uuid).await;
+        kanca_core::selftest::end_test_call(&engine, &base_url, &uuid).await;
     });
 }
 

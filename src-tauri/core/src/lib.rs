@@ -6,6 +6,7 @@ pub mod call;
 pub mod child;
 pub mod config;
 pub mod history;
+pub mod i18n;
 pub mod keys;
 pub mod listener;
 pub mod phone;

@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::call::{Call, CallKind, CallState, Direction, RouteStep};
+use crate::i18n::{t, tf};
 use crate::store::{Change, StoreError};
 use crate::webhook::RouteType;
 
@@ -83,31 +84,28 @@ pub fn escape_markup(s: &str) -> String {
     out
 }
 
-fn route_word(kind: RouteType, english: bool) -> &'static str {
-    match (kind, english) {
-        (RouteType::Menu, false) => "Menü",
-        (RouteType::Group, false) => "Grup",
-        (RouteType::Extension, false) => "Dahili",
-        (RouteType::Menu, true) => "Menu",
-        (RouteType::Group, true) => "Group",
-        (RouteType::Extension, true) => "Ext.",
-    }
+/// "Dahili 1000" (unescaped).
+fn route_step(kind: RouteType, destination: &str, english: bool) -> String {
+    let key = match kind {
+        RouteType::Menu => "route.menu",
+        RouteType::Group => "route.group",
+        RouteType::Extension => "route.extension",
+    };
+    tf(english, key, &[("d", &destination)])
 }
 
 /// "→ Menü 10 → Grup 111 → Dahili 1000" (unescaped).
 pub fn route_text(route: &[RouteStep], english: bool) -> String {
-    route.iter().map(|r| format!("→ {} {}", route_word(r.kind, english), r.destination)).collect::<Vec<_>>().join(" ")
+    route.iter().map(|r| format!("→ {}", route_step(r.kind, &r.destination, english))).collect::<Vec<_>>().join(" ")
 }
 
 fn when_text(us: i64, now: DateTime<Local>, english: bool) -> String {
     let Some(t) = Local.timestamp_micros(us).single() else { return String::new() };
     let days = (now.date_naive() - t.date_naive()).num_days();
     let hm = t.format("%H:%M");
-    match (days, english) {
-        (0, false) => format!("bugün {hm}"),
-        (0, true) => format!("today {hm}"),
-        (1, false) => format!("dün {hm}"),
-        (1, true) => format!("yesterday {hm}"),
+    match days {
+        0 => tf(english, "popup.today", &[("time", &hm)]),
+        1 => tf(english, "popup.yesterday", &[("time", &hm)]),
         _ => t.format("%d.%m.%Y %H:%M").to_string(),
     }
 }
@@ -115,21 +113,11 @@ fn when_text(us: i64, now: DateTime<Local>, english: bool) -> String {
 /// "3. arama bu hafta · son: dün 14:02, cevapsız" (unescaped), or "İlk arama" for a new number.
 pub fn history_text(h: &CallerHistory, now: DateTime<Local>, english: bool) -> String {
     let Some((prev_us, prev_missed)) = h.previous else {
-        return if english { "First call from this number".into() } else { "Bu numaradan ilk arama".into() };
+        return t(english, "popup.firstCall").into();
     };
     let when = when_text(prev_us, now, english);
-    match english {
-        false => format!(
-            "{}. arama bu hafta · son: {when}{}",
-            h.this_week.max(1),
-            if prev_missed { ", cevapsız" } else { "" }
-        ),
-        true => format!(
-            "call #{} this week · last: {when}{}",
-            h.this_week.max(1),
-            if prev_missed { ", missed" } else { "" }
-        ),
-    }
+    let key = if prev_missed { "popup.historyMissed" } else { "popup.history" };
+    tf(english, key, &[("n", &h.this_week.max(1)), ("when", &when)])
 }
 
 /// Decide whether `change` pops up and with what text.
@@ -161,27 +149,23 @@ pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: D
     if prefs.only_my_extensions && !routed_to_mine(call, &prefs.my_extensions) {
         return None;
     }
-    let caller = call.caller.clone().unwrap_or_else(|| if en { "Unknown number".into() } else { "Bilinmeyen numara".into() });
-    let summary = match (kind, call.direction, en) {
-        (PopupKind::Fax, _, false) => format!("Faks: {caller}"),
-        (PopupKind::Fax, _, true) => format!("Fax: {caller}"),
-        (PopupKind::Missed, _, false) => format!("Cevapsız arama: {caller}"),
-        (PopupKind::Missed, _, true) => format!("Missed call: {caller}"),
-        (PopupKind::Ringing, Direction::Out, false) => format!("Giden arama: {}", call.callee.as_deref().unwrap_or("?")),
-        (PopupKind::Ringing, Direction::Out, true) => format!("Outgoing call: {}", call.callee.as_deref().unwrap_or("?")),
-        (PopupKind::Ringing, Direction::In, false) => format!("Gelen arama: {caller}"),
-        (PopupKind::Ringing, Direction::In, true) => format!("Incoming call: {caller}"),
+    let caller = call.caller.clone().unwrap_or_else(|| t(en, "call.unknownNumber").into());
+    let summary = match (kind, call.direction) {
+        (PopupKind::Fax, _) => tf(en, "popup.fax", &[("caller", &caller)]),
+        (PopupKind::Missed, _) => tf(en, "popup.missed", &[("caller", &caller)]),
+        (PopupKind::Ringing, Direction::Out) => tf(en, "popup.outgoing", &[("callee", &call.callee.as_deref().unwrap_or("?"))]),
+        (PopupKind::Ringing, Direction::In) => tf(en, "popup.incoming", &[("caller", &caller)]),
     };
     let mut lines = Vec::new();
     if let Some(callee) = &call.callee {
-        lines.push(format!("{} {}", if en { "To" } else { "Aranan:" }, callee));
+        lines.push(tf(en, "popup.to", &[("callee", callee)]));
     }
     if !call.route.is_empty() {
         lines.push(route_text(&call.route, en));
     }
     lines.push(history_text(history, now, en));
     if call.test {
-        lines.push(if en { "(test event)".into() } else { "(test olayı)".into() });
+        lines.push(t(en, "popup.test").into());
     }
     let body = lines.iter().map(|l| escape_markup(l)).collect::<Vec<_>>().join("\n");
     let number = call.caller_e164.clone().or_else(|| call.caller_raw.clone());
@@ -205,7 +189,7 @@ impl MissedEntry {
             uuid: call.uuid.clone(),
             caller: call.caller.clone(),
             started_at_us: call.started_at_us,
-            last_route: call.route.last().map(|r| format!("{} {}", route_word(r.kind, english), r.destination)),
+            last_route: call.route.last().map(|r| route_step(r.kind, &r.destination, english)),
         }
     }
 }
@@ -219,13 +203,11 @@ pub const MISSED_LINES: usize = 5;
 pub fn missed_notice(entries: &[MissedEntry], now: DateTime<Local>, english: bool) -> Option<(String, String)> {
     let latest = entries.last()?;
     let who = |e: &MissedEntry| {
-        e.caller.clone().unwrap_or_else(|| if english { "Unknown number".into() } else { "Bilinmeyen numara".into() })
+        e.caller.clone().unwrap_or_else(|| t(english, "call.unknownNumber").into())
     };
-    let summary = match (entries.len(), english) {
-        (1, false) => format!("Cevapsız arama: {}", who(latest)),
-        (1, true) => format!("Missed call: {}", who(latest)),
-        (n, false) => format!("{n} cevapsız arama"),
-        (n, true) => format!("{n} missed calls"),
+    let summary = match entries.len() {
+        1 => tf(english, "popup.missed", &[("caller", &who(latest))]),
+        n => tf(english, "popup.missedMany", &[("n", &n)]),
     };
     let mut lines: Vec<String> = entries
         .iter()
@@ -243,7 +225,7 @@ pub fn missed_notice(entries: &[MissedEntry], now: DateTime<Local>, english: boo
         .collect();
     if entries.len() > MISSED_LINES {
         let more = entries.len() - MISSED_LINES;
-        lines.push(if english { format!("and {more} more") } else { format!("ve {more} arama daha") });
+        lines.push(tf(english, "popup.missedMore", &[("n", &more)]));
     }
     let body = lines.iter().map(|l| escape_markup(l)).collect::<Vec<_>>().join("\n");
     Some((summary, body))

@@ -8,6 +8,7 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::{AppHandle, Emitter, Manager, Wry};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
+use kanca_core::i18n::{t, tf};
 use kanca_core::tunnel::{TunnelState, TunnelStatus};
 
 use super::{AppState, ListenerState, MAIN_WINDOW};
@@ -34,9 +35,8 @@ fn english(state: &AppState) -> bool {
 
 fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     let en = english(state);
-    let t = |tr: &'static str, eng: &'static str| if en { eng } else { tr };
     let menu = Menu::new(app)?;
-    menu.append(&MenuItem::with_id(app, ids::OPEN, t("Kanca'yı aç", "Open Kanca"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::OPEN, t(en, "tray.open"), true, None::<&str>)?)?;
     let status = state.status();
     if status.missed_unseen > 0 {
         menu.append(&MenuItem::with_id(app, ids::MISSED, missed_line(status.missed_unseen, en), true, None::<&str>)?)?;
@@ -44,21 +44,18 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let recent = state.recent.lock().map(|r| r.clone()).unwrap_or_default();
     if recent.is_empty() {
-        menu.append(&MenuItem::with_id(app, "recent-none", t("Henüz arama yok", "No calls yet"), false, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, "recent-none", t(en, "tray.noCalls"), false, None::<&str>)?)?;
     }
     for call in recent.iter().take(5) {
         let when = chrono::DateTime::parse_from_rfc3339(&call.started_at)
             .map(|d| d.with_timezone(&chrono::Local).format("%H:%M").to_string())
             .unwrap_or_default();
         let who = call.caller.clone().unwrap_or_else(|| "?".into());
-        let what = match (call.kind, call.state, en) {
-            (kanca_core::CallKind::Fax, _, false) => " · faks",
-            (kanca_core::CallKind::Fax, _, true) => " · fax",
-            (_, kanca_core::CallState::Missed, false) => " · cevapsız",
-            (_, kanca_core::CallState::Missed, true) => " · missed",
-            (_, kanca_core::CallState::Ringing, false) => " · çalıyor",
-            (_, kanca_core::CallState::Ringing, true) => " · ringing",
-            _ => "",
+        let what = match (call.kind, call.state) {
+            (kanca_core::CallKind::Fax, _) => format!(" · {}", t(en, "tray.recent.fax")),
+            (_, kanca_core::CallState::Missed) => format!(" · {}", t(en, "tray.recent.missed")),
+            (_, kanca_core::CallState::Ringing) => format!(" · {}", t(en, "tray.recent.ringing")),
+            _ => String::new(),
         };
         // Menu labels are plain text; strip control characters from webhook text anyway.
         let label: String = format!("{when}  {who}{what}").chars().filter(|c| !c.is_control()).collect();
@@ -67,59 +64,53 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let dnd = state.settings().dnd;
-    menu.append(&CheckMenuItem::with_id(app, ids::DND, t("Bildirimleri duraklat", "Pause pop-ups"), true, dnd, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, ids::COPY_URL, t("Web kancası adresini kopyala", "Copy webhook URL"), true, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, ids::SETTINGS, t("Ayarlar", "Settings"), true, None::<&str>)?)?;
+    menu.append(&CheckMenuItem::with_id(app, ids::DND, t(en, "dnd.toggleOn"), true, dnd, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::COPY_URL, t(en, "tray.copyUrl"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::SETTINGS, t(en, "nav.settings"), true, None::<&str>)?)?;
     let line = match (status.listener.state, &status.listener.addr) {
-        (ListenerState::Running, Some(a)) => format!("{} {a}", t("Dinleniyor:", "Listening on")),
-        (ListenerState::Failed, _) => t("Dinleyici çalışmıyor — ayrıntılar pencerede", "Listener failed — see the window").to_string(),
-        _ => t("Dinleyici başlıyor…", "Listener starting…").to_string(),
+        (ListenerState::Running, Some(a)) => tf(en, "tray.listening", &[("addr", a)]),
+        (ListenerState::Failed, _) => t(en, "tray.listenerFailed").to_string(),
+        _ => t(en, "tray.listenerStarting").to_string(),
     };
     menu.append(&MenuItem::with_id(app, ids::STATUS, line, false, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, ids::TUNNEL, tunnel_line(&status.tunnel, en), false, None::<&str>)?)?;
     menu.append(&MenuItem::with_id(app, ids::LAST_EVENT, last_event_line(status.last_event_at.as_deref(), chrono::Utc::now(), en), false, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, ids::QUIT, t("Çıkış", "Quit"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, ids::QUIT, t(en, "tray.quit"), true, None::<&str>)?)?;
     Ok(menu)
 }
 
 /// "3 cevapsız arama — göster": stays until the user looks, whatever the pop-ups did.
 fn missed_line(n: usize, en: bool) -> String {
-    match (n, en) {
-        (1, false) => "1 cevapsız arama — göster".into(),
-        (1, true) => "1 missed call — show".into(),
-        (n, false) => format!("{n} cevapsız arama — göster"),
-        (n, true) => format!("{n} missed calls — show"),
+    match n {
+        1 => t(en, "tray.missedOne").into(),
+        n => tf(en, "tray.missedMany", &[("n", &n)]),
     }
 }
 
-fn tunnel_line(t: &TunnelStatus, en: bool) -> String {
-    let tr = |a: &str, b: &str| if en { b.to_string() } else { a.to_string() };
-    match t.state {
-        TunnelState::Off => tr("Tünel kapalı: yalnız bu bilgisayar", "Tunnel off: this computer only"),
-        TunnelState::Connecting => tr("Tünel bağlanıyor…", "Tunnel connecting…"),
-        TunnelState::Online => format!("{} {}", tr("Tünel açık:", "Tunnel online:"), t.public_url.as_deref().unwrap_or("")),
-        TunnelState::Reconnecting => tr("Tünel koptu, yeniden bağlanıyor…", "Tunnel dropped, reconnecting…"),
-        TunnelState::Failed => tr("Tünel açılamadı — ayrıntılar pencerede", "Tunnel failed — see the window"),
+fn tunnel_line(tunnel: &TunnelStatus, en: bool) -> String {
+    match tunnel.state {
+        TunnelState::Off => t(en, "tray.tunnel.off").into(),
+        TunnelState::Connecting => t(en, "tray.tunnel.connecting").into(),
+        TunnelState::Online => tf(en, "tray.tunnel.online", &[("url", &tunnel.public_url.as_deref().unwrap_or(""))]),
+        TunnelState::Reconnecting => t(en, "tray.tunnel.reconnecting").into(),
+        TunnelState::Failed => t(en, "tray.tunnel.failed").into(),
     }
 }
 
 /// "Son olay: 5 dk önce" / "Last event: 5 min ago", refreshed with the menu every minute.
 fn last_event_line(at: Option<&str>, now: chrono::DateTime<chrono::Utc>, en: bool) -> String {
     let Some(at) = at.and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok()) else {
-        return if en { "No event received yet".into() } else { "Henüz olay gelmedi".into() };
+        return t(en, "tray.lastEventNone").into();
     };
     let mins = (now - at.with_timezone(&chrono::Utc)).num_minutes().max(0);
-    match (mins, en) {
-        (0, false) => "Son olay: az önce".into(),
-        (0, true) => "Last event: just now".into(),
-        (m @ 1..=59, false) => format!("Son olay: {m} dk önce"),
-        (m @ 1..=59, true) => format!("Last event: {m} min ago"),
-        (m @ 60..=1439, false) => format!("Son olay: {} sa önce", m / 60),
-        (m @ 60..=1439, true) => format!("Last event: {} h ago", m / 60),
-        (m, false) => format!("Son olay: {} gün önce", m / 1440),
-        (m, true) => format!("Last event: {} days ago", m / 1440),
-    }
+    let when = match mins {
+        0 => t(en, "rel.now").to_string(),
+        m @ 1..=59 => tf(en, "rel.minutes", &[("n", &m)]),
+        m @ 60..=1439 => tf(en, "rel.hours", &[("n", &(m / 60))]),
+        m => tf(en, "rel.days", &[("n", &(m / 1440))]),
+    };
+    tf(en, "tray.lastEvent", &[("when", &when)])
 }
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {

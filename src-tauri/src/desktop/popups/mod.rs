@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use kanca_core::call::{CallKind, CallState, Direction};
 use kanca_core::config::DesktopSettings;
+use kanca_core::i18n::t;
 use kanca_core::popup::{self, MissedEntry, Popup, PopupKind, PopupPrefs};
 use kanca_core::Change;
 use tauri::{AppHandle, Manager};
@@ -311,9 +312,9 @@ fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool) -> N
     };
     let mut actions = Vec::new();
     if caps.actions {
-        actions.push((ACTION_OPEN, if english { "Open" } else { "Aç" }.to_string()));
+        actions.push((ACTION_OPEN, t(english, "popup.actionOpen").to_string()));
         if p.number.is_some() {
-            actions.push((ACTION_COPY, if english { "Copy number" } else { "Numarayı kopyala" }.to_string()));
+            actions.push((ACTION_COPY, t(english, "popup.actionCopy").to_string()));
         }
     }
     Notice {
@@ -333,7 +334,7 @@ fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool) -> N
 fn missed_notice(summary: String, body: String, caps: Caps, replaces: Option<u32>, english: bool) -> Notice {
     let mut actions = Vec::new();
     if caps.actions {
-        actions.push((ACTION_OPEN, if english { "Show missed calls" } else { "Cevapsızları göster" }.to_string()));
+        actions.push((ACTION_OPEN, t(english, "popup.actionShowMissed").to_string()));
     }
     Notice {
         replaces,

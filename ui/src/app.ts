@@ -117,7 +117,7 @@ export class App implements AppContext {
   }
 
   private tick(): void {
-    this.sidebar.render();
+    this.sidebar.refresh();
     this.history.tick();
     this.faxes.tick();
   }
@@ -329,7 +329,7 @@ export class App implements AppContext {
   }
 
   private rerenderAll(): void {
-    this.sidebar.render();
+    this.sidebar.refresh();
     this.notify.rerender();
     this.history.rerender();
     this.faxes.rerender();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleCalls } from "../src/dev/sample";
 import { setLanguage } from "../src/lib/i18n";
-import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, rowUuids, startTestApp } from "./helpers";
+import { $, $$, cleanup, domChanges, emitEvent, FakeBackend, flush, installFake, rowUuids, startTestApp } from "./helpers";
 
 const NOW_US = Date.now() * 1000;
 
@@ -230,5 +230,78 @@ describe("app shell", () => {
     expect($("error-banner").querySelector(".banner-text")?.getAttribute("title")).toContain("durum okunamadı");
     expect($("nav-history")).toBeTruthy();
     expect($("listener-status").dataset.state).toBe("unknown");
+  });
+});
+
+// Status changes arrive with every webhook: the sidebar changes what differs and keeps its
+// elements, so the focus and WebDriver's element handles survive.
+describe("the sidebar updates in place", () => {
+  afterEach(() => {
+    setLanguage("tr");
+    cleanup();
+  });
+
+  it("the sidebar's pause button stays the same element, keeps the focus and flips aria-pressed", async () => {
+    const fake = installFake(new FakeBackend([]));
+    await startTestApp();
+    const dnd = $("sidebar-dnd");
+    const tunnel = $("sidebar-tunnel");
+    dnd.focus();
+    expect(dnd.getAttribute("aria-pressed")).toBe("false");
+    await emitEvent("status-changed", { ...fake.status, dnd: true, last_event_at: new Date().toISOString() });
+    expect($("sidebar-dnd")).toBe(dnd);
+    expect(dnd.getAttribute("aria-pressed")).toBe("true");
+    expect(dnd.textContent).toContain("duraklatıldı");
+    expect(dnd.querySelector("svg")!.getAttribute("data-icon")).toBe("bellOff");
+    expect(document.activeElement).toBe(dnd);
+    // Its own click too: the button that was clicked is the one that shows the result.
+    dnd.click();
+    await flush();
+    expect($("sidebar-dnd")).toBe(dnd);
+    expect(dnd.getAttribute("aria-pressed")).toBe("false");
+    expect(document.activeElement).toBe(dnd);
+    expect($("sidebar-tunnel")).toBe(tunnel);
+  });
+
+  it("a new event changes only the sidebar's last-event line", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.status.last_event_at = new Date(Date.now() - 3 * 60_000).toISOString();
+    await startTestApp();
+    const changes = await domChanges($("sidebar"), () =>
+      emitEvent("status-changed", { ...fake.status, last_event_at: new Date().toISOString() }),
+    );
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes.every((c) => c.endsWith("last-event")), changes.join("\n")).toBe(true);
+    expect($("last-event").textContent).toBe("son olay: az önce");
+  });
+
+  it("the sidebar's missed entry and nav buttons stay the same elements as the count changes", async () => {
+    const fake = installFake(new FakeBackend([]));
+    await startTestApp();
+    const history = $("nav-history");
+    await emitEvent("status-changed", { ...fake.status, missed_unseen: 2 });
+    const missed = $("sidebar-missed");
+    expect(missed.textContent).toBe("2 cevapsız arama");
+    await emitEvent("status-changed", { ...fake.status, missed_unseen: 5 });
+    expect($("sidebar-missed")).toBe(missed);
+    expect(missed.textContent).toBe("5 cevapsız arama");
+    expect($("nav-history")).toBe(history);
+    await emitEvent("status-changed", { ...fake.status, missed_unseen: 0 });
+    expect($$("sidebar-missed").length).toBe(0);
+  });
+
+  it("a language switch rewrites its texts on the same elements", async () => {
+    installFake(new FakeBackend([]));
+    await startTestApp();
+    const nav = $("nav-settings");
+    const dnd = $("sidebar-dnd");
+    nav.focus();
+    setLanguage("en");
+    expect($("nav-settings")).toBe(nav);
+    expect(nav.textContent).toBe("Settings");
+    expect($("sidebar-dnd")).toBe(dnd);
+    expect(dnd.textContent).not.toContain("duraklat");
+    expect($("sidebar-tunnel").textContent).toBe("Tunnel off (this computer only)");
+    expect(document.activeElement).toBe(nav);
   });
 });

@@ -85,3 +85,21 @@ export function searches(fake: FakeBackend): Record<string, unknown>[] {
 export function withTest(call: Call, test: boolean): Call {
   return { ...call, test };
 }
+
+/**
+ * The DOM changes under `root` while `action` runs, in words ("characterData on SPAN last-event"),
+ * so a test can say a status change touched nothing, or only what it concerns.
+ */
+export async function domChanges(root: Node, action: () => Promise<unknown>): Promise<string[]> {
+  const records: MutationRecord[] = [];
+  const observer = new MutationObserver((r) => records.push(...r));
+  observer.observe(root, { subtree: true, childList: true, attributes: true, characterData: true });
+  await action();
+  records.push(...observer.takeRecords());
+  observer.disconnect();
+  return records.map((c) => {
+    const el = c.target instanceof Element ? c.target : c.target.parentElement;
+    const what = el?.getAttribute("data-testid") || el?.getAttribute("class") || "";
+    return `${c.type}${c.attributeName ? ` ${c.attributeName}` : ""} on ${el?.tagName ?? "?"} ${what}`.trim();
+  });
+}

@@ -1,12 +1,15 @@
 // The left sidebar: navigation, the listener's status, the tunnel's, the last event, do not
-// disturb. The app re-renders it every 30 s, so "son olay: N dk önce" stays current.
+// disturb. Built once; `refresh` rewrites only what changed (status changes arrive with every
+// webhook, and the app refreshes every 30 s so "son olay: N dk önce" stays current), so focus and
+// element handles (WebDriver's too) survive.
 
-import { h, replaceChildren } from "../lib/dom";
+import { h, setAttr, setText, syncChildren } from "../lib/dom";
 import { formatRelative } from "../lib/format";
 import { t } from "../lib/i18n";
 import { tunnelDotClass, tunnelOf, tunnelShortText } from "../lib/tunnel";
 import type { AppStatus, NavView } from "../lib/types";
 import { icon, type IconName } from "./icons";
+import { setButtonIcon } from "./ui";
 
 const NAV: readonly { view: NavView; icon: IconName; key: "nav.history" | "nav.faxes" | "nav.settings" | "nav.guide" }[] = [
   { view: "history", icon: "phone", key: "nav.history" },
@@ -25,66 +28,111 @@ export class Sidebar {
   readonly el: HTMLElement;
   private state: SidebarState = { active: null, status: null, dnd: false };
 
+  private readonly brandName = h("span", { class: "brand-name" });
+  private readonly brandTag = h("span", { class: "brand-tag" });
+  private readonly nav: HTMLElement;
+  private readonly navList = h("ul", { class: "nav-list" });
+  private readonly navItems: { view: NavView; key: (typeof NAV)[number]["key"]; button: HTMLButtonElement; label: HTMLElement }[] = [];
+  private readonly missed: HTMLButtonElement;
+  private readonly missedText = h("span");
+  private readonly dnd: HTMLButtonElement;
+  private readonly dndText = h("span", { class: "dnd-text" });
+  private readonly listener: HTMLElement;
+  private readonly listenerDot = h("span", { attrs: { "aria-hidden": "true" } });
+  private readonly listenerLabel = h("span", { class: "listener-label" });
+  private readonly lastEvent = h("span", { class: "last-event", testid: "last-event" });
+  private readonly tunnel: HTMLElement;
+  private readonly tunnelDot = h("span", { attrs: { "aria-hidden": "true" } });
+  private readonly tunnelLabel = h("span", { class: "tunnel-label" });
+
   constructor(
     private readonly onNavigate: (view: NavView) => void,
     private readonly onToggleDnd: () => void,
     private readonly onShowMissed: () => void = () => {},
   ) {
-    this.el = h("aside", { class: "sidebar", testid: "sidebar" });
-    this.render();
+    for (const item of NAV) {
+      const label = h("span");
+      const button = h(
+        "button",
+        {
+          class: "nav-item",
+          testid: `nav-${item.view}`,
+          attrs: { type: "button" },
+          on: { click: () => this.onNavigate(item.view) },
+        },
+        icon(item.icon, "nav-icon"),
+        label,
+      );
+      this.navItems.push({ view: item.view, key: item.key, button, label });
+      this.navList.appendChild(h("li", null, button));
+    }
+    // Stays until the user looks, even when the desktop dropped the missed-calls notice.
+    this.missed = h(
+      "button",
+      { class: "missed-unseen", testid: "sidebar-missed", attrs: { type: "button" }, on: { click: () => this.onShowMissed() } },
+      icon("missed", "nav-icon"),
+      this.missedText,
+    );
+    this.nav = h("nav", { class: "nav" }, this.navList);
+    this.dnd = h(
+      "button",
+      { class: "dnd-toggle", testid: "sidebar-dnd", attrs: { type: "button" }, on: { click: () => this.onToggleDnd() } },
+      icon("bell", "dnd-icon"),
+      this.dndText,
+    );
+    this.listener = h(
+      "div",
+      { class: "listener-status", testid: "listener-status" },
+      this.listenerDot,
+      h("span", { class: "listener-text" }, this.listenerLabel, this.lastEvent),
+    );
+    this.tunnel = h("div", { class: "tunnel-status", testid: "sidebar-tunnel" }, this.tunnelDot, this.tunnelLabel);
+    this.el = h(
+      "aside",
+      { class: "sidebar", testid: "sidebar" },
+      h(
+        "div",
+        { class: "brand" },
+        h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, icon("phone")),
+        h("span", { class: "brand-text" }, this.brandName, this.brandTag),
+      ),
+      this.nav,
+      h("div", { class: "sidebar-footer" }, this.dnd, this.listener, this.tunnel),
+    );
+    this.refresh();
   }
 
   update(patch: Partial<SidebarState>): void {
     this.state = { ...this.state, ...patch };
-    this.render();
+    this.refresh();
   }
 
-  render(): void {
-    const focused = document.activeElement instanceof HTMLElement && this.el.contains(document.activeElement)
-      ? document.activeElement.getAttribute("data-testid")
-      : null;
-    const nav = h("nav", { class: "nav", attrs: { "aria-label": t("nav.label") } });
-    const ul = h("ul", { class: "nav-list" });
-    for (const item of NAV) {
+  /** Rewrites what changed: texts (the language too), states, the relative time of the last event. */
+  refresh(): void {
+    setText(this.brandName, t("app.name"));
+    setText(this.brandTag, t("app.tagline"));
+    setAttr(this.nav, "aria-label", t("nav.label"));
+    for (const item of this.navItems) {
       const active = this.state.active === item.view;
-      ul.appendChild(
-        h(
-          "li",
-          null,
-          h(
-            "button",
-            {
-              class: ["nav-item", active && "active"],
-              testid: `nav-${item.view}`,
-              attrs: { type: "button", "aria-current": active ? "page" : null },
-              on: { click: () => this.onNavigate(item.view) },
-            },
-            icon(item.icon, "nav-icon"),
-            h("span", { text: t(item.key) }),
-          ),
-        ),
-      );
-    }
-    nav.appendChild(ul);
-    const missed = this.state.status?.missed_unseen ?? 0;
-    if (missed > 0) {
-      // Stays until the user looks, even when the desktop dropped the missed-calls notice.
-      nav.appendChild(
-        h(
-          "button",
-          {
-            class: "missed-unseen",
-            testid: "sidebar-missed",
-            attrs: { type: "button" },
-            on: { click: () => this.onShowMissed() },
-          },
-          icon("missed", "nav-icon"),
-          h("span", { text: t("missed.unseen", { count: String(missed) }) }),
-        ),
-      );
+      item.button.classList.toggle("active", active);
+      setAttr(item.button, "aria-current", active ? "page" : null);
+      setText(item.label, t(item.key));
     }
 
     const s = this.state.status;
+    const missed = s?.missed_unseen ?? 0;
+    if (missed > 0) setText(this.missedText, t("missed.unseen", { count: String(missed) }));
+    syncChildren(this.nav, this.navList, missed > 0 && this.missed);
+
+    const dnd = this.state.dnd;
+    const dndLabel = dnd ? t("dnd.toggleOff") : t("dnd.toggleOn");
+    this.dnd.classList.toggle("on", dnd);
+    setAttr(this.dnd, "title", dndLabel);
+    setAttr(this.dnd, "aria-label", dndLabel);
+    setAttr(this.dnd, "aria-pressed", dnd ? "true" : "false");
+    setButtonIcon(this.dnd, dnd ? "bellOff" : "bell");
+    setText(this.dndText, dnd ? t("dnd.on") : t("dnd.off"));
+
     const state = s?.listener.state ?? "unknown";
     const stateText =
       state === "running"
@@ -94,49 +142,17 @@ export class Sidebar {
           : state === "failed"
             ? t("listener.failed")
             : t("listener.unknown");
+    setAttr(this.listener, "data-state", state);
+    setAttr(this.listener, "title", s?.listener.error || null);
+    setAttr(this.listenerDot, "class", `status-dot dot-${state}`);
+    setText(this.listenerLabel, stateText);
+    setText(this.lastEvent, s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none"));
+
     const tunnel = tunnelOf(s);
     const tunnelState = tunnel?.state ?? "unknown";
-    const tunnelTitle = tunnel ? (tunnel.state === "online" ? tunnel.public_url : tunnel.error) : null;
-    const last = s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none");
-
-    const dnd = this.state.dnd;
-    const dndBtn = h(
-      "button",
-      {
-        class: ["dnd-toggle", dnd && "on"],
-        testid: "sidebar-dnd",
-        title: dnd ? t("dnd.toggleOff") : t("dnd.toggleOn"),
-        attrs: { type: "button", "aria-pressed": dnd ? "true" : "false", "aria-label": dnd ? t("dnd.toggleOff") : t("dnd.toggleOn") },
-        on: { click: () => this.onToggleDnd() },
-      },
-      icon(dnd ? "bellOff" : "bell", "dnd-icon"),
-      h("span", { class: "dnd-text", text: dnd ? t("dnd.on") : t("dnd.off") }),
-    );
-
-    const footer = h(
-      "div",
-      { class: "sidebar-footer" },
-      dndBtn,
-      h(
-        "div",
-        { class: "listener-status", testid: "listener-status", dataset: { state }, title: s?.listener.error ?? undefined },
-        h("span", { class: `status-dot dot-${state}`, attrs: { "aria-hidden": "true" } }),
-        h("span", { class: "listener-text" }, h("span", { class: "listener-label", text: stateText }), h("span", { class: "last-event", testid: "last-event", text: last })),
-      ),
-      h(
-        "div",
-        { class: "tunnel-status", testid: "sidebar-tunnel", dataset: { state: tunnelState }, title: tunnelTitle ?? undefined },
-        h("span", { class: `status-dot ${tunnelDotClass(tunnelState)}`, attrs: { "aria-hidden": "true" } }),
-        h("span", { class: "tunnel-label", text: tunnelShortText(tunnelState) }),
-      ),
-    );
-
-    replaceChildren(
-      this.el,
-      h("div", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, icon("phone")), h("span", { class: "brand-text" }, h("span", { class: "brand-name", text: t("app.name") }), h("span", { class: "brand-tag", text: t("app.tagline") }))),
-      nav,
-      footer,
-    );
-    if (focused) this.el.querySelector<HTMLElement>(`[data-testid="${focused}"]`)?.focus();
+    setAttr(this.tunnel, "data-state", tunnelState);
+    setAttr(this.tunnel, "title", (tunnel?.state === "online" ? tunnel.public_url : tunnel?.error) || null);
+    setAttr(this.tunnelDot, "class", `status-dot ${tunnelDotClass(tunnelState)}`);
+    setText(this.tunnelLabel, tunnelShortText(tunnelState));
   }
 }

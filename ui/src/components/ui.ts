@@ -1,6 +1,6 @@
 // Shared building blocks: buttons, badges, switches, copy buttons, the confirmation dialog.
 
-import { h, nextId, type Child } from "../lib/dom";
+import { h, nextId, setAttr, setText, type Child } from "../lib/dom";
 import { t } from "../lib/i18n";
 import { stateLabel } from "../lib/format";
 import type { CallState } from "../lib/types";
@@ -38,8 +38,18 @@ export function button(o: ButtonOptions): HTMLButtonElement {
 /** Sets a button's visible label (keeps its icon). */
 export function setButtonLabel(b: HTMLButtonElement, label: string): void {
   const span = b.querySelector(".btn-label");
-  if (span) span.textContent = label;
-  else b.setAttribute("aria-label", label);
+  if (span) setText(span, label);
+  else setAttr(b, "aria-label", label);
+}
+
+/** Swaps a button's icon in place (nothing happens when it already shows that one). */
+export function setButtonIcon(b: Element, name: IconName): void {
+  const old = b.querySelector("svg");
+  if (old?.getAttribute("data-icon") === name) return;
+  const cls = (old?.getAttribute("class") ?? "").replace(/^icon\b\s*/, "");
+  const next = icon(name, cls);
+  if (old) old.replaceWith(next);
+  else b.insertBefore(next, b.firstChild);
 }
 
 export function badge(text: string, cls: string, title?: string): HTMLElement {

@@ -101,6 +101,42 @@ export function replaceChildren(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
+/**
+ * Makes `parent`'s children exactly `nodes` (falsy entries skipped), in order, moving as little as
+ * possible: a node that stays where it is is not touched, so the focus, caret and half-typed text
+ * inside it survive. How a view shows and hides its optional parts without rebuilding the rest.
+ */
+export function syncChildren(parent: Node, ...nodes: (Node | null | undefined | false)[]): void {
+  const wanted = nodes.filter((n): n is Node => !!n);
+  const keep = new Set(wanted);
+  for (const c of [...parent.childNodes]) if (!keep.has(c)) parent.removeChild(c);
+  wanted.forEach((n, i) => {
+    const at = parent.childNodes[i] ?? null;
+    if (at !== n) parent.insertBefore(n, at);
+  });
+}
+
+/** Sets a node's text when it differs (an unchanged line is left alone). */
+export function setText(el: Node, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** Sets a property (disabled, hidden, checked) when it differs: even an unchanged write of a
+ * reflected property rewrites its attribute. */
+export function setProp<E extends object, K extends keyof E>(el: E, key: K, value: E[K]): void {
+  if (el[key] !== value) el[key] = value;
+}
+
+/** Sets an attribute, or removes it for null/undefined/false, when it differs. */
+export function setAttr(el: Element, name: string, value: string | null | undefined | false): void {
+  assertSafeAttr(name);
+  if (value === null || value === undefined || value === false) {
+    if (el.hasAttribute(name)) el.removeAttribute(name);
+  } else if (el.getAttribute(name) !== value) {
+    el.setAttribute(name, value);
+  }
+}
+
 /** Runs fn after `ms` of quiet; `flush` runs a pending call now, `cancel` drops it. */
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number) {
   let timer: ReturnType<typeof setTimeout> | null = null;

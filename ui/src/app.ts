@@ -140,7 +140,7 @@ export class App implements AppContext {
       if (this.confirmed) this.confirmed = { ...this.confirmed, dnd: status.dnd };
     }
     this.sidebar.update({ status, dnd: this._settings?.dnd ?? status.dnd });
-    if (this.current === "settings") this.settingsView.render();
+    if (this.current === "settings") this.settingsView.update();
     if (this.current === "guide") this.guide.render();
   }
 
@@ -177,7 +177,7 @@ export class App implements AppContext {
     // A language change re-renders everything through onLanguageChange.
     setLanguage(s.language);
     this.sidebar.update({ dnd: s.dnd, status: this._status });
-    if (this.current === "settings") this.settingsView.render();
+    if (this.current === "settings") this.settingsView.update();
   }
 
   async copy(text: string): Promise<boolean> {

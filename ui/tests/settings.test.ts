@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp } from "./helpers";
+import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp, type } from "./helpers";
 import { defaultStatus } from "../src/dev/fakeBackend";
+import { setLanguage } from "../src/lib/i18n";
 
 /** A fake showing the basic-auth form (URL, user, password): today's three fields. */
 function basicFake(): FakeBackend {
@@ -181,5 +182,89 @@ describe("settings", () => {
     expect(($("settings-dnd") as HTMLInputElement).checked).toBe(true);
     expect($("last-event").textContent).toBe("son olay: 3 dk önce");
     expect($("sidebar-dnd").getAttribute("aria-pressed")).toBe("true");
+  });
+});
+
+// Status changes arrive with every webhook: the page changes what differs and keeps its
+// elements, so focus, caret, typed text and WebDriver's element handles survive.
+describe("updates in place", () => {
+  afterEach(() => {
+    setLanguage("tr");
+    cleanup();
+  });
+
+  it("a half-typed extension and the other chips survive a status change and a save", async () => {
+    const { fake } = await openSettings();
+    const field = $("settings-extension-input") as HTMLInputElement;
+    field.value = "1000";
+    $("settings-extension-add").click();
+    await flush();
+    const chip = $("settings-extensions").querySelector('[data-ext="1000"]')!;
+    field.focus();
+    type(field, "10");
+    await emitEvent("status-changed", { ...fake.status, last_event_at: new Date().toISOString() });
+    expect($("settings-extension-input")).toBe(field);
+    expect(field.value).toBe("10");
+    expect(document.activeElement).toBe(field);
+    type(field, "1001");
+    $("settings-extension-add").click();
+    await flush();
+    expect(lastSaved(fake).my_extensions).toEqual(["1000", "1001"]);
+    expect($("settings-extensions").querySelector('[data-ext="1000"]')).toBe(chip);
+    expect(field.value).toBe("");
+    expect(document.activeElement).toBe(field);
+  });
+
+  it("switches, radios and copy buttons stay put while the status changes", async () => {
+    const { fake } = await openSettings(basicFake());
+    const ids = ["settings-dnd", "settings-autostart", "settings-popup-missed", "settings-webhook-form-basic_auth", "settings-password-toggle", "settings-webhook-url-copy", "tunnel-test", "tunnel-mode-off", "tunnel-save"];
+    const before = ids.map((id) => $(id));
+    const toggle = $("settings-password-toggle");
+    toggle.focus();
+    toggle.click();
+    expect($("settings-password").textContent).toBe(fake.status.password);
+    await emitEvent("status-changed", { ...fake.status, password: "a-new-password", last_event_at: new Date().toISOString() });
+    expect(ids.map((id) => $(id))).toEqual(before);
+    expect(document.activeElement).toBe(toggle);
+    expect(toggle.getAttribute("aria-pressed")).toBe("true");
+    expect($("settings-password").textContent).toBe("a-new-password");
+  });
+
+  it("the connection test's button is the one that shows the progress and the result, and keeps the focus", async () => {
+    const fake = installFake(new FakeBackend([]));
+    await openSettings(fake);
+    let release!: () => void;
+    fake.gates.set("test_connection", new Promise<void>((r) => (release = r)));
+    const btn = $("tunnel-test") as HTMLButtonElement;
+    btn.focus();
+    btn.click();
+    await flush();
+    expect($("tunnel-test")).toBe(btn);
+    expect(btn.disabled).toBe(true);
+    release();
+    await flush();
+    expect($("tunnel-test")).toBe(btn);
+    expect(btn.disabled).toBe(false);
+    expect(btn.querySelector(".spinner")).toBeNull();
+    expect(btn.querySelector("svg")!.getAttribute("data-icon")).toBe("send");
+    expect(document.activeElement).toBe(btn);
+    expect($("tunnel-test-result").dataset.ok).toBe("true");
+  });
+
+  it("a language switch rebuilds the page in the new language with the focus on the language menu", async () => {
+    await openSettings();
+    const field = $("settings-extension-input") as HTMLInputElement;
+    type(field, "12");
+    const select = $("settings-language") as HTMLSelectElement;
+    select.focus();
+    select.value = "en";
+    select.dispatchEvent(new Event("change"));
+    await flush();
+    expect($("settings-tunnel").textContent).toContain("How Bulutfon reaches Kanca");
+    expect($("sidebar-dnd").textContent).not.toContain("duraklat");
+    expect(document.activeElement).toBe($("settings-language"));
+    expect(($("settings-language") as HTMLSelectElement).value).toBe("en");
+    // What was half typed is still there.
+    expect(($("settings-extension-input") as HTMLInputElement).value).toBe("12");
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultStatus, FAKE_SECRET, onlineTunnel } from "../src/dev/fakeBackend";
 import { offTunnel } from "../src/lib/tunnel";
 import type { AppStatus, TunnelStatus } from "../src/lib/types";
-import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp, type } from "./helpers";
+import { $, $$, cleanup, domChanges, emitEvent, FakeBackend, flush, installFake, startTestApp, type } from "./helpers";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 const LOCAL = "http://127.0.0.1:8497/webhook";
@@ -304,19 +304,63 @@ describe("settings: how Bulutfon reaches Kanca", () => {
     expect($("tunnel-retry").textContent).toBe("Yeniden deneniyor…");
   });
 
-  it("a status change while typing keeps the text, the focus and the caret", async () => {
+  it("a status change while typing leaves the field alone: same input, text, focus, caret and selection", async () => {
     await openSettings();
     choose("own_url");
     const field = input("tunnel-own-url");
     field.focus();
     type(field, "https://kanca.exa");
-    field.setSelectionRange(5, 5);
+    field.setSelectionRange(5, 9, "backward");
+    // Another event arrived; then the tunnel connects, comes online, and the listener moves.
     await emitEvent("status-changed", statusWith(offTunnel(), { last_event_at: new Date().toISOString() }));
-    const again = input("tunnel-own-url");
-    expect(again).not.toBe(field); // re-rendered
-    expect(again.value).toBe("https://kanca.exa");
-    expect(document.activeElement).toBe(again);
-    expect(again.selectionStart).toBe(5);
+    await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "ngrok", state: "connecting" }));
+    await emitEvent("status-changed", statusWith(ngrokOnline(), { local_webhook_url: "http://127.0.0.1:9000/webhook" }));
+    expect(input("tunnel-own-url")).toBe(field);
+    expect(field.isConnected).toBe(true);
+    expect(field.value).toBe("https://kanca.exa");
+    expect(document.activeElement).toBe(field);
+    expect([field.selectionStart, field.selectionEnd, field.selectionDirection]).toEqual([5, 9, "backward"]);
+    // The form is still the user's: the way typed for, unsaved; the forward line follows the listener.
+    expect(radio("own_url").checked).toBe(true);
+    expect($("tunnel-unsaved").hidden).toBe(false);
+    expect($("tunnel-forward").textContent).toBe("https://kanca.exa/webhook → http://127.0.0.1:9000/webhook");
+    expect($("tunnel-local-url").textContent).toBe("http://127.0.0.1:9000/webhook");
+  });
+
+  it("a status change rewrites the status line in place", async () => {
+    await openSettings();
+    const line = $("tunnel-status");
+    const state = line.querySelector(".tunnel-state")!;
+    await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "cloudflared", state: "connecting" }));
+    expect($("tunnel-status")).toBe(line);
+    expect(line.querySelector(".tunnel-state")).toBe(state);
+    expect(state.textContent).toBe("Bağlanıyor (cloudflared)…");
+    await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "ngrok", state: "failed", error: "no network", retry_in_s: 8 }));
+    const error = $("tunnel-error");
+    const retry = $("tunnel-retry");
+    await emitEvent("status-changed", statusWith({ ...offTunnel(), mode: "ngrok", state: "failed", error: "ngrok refused the authtoken", retry_in_s: 30 }));
+    expect($("tunnel-status")).toBe(line);
+    expect($("tunnel-error")).toBe(error);
+    expect(error.textContent).toBe("Neden: ngrok refused the authtoken");
+    expect($("tunnel-retry")).toBe(retry);
+    expect(retry.textContent).toBe("30 sn sonra yeniden denenecek.");
+    await emitEvent("status-changed", statusWith(ngrokOnline()));
+    expect($("tunnel-status")).toBe(line);
+    expect(line.dataset.state).toBe("online");
+    expect(error.isConnected).toBe(false);
+    expect($("tunnel-public-url").textContent).toBe("https://kanca-ofis.ngrok-free.app");
+  });
+
+  it("a status change that concerns nothing on the page changes nothing in it", async () => {
+    const { fake } = await openSettings(installFake(new FakeBackend([])));
+    choose("own_url");
+    type(input("tunnel-own-url"), "https://kanca.example.com");
+    // What every webhook brings: a new last event.
+    const changes = await domChanges($("view-settings"), () =>
+      emitEvent("status-changed", { ...fake.status, last_event_at: new Date().toISOString() }),
+    );
+    expect(changes).toEqual([]);
+    expect($("last-event").textContent).toBe("son olay: az önce");
   });
 
   it("shows where the logs are written", async () => {

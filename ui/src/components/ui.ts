@@ -52,6 +52,43 @@ export function setButtonIcon(b: Element, name: IconName): void {
   else b.insertBefore(next, b.firstChild);
 }
 
+/** An icon-only on/off button (show or hide a secret): aria-pressed, its label and its icon. */
+export function setToggle(b: HTMLButtonElement, pressed: boolean, label: string, iconName: IconName): void {
+  setAttr(b, "aria-pressed", pressed ? "true" : "false");
+  setAttr(b, "aria-label", label);
+  setAttr(b, "title", label);
+  setButtonIcon(b, iconName);
+}
+
+/**
+ * A value that may be missing: `code` showing it, or `missing` (a muted placeholder) while there
+ * is none. `set` swaps one for the other in place; both carry the same test id.
+ */
+export class ValueText {
+  private current: HTMLElement;
+
+  constructor(
+    private readonly code: HTMLElement,
+    private readonly missing: HTMLElement,
+    value: string | null = null,
+  ) {
+    this.current = missing;
+    this.set(value);
+  }
+
+  get el(): HTMLElement {
+    return this.current;
+  }
+
+  set(value: string | null): void {
+    if (value !== null) setText(this.code, value);
+    const next = value === null ? this.missing : this.code;
+    if (next === this.current) return;
+    if (this.current.parentNode) this.current.replaceWith(next);
+    this.current = next;
+  }
+}
+
 export function badge(text: string, cls: string, title?: string): HTMLElement {
   return h("span", { class: `badge ${cls}`, text, title });
 }

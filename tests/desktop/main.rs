@@ -605,8 +605,9 @@ impl<'a> Tray<'a> {
     }
 }
 
-/// Clicks an element found by its test id in the live DOM. The sidebar and some views are
-/// rebuilt as status arrives, so a WebDriver element handle may already be stale.
+/// Clicks an element found by its test id in the live DOM, waiting for it to exist. (The
+/// sidebar and Settings update in place; the guide and the lists still rebuild parts as data
+/// arrives, where a WebDriver element handle could go stale.)
 async fn click(client: &fantoccini::Client, testid: &str) {
     let script = "const e = document.querySelector(`[data-testid=${arguments[0]}]`); if (!e) return null; e.click(); return true";
     for _ in 0..100 {

@@ -141,7 +141,7 @@ export class App implements AppContext {
     }
     this.sidebar.update({ status, dnd: this._settings?.dnd ?? status.dnd });
     if (this.current === "settings") this.settingsView.update();
-    if (this.current === "guide") this.guide.render();
+    if (this.current === "guide") this.guide.update();
   }
 
   updateSettings(patch: Partial<Settings>): Promise<boolean> {

@@ -26,6 +26,33 @@ describe("first-run guide", () => {
     expect($("nav-guide").getAttribute("aria-current")).toBe("page");
   });
 
+  it("a status change touches only what it concerns; focus stays", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.settings.first_run_done = false;
+    fake.status.webhook_form = "basic_auth";
+    await startTestApp();
+    const done = $("guide-done");
+    const toggle = $("guide-password-toggle");
+    toggle.focus();
+    // A webhook arrived: nothing on the guide shows the last event.
+    const quiet = await domChanges($("guide"), () =>
+      emitEvent("status-changed", { ...fake.status, last_event_at: new Date().toISOString() }),
+    );
+    expect(quiet).toEqual([]);
+    expect(document.activeElement).toBe(toggle);
+    // The tunnel came online: step 3 changes, the rest (focus included) stays.
+    await emitEvent("status-changed", {
+      ...fake.status,
+      webhook_url: "https://ofis.example.com/webhook",
+      tunnel: { ...fake.status.tunnel, mode: "own_url", state: "online", public_url: "https://ofis.example.com" },
+    });
+    expect($("guide-webhook-url").textContent).toBe("https://ofis.example.com/webhook");
+    expect($("guide-tunnel-note").dataset.state).toBe("online");
+    expect($("guide-done")).toBe(done);
+    expect($("guide-password-toggle")).toBe(toggle);
+    expect(document.activeElement).toBe(toggle);
+  });
+
   it("copy buttons copy URL, user and password (basic-auth form)", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.settings.first_run_done = false;

@@ -30,6 +30,10 @@ export class GuideView implements View {
   private testOk = false;
   private showPassword = false;
   private readonly titleId = nextId("guide-title");
+  /** The parts that depend on the status, each rebuilt only when what it shows changed: a
+   * status change (one comes with every webhook) leaves the rest of the page, focus included,
+   * alone. */
+  private readonly slots = new Map<string, { key: string; el: HTMLElement }>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -52,7 +56,8 @@ export class GuideView implements View {
         testid: `${testid}-toggle`,
         onClick: () => {
           this.showPassword = !this.showPassword;
-          this.render();
+          this.update();
+          // The credentials were rebuilt with the new toggle: keep the user on it.
           this.el.querySelector<HTMLElement>(`[data-testid="${testid}-toggle"]`)?.focus();
         },
       });
@@ -153,39 +158,45 @@ export class GuideView implements View {
     );
   }
 
-  render(): void {
-    const status = this.ctx.status();
-    const running = status?.listener.state === "running";
-    const testBtn = button({
-      label: this.sending ? t("guide.sending") : t("guide.sendTest"),
-      icon: "send",
-      variant: "primary",
-      testid: "send-test-event",
-      disabled: this.sending,
-      onClick: () => void this.sendTest(testBtn),
-    });
+  /** The part `name` for the inputs `key`: the same element while the key is unchanged,
+   * otherwise a new one that takes the old one's place in the page. */
+  private slot(name: string, key: unknown, build: () => HTMLElement): HTMLElement {
+    const k = JSON.stringify(key);
+    const old = this.slots.get(name);
+    if (old && old.key === k) return old.el;
+    const el = build();
+    if (old?.el.isConnected) old.el.replaceWith(el);
+    this.slots.set(name, { key: k, el });
+    return el;
+  }
 
-    const steps = h(
-      "ol",
-      { class: "steps" },
-      this.step(1, t("guide.step1.title"), h("p", { text: t("guide.step1.body") }), h("p", null, h("strong", { class: "panel-path", text: t("guide.step1.path") }))),
-      this.step(2, t("guide.step2.title"), h("p", { text: t("guide.step2.body") })),
-      this.step(
-        3,
-        t("guide.step3.title"),
-        h("p", { text: t("guide.step3.body") }),
-        this.copyable(chosenWebhookUrl(status), "guide-webhook-url", t("settings.webhookUrl")),
-        ...this.tunnelNote(status),
-      ),
-      this.step(
-        4,
-        t("guide.step4.title"),
-        h("p", { text: t("guide.step4.body") }),
-        h("ul", { class: "event-list" }, ...EVENT_KEYS.map((k) => h("li", null, icon("check", "event-check"), h("span", { text: t(k) })))),
-      ),
-      this.step(5, t("guide.step5.title"), h("p", { text: t("guide.step5.body") })),
-      this.credentialsStep(status),
-      this.step(
+  /** Step 3's URL and whether Bulutfon can reach it. */
+  private urlSlot(status: AppStatus | null): HTMLElement {
+    const tunnel = tunnelOf(status);
+    const url = chosenWebhookUrl(status);
+    const key = [url, tunnel?.state, tunnel?.mode, tunnel?.url_changes, tunnel?.error];
+    return this.slot("url", key, () =>
+      h("div", { class: "guide-url" }, this.copyable(url, "guide-webhook-url", t("settings.webhookUrl")), ...this.tunnelNote(status)),
+    );
+  }
+
+  private credentialsSlot(status: AppStatus | null): HTMLElement {
+    const key = [webhookForm(status), status?.user, status?.password, this.showPassword];
+    return this.slot("credentials", key, () => this.credentialsStep(status));
+  }
+
+  private testSlot(status: AppStatus | null): HTMLElement {
+    const running = status?.listener.state === "running";
+    return this.slot("test", [Boolean(status) && !running, this.testOk, this.sending], () => {
+      const testBtn = button({
+        label: this.sending ? t("guide.sending") : t("guide.sendTest"),
+        icon: "send",
+        variant: "primary",
+        testid: "send-test-event",
+        disabled: this.sending,
+        onClick: () => void this.sendTest(testBtn),
+      });
+      return this.step(
         7,
         t("guide.step7.title"),
         h("p", { text: t("guide.step7.body") }),
@@ -196,7 +207,37 @@ export class GuideView implements View {
           testBtn,
           this.testOk ? h("p", { class: "success", testid: "test-event-ok", attrs: { role: "status" } }, icon("check"), h("span", { text: t("guide.testOk") })) : null,
         ),
+      );
+    });
+  }
+
+  /** Follows the status in place. */
+  update(): void {
+    const status = this.ctx.status();
+    this.urlSlot(status);
+    this.credentialsSlot(status);
+    this.testSlot(status);
+  }
+
+  /** Builds the whole page (on first show and on a language switch). */
+  render(): void {
+    this.slots.clear();
+    const status = this.ctx.status();
+    const steps = h(
+      "ol",
+      { class: "steps" },
+      this.step(1, t("guide.step1.title"), h("p", { text: t("guide.step1.body") }), h("p", null, h("strong", { class: "panel-path", text: t("guide.step1.path") }))),
+      this.step(2, t("guide.step2.title"), h("p", { text: t("guide.step2.body") })),
+      this.step(3, t("guide.step3.title"), h("p", { text: t("guide.step3.body") }), this.urlSlot(status)),
+      this.step(
+        4,
+        t("guide.step4.title"),
+        h("p", { text: t("guide.step4.body") }),
+        h("ul", { class: "event-list" }, ...EVENT_KEYS.map((k) => h("li", null, icon("check", "event-check"), h("span", { text: t(k) })))),
       ),
+      this.step(5, t("guide.step5.title"), h("p", { text: t("guide.step5.body") })),
+      this.credentialsSlot(status),
+      this.testSlot(status),
     );
 
     const footer = h(
@@ -231,12 +272,15 @@ export class GuideView implements View {
       this.testOk = true;
       this.ctx.notify.toast(t("guide.testOk"));
       this.sending = false;
-      this.render();
+      this.update();
       this.ctx.openCall(uuid);
     } catch (e) {
       this.sending = false;
       this.ctx.notify.error(e);
-      this.render();
+      // The same button (the step did not change): ready for another try.
+      btn.disabled = false;
+      setButtonLabel(btn, t("guide.sendTest"));
+      this.update();
     }
   }
 

@@ -14,6 +14,7 @@ mod filters;
 mod fixtures;
 mod form;
 mod live;
+mod logs;
 mod order;
 mod redelivery;
 mod search;

@@ -249,6 +249,11 @@ impl Server {
 
     /// As [`Server::start_with`], with more arguments for `kanca serve`.
     pub fn start_with_args(data_dir: &Path, creds: Creds, extra: &[&str]) -> Server {
+        Self::start_with_env(data_dir, creds, extra, &[])
+    }
+
+    /// As [`Server::start_with_args`], with these environment variables set (last).
+    pub fn start_with_env(data_dir: &Path, creds: Creds, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let log = data_dir
             .parent()
             .unwrap_or(data_dir)
@@ -265,6 +270,7 @@ impl Server {
             cmd.env("KANCA_WEBHOOK_USER", USER)
                 .env("KANCA_WEBHOOK_PASSWORD", PASSWORD);
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("spawn kanca serve");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Kanca test on a Debian/Ubuntu machine, installing what the tests need first:
 # UI unit tests, engine unit and integration tests, black-box tests of the built binary and of
-# its installed package, the desktop end-to-end tests, and a check that the app compiles for
-# Windows.
+# its installed package, the desktop end-to-end tests, a check that the app compiles for
+# Windows, and the black-box tests against the Windows receiver under Wine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/install-deps test
@@ -23,3 +23,5 @@ KANCA_PACKAGE_DEB=$deb cargo test --locked --workspace --features kanca/desktop 
 # The whole app must keep compiling for Windows (most users' desks): a Linux-only API fails here.
 # Its build cache lives outside the checkout, so later runs on this machine only redo what changed.
 bash tests/windows-check.sh
+# The headless receiver built for Windows passes the black-box tests under Wine (its own cache).
+bash tests/windows-wine.sh

@@ -98,6 +98,16 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,ngrok=warn,muxado=warn,rustls=warn"))
 }
 
+/// Colour in log lines only where it shows as colour: not in a log file, a pipe or a service's
+/// journal, and on Windows only in a console that takes escape codes (`conhost`, the console
+/// of cmd.exe and PowerShell, prints them as text until virtual-terminal processing is on).
+fn log_colours() -> bool {
+    use std::io::IsTerminal;
+    !anstyle_query::no_color()
+        && std::io::stderr().is_terminal()
+        && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
+}
+
 fn main() -> ExitCode {
     #[cfg(all(windows, feature = "desktop"))]
     attach_parent_console();
@@ -108,10 +118,10 @@ fn main() -> ExitCode {
     let (_log_guard, log_dir) = if args.command.is_none() { desktop_logging() } else { (None, std::path::PathBuf::new()) };
     #[cfg(feature = "desktop")]
     if args.command.is_some() {
-        tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).with_ansi(log_colours()).init();
     }
     #[cfg(not(feature = "desktop"))]
-    tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).with_ansi(log_colours()).init();
 
     let result = match args.command {
         Some(Command::Serve { listen, public_url, data }) => cli::serve(listen, data.data_dir, public_url),
@@ -160,7 +170,7 @@ fn desktop_logging() -> (Option<tracing_appender::non_blocking::WorkerGuard>, Pa
             .build(&dir)
             .ok()
     });
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(log_colours());
     match file {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);

@@ -25,7 +25,8 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The `kanca` binary under test: `KANCA_BIN` if set, else `<workspace>/target/debug/kanca`,
-/// built once with `cargo build -p kanca` if it is missing.
+/// built once with `cargo build -p kanca` if it is missing. Under Wine ([`wine`]) it is the
+/// Windows build, `kanca.exe`, and `KANCA_BIN` must name it.
 pub fn kanca_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -34,6 +35,7 @@ pub fn kanca_bin() -> &'static Path {
             assert!(bin.exists(), "KANCA_BIN={} does not exist", bin.display());
             return bin;
         }
+        assert!(wine().is_none(), "KANCA_WINE is set: KANCA_BIN must name the kanca.exe to run under it");
         let root = workspace_root();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
@@ -51,6 +53,15 @@ pub fn kanca_bin() -> &'static Path {
         assert!(bin.exists(), "{} missing after cargo build", bin.display());
         bin
     })
+}
+
+/// The Wine loader (`KANCA_WINE`, e.g. /usr/lib/wine/wine64) when the binary under test is a
+/// Windows build run under Wine, as tests/windows-wine.sh does; None for a native binary. The
+/// Wine prefix and the rest of Wine's environment (WINEPREFIX, WINEDEBUG...) are inherited.
+pub fn wine() -> Option<&'static Path> {
+    static WINE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    WINE.get_or_init(|| std::env::var_os("KANCA_WINE").filter(|w| !w.is_empty()).map(PathBuf::from))
+        .as_deref()
 }
 
 /// The text of a fixture, e.g. `fixture("seed", "call_init.json")`.
@@ -125,8 +136,17 @@ pub fn post_webhook_json(url: &str, body: &str) -> Reply {
 }
 
 /// A base `kanca` command with a clean environment of our own (no inherited KANCA_*).
+/// Under Wine the loader runs the .exe in the same process, so the child's pid is the Windows
+/// program's: signals reach it, not a launcher in between.
 fn kanca_command() -> Command {
-    let mut cmd = Command::new(kanca_bin());
+    let mut cmd = match wine() {
+        Some(loader) => {
+            let mut cmd = Command::new(loader);
+            cmd.arg(kanca_bin());
+            cmd
+        }
+        None => Command::new(kanca_bin()),
+    };
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("KANCA_") {
             cmd.env_remove(&key);
@@ -229,6 +249,11 @@ impl Server {
 
     /// As [`Server::start_with`], with more arguments for `kanca serve`.
     pub fn start_with_args(data_dir: &Path, creds: Creds, extra: &[&str]) -> Server {
+        Self::start_with_env(data_dir, creds, extra, &[])
+    }
+
+    /// As [`Server::start_with_args`], with these environment variables set (last).
+    pub fn start_with_env(data_dir: &Path, creds: Creds, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let log = data_dir
             .parent()
             .unwrap_or(data_dir)
@@ -245,6 +270,7 @@ impl Server {
             cmd.env("KANCA_WEBHOOK_USER", USER)
                 .env("KANCA_WEBHOOK_PASSWORD", PASSWORD);
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("spawn kanca serve");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();

@@ -11,18 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-  echo "windows-check: installing ${missing[*]}" >&2
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+.ci/apt-ensure windows-check rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64
 
 # tauri::generate_context! embeds ui/dist: the caller builds it first (tests/run.sh does).
 [[ -f ui/dist/index.html ]] || { echo "windows-check: build the UI first (cd ui && npm run build)" >&2; exit 1; }

@@ -21,19 +21,8 @@ timing() {
   lap=$now
 }
 
-packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 nginx-light)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-  echo "windows-wine: installing ${missing[*]}" >&2
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  timing "installed ${missing[*]}"
-fi
+"$(dirname "$0")/../.ci/apt-ensure" windows-wine rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 nginx-light
+timing "packages"
 
 cache=${KANCA_WINE_CACHE:-$HOME/.cache/kanca/windows-wine}
 mkdir -p "$cache"

@@ -21,7 +21,7 @@ timing() {
   lap=$now
 }
 
-"$(dirname "$0")/../.ci/apt-ensure" windows-wine rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 nginx-light
+.ci/apt-ensure windows-wine rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 nginx-light
 timing "packages"
 
 cache=${KANCA_WINE_CACHE:-$HOME/.cache/kanca/windows-wine}

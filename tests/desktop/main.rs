@@ -532,7 +532,7 @@ struct Tray<'a> {
 
 impl<'a> Tray<'a> {
     fn find(desk: &'a Desktop) -> Tray<'a> {
-        wait_until("the tray to register and export its menu", Duration::from_secs(20), || {
+        wait_until("the tray to register and export its menu", Duration::from_secs(60), || {
             let calls = desk.gdbus(&["call", "--session", "-d", "org.kde.StatusNotifierWatcher", "-o", "/StatusNotifierWatcher", "-m", "org.freedesktop.DBus.Mock.GetCalls"]);
             let item = calls.split("'RegisterStatusNotifierItem', [<'").nth(1)?.split('\'').next()?.to_string();
             // The registering connection is the app's: find it by its process name.

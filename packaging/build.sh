@@ -45,6 +45,11 @@ linux_config=$(printf '{"mainBinaryName":"kanca-desktop","bundle":{"linux":{"deb
 packaging/node_modules/.bin/tauri build --ci "${tauri_args[@]}" --features desktop --bundles deb,rpm \
   --config "$linux_config" -- --locked
 
+# The CLI renames the app it bundled to kanca-desktop; put the same build back at kanca, where
+# the tests and `cargo run` expect it: otherwise target/$profile/kanca is the lean build from the
+# first step, which cargo does not relink while the desktop build is up to date.
+ln -f "$target_dir/$profile/kanca-desktop" "$target_dir/$profile/kanca"
+
 # Only this run's packages, not older versions' left in the same directory.
 packages=$(find "$bundle_dir/deb" "$bundle_dir/rpm" -maxdepth 1 \( -name '*.deb' -o -name '*.rpm' \) \
   -newer "$started" | sort)

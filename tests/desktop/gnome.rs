@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kanca_tests::{fixture, free_port, kanca_bin, post_webhook_json, wait_until, workspace_root, Workdir, PASSWORD, USER};
+use kanca_tests::{desktop_bin, fixture, free_port, post_webhook_json, wait_until, workspace_root, Workdir, PASSWORD, USER};
 use serde_json::{json, Value};
 
 const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
@@ -625,7 +625,7 @@ fn the_missed_calls_notice_outlives_a_burst_in_gnome_shell() {
     let mut app = Proc::start(
         "kanca",
         gnome
-            .command(kanca_bin())
+            .command(desktop_bin())
             .env("WAYLAND_DISPLAY", "wayland-0")
             .env("GDK_BACKEND", "wayland")
             .env("KANCA_DATA_DIR", work.data_dir())

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
-use kanca_tests::{fixture, free_port, kanca_bin, wait_until, workspace_root, Workdir};
+use kanca_tests::{desktop_bin, fixture, free_port, wait_until, workspace_root, Workdir};
 use serde_json::json;
 
 const USER: &str = "bulutfon";
@@ -411,7 +411,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     client.execute(toggle, vec![]).await.unwrap();
     wait_until("the autostart entry", Duration::from_secs(10), || autostart_entry.exists().then_some(()));
     let entry = std::fs::read_to_string(&autostart_entry).unwrap();
-    assert!(entry.contains(&format!("Exec={} --hidden", kanca_bin().display())), "starts Kanca in the tray: {entry}");
+    assert!(entry.contains(&format!("Exec={} --hidden", desktop_bin().display())), "starts Kanca in the tray: {entry}");
     client.execute(toggle, vec![]).await.unwrap();
     wait_until("the autostart entry to go", Duration::from_secs(10), || (!autostart_entry.exists()).then_some(()));
 
@@ -490,7 +490,7 @@ async fn popups_follow_the_call_and_a_click_opens_it() {
     }
     assert!(std::net::TcpStream::connect(("127.0.0.1", listen_port)).is_ok(), "still listening with the window closed");
     // A second launch does not start another app: it brings the running one up and exits.
-    let mut second = desk.command(kanca_bin());
+    let mut second = desk.command(desktop_bin());
     second
         .env("KANCA_DATA_DIR", work.data_dir())
         .env("KANCA_LISTEN", format!("127.0.0.1:{}", free_port()))
@@ -677,7 +677,7 @@ async fn start_app(desk: &Desktop, work: &Workdir) -> RunningApp {
     wait_until("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", driver_port)).ok());
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": kanca_bin() }));
+    caps.insert("tauri:options".into(), json!({ "application": desktop_bin() }));
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))

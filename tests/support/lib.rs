@@ -55,6 +55,20 @@ pub fn kanca_bin() -> &'static Path {
     })
 }
 
+/// [`kanca_bin`] for the desktop tests, which need the app itself: fails at once, saying why, if
+/// it is the lean build without the desktop feature (that one starts `kanca-desktop` beside it,
+/// so a test would find the app under another name and time out waiting for it).
+pub fn desktop_bin() -> &'static Path {
+    let bin = kanca_bin();
+    let out = Command::new("ldd").arg(bin).output().expect("run ldd");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("libwebkit2gtk"),
+        "{} is not the desktop build (it does not link WebKit): run `cargo build -p kanca --features desktop`",
+        bin.display()
+    );
+    bin
+}
+
 /// The Wine loader (`KANCA_WINE`, e.g. /usr/lib/wine/wine64) when the binary under test is a
 /// Windows build run under Wine, as tests/windows-wine.sh does; None for a native binary. The
 /// Wine prefix and the rest of Wine's environment (WINEPREFIX, WINEDEBUG...) are inherited.

@@ -132,13 +132,13 @@ pub fn history_text(h: &CallerHistory, now: DateTime<Local>, english: bool) -> S
     }
 }
 
-/// Decide whether `change` pops up and with what text.
-pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: DateTime<Local>) -> Option<Popup> {
+/// Whether `change` pops up at all, and as what. Cheap: the caller's history (a query) is only
+/// needed for the text of a pop-up that will be shown.
+pub fn wanted(change: &Change, prefs: &PopupPrefs) -> Option<PopupKind> {
     let call = &change.call;
     if prefs.do_not_disturb {
         return None;
     }
-    let en = prefs.english;
     let kind = match (call.kind, call.state) {
         (CallKind::Fax, _) => PopupKind::Fax,
         (_, CallState::Missed) => PopupKind::Missed,
@@ -161,6 +161,14 @@ pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: D
     if prefs.only_my_extensions && !routed_to_mine(call, &prefs.my_extensions) {
         return None;
     }
+    Some(kind)
+}
+
+/// Decide whether `change` pops up and with what text.
+pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: DateTime<Local>) -> Option<Popup> {
+    let call = &change.call;
+    let en = prefs.english;
+    let kind = wanted(change, prefs)?;
     let caller = call.caller.clone().unwrap_or_else(|| if en { "Unknown number".into() } else { "Bilinmeyen numara".into() });
     let summary = match (kind, call.direction, en) {
         (PopupKind::Fax, _, false) => format!("Faks: {caller}"),

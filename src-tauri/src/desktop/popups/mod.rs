@@ -429,13 +429,15 @@ impl Service {
         if self.board.note_missed(change, en) {
             self.publish_missed();
         }
+        // Most changes pop nothing up (answered, ended, routed elsewhere, a burst of old
+        // events): those skip the caller's history, a query per change.
         let history = match &state.engine {
-            Some(engine) => {
+            Some(engine) if popup::wanted(change, &prefs).is_some() => {
                 let call = change.call.clone();
                 let now = chrono::Local::now();
                 engine.store().read(move |c| popup::caller_history(c, &call, now)).await.unwrap_or_default()
             }
-            None => Default::default(),
+            _ => Default::default(),
         };
         let plan = popup::plan(change, &prefs, &history, chrono::Local::now());
         let uuid = &change.call.uuid;

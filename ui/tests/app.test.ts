@@ -211,6 +211,24 @@ describe("app shell", () => {
     expect($("last-event").textContent).toBe("son olay: 3 dk önce");
   });
 
+  it("the sidebar is rebuilt only when what it shows changes, not for every call", async () => {
+    const fake = installFake(new FakeBackend([]));
+    fake.status.last_event_at = new Date(Date.now() - 3 * 60_000).toISOString();
+    await startTestApp();
+    const before = $("nav-history");
+    // A burst of calls: each sets the last event, which keeps reading "az önce".
+    for (let i = 0; i < 3; i++) fake.upsert(sampleCalls(1, NOW_US + i)[0]!);
+    await flush();
+    await emitEvent("status-changed", { ...fake.status, last_event_at: new Date().toISOString() });
+    expect($("last-event").textContent).toBe("son olay: az önce");
+    const afterBurst = $("nav-history");
+    expect(afterBurst).not.toBe(before);
+    await emitEvent("status-changed", { ...fake.status, last_event_at: new Date().toISOString() });
+    expect($("nav-history")).toBe(afterBurst);
+    await emitEvent("status-changed", { ...fake.status, listener: { ...fake.status.listener, state: "failed" } });
+    expect($("listener-status").dataset.state).toBe("failed");
+  });
+
   it("a backend that cannot be reached shows an error banner, not a blank page", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.failures.set("get_status", { code: "internal", message: "durum okunamadı" });

@@ -5,7 +5,7 @@ import { h, replaceChildren } from "../lib/dom";
 import { formatRelative } from "../lib/format";
 import { t } from "../lib/i18n";
 import { tunnelDotClass, tunnelOf, tunnelShortText } from "../lib/tunnel";
-import type { AppStatus, NavView } from "../lib/types";
+import type { AppStatus, NavView, TunnelState } from "../lib/types";
 import { icon, type IconName } from "./icons";
 
 const NAV: readonly { view: NavView; icon: IconName; key: "nav.history" | "nav.faxes" | "nav.settings" | "nav.guide" }[] = [
@@ -21,9 +21,29 @@ export interface SidebarState {
   dnd: boolean;
 }
 
+type Shown = {
+  active: NavView | null;
+  navLabels: string[];
+  navLabel: string;
+  missed: string | null;
+  state: string;
+  stateText: string;
+  listenerError: string | null;
+  tunnelState: TunnelState | "unknown";
+  tunnelText: string;
+  tunnelTitle: string | null;
+  last: string;
+  dnd: boolean;
+  dndText: string;
+  dndTitle: string;
+  brand: [string, string];
+};
+
 export class Sidebar {
   readonly el: HTMLElement;
   private state: SidebarState = { active: null, status: null, dnd: false };
+  /** What the built nodes show (see `render`). */
+  private renderedKey = "";
 
   constructor(
     private readonly onNavigate: (view: NavView) => void,
@@ -39,14 +59,59 @@ export class Sidebar {
     this.render();
   }
 
+  /**
+   * Builds the sidebar again, unless it would show the same as now: status updates come often
+   * while calls arrive (the last event's time), and rebuilt nodes are garbage the web view keeps
+   * until its next collection.
+   */
   render(): void {
+    const shown = this.shown();
+    const key = JSON.stringify(shown);
+    if (key === this.renderedKey) return;
+    this.renderedKey = key;
+    this.build(shown);
+  }
+
+  /** Everything the sidebar shows, as plain values. */
+  private shown(): Shown {
+    const s = this.state.status;
+    const state = s?.listener.state ?? "unknown";
+    const stateText =
+      state === "running"
+        ? t("listener.running")
+        : state === "starting"
+          ? t("listener.starting")
+          : state === "failed"
+            ? t("listener.failed")
+            : t("listener.unknown");
+    const tunnel = tunnelOf(s);
+    return {
+      active: this.state.active,
+      navLabels: NAV.map((item) => t(item.key)),
+      navLabel: t("nav.label"),
+      missed: s?.missed_unseen ? t("missed.unseen", { count: String(s.missed_unseen) }) : null,
+      state,
+      stateText,
+      listenerError: s?.listener.error ?? null,
+      tunnelState: tunnel?.state ?? "unknown",
+      tunnelText: tunnelShortText(tunnel?.state ?? "unknown"),
+      tunnelTitle: tunnel ? (tunnel.state === "online" ? tunnel.public_url : tunnel.error) : null,
+      last: s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none"),
+      dnd: this.state.dnd,
+      dndText: this.state.dnd ? t("dnd.on") : t("dnd.off"),
+      dndTitle: this.state.dnd ? t("dnd.toggleOff") : t("dnd.toggleOn"),
+      brand: [t("app.name"), t("app.tagline")],
+    };
+  }
+
+  private build(v: Shown): void {
     const focused = document.activeElement instanceof HTMLElement && this.el.contains(document.activeElement)
       ? document.activeElement.getAttribute("data-testid")
       : null;
-    const nav = h("nav", { class: "nav", attrs: { "aria-label": t("nav.label") } });
+    const nav = h("nav", { class: "nav", attrs: { "aria-label": v.navLabel } });
     const ul = h("ul", { class: "nav-list" });
-    for (const item of NAV) {
-      const active = this.state.active === item.view;
+    NAV.forEach((item, i) => {
+      const active = v.active === item.view;
       ul.appendChild(
         h(
           "li",
@@ -60,14 +125,13 @@ export class Sidebar {
               on: { click: () => this.onNavigate(item.view) },
             },
             icon(item.icon, "nav-icon"),
-            h("span", { text: t(item.key) }),
+            h("span", { text: v.navLabels[i] }),
           ),
         ),
       );
-    }
+    });
     nav.appendChild(ul);
-    const missed = this.state.status?.missed_unseen ?? 0;
-    if (missed > 0) {
+    if (v.missed !== null) {
       // Stays until the user looks, even when the desktop dropped the missed-calls notice.
       nav.appendChild(
         h(
@@ -79,38 +143,22 @@ export class Sidebar {
             on: { click: () => this.onShowMissed() },
           },
           icon("missed", "nav-icon"),
-          h("span", { text: t("missed.unseen", { count: String(missed) }) }),
+          h("span", { text: v.missed }),
         ),
       );
     }
 
-    const s = this.state.status;
-    const state = s?.listener.state ?? "unknown";
-    const stateText =
-      state === "running"
-        ? t("listener.running")
-        : state === "starting"
-          ? t("listener.starting")
-          : state === "failed"
-            ? t("listener.failed")
-            : t("listener.unknown");
-    const tunnel = tunnelOf(s);
-    const tunnelState = tunnel?.state ?? "unknown";
-    const tunnelTitle = tunnel ? (tunnel.state === "online" ? tunnel.public_url : tunnel.error) : null;
-    const last = s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none");
-
-    const dnd = this.state.dnd;
     const dndBtn = h(
       "button",
       {
-        class: ["dnd-toggle", dnd && "on"],
+        class: ["dnd-toggle", v.dnd && "on"],
         testid: "sidebar-dnd",
-        title: dnd ? t("dnd.toggleOff") : t("dnd.toggleOn"),
-        attrs: { type: "button", "aria-pressed": dnd ? "true" : "false", "aria-label": dnd ? t("dnd.toggleOff") : t("dnd.toggleOn") },
+        title: v.dndTitle,
+        attrs: { type: "button", "aria-pressed": v.dnd ? "true" : "false", "aria-label": v.dndTitle },
         on: { click: () => this.onToggleDnd() },
       },
-      icon(dnd ? "bellOff" : "bell", "dnd-icon"),
-      h("span", { class: "dnd-text", text: dnd ? t("dnd.on") : t("dnd.off") }),
+      icon(v.dnd ? "bellOff" : "bell", "dnd-icon"),
+      h("span", { class: "dnd-text", text: v.dndText }),
     );
 
     const footer = h(
@@ -119,21 +167,21 @@ export class Sidebar {
       dndBtn,
       h(
         "div",
-        { class: "listener-status", testid: "listener-status", dataset: { state }, title: s?.listener.error ?? undefined },
-        h("span", { class: `status-dot dot-${state}`, attrs: { "aria-hidden": "true" } }),
-        h("span", { class: "listener-text" }, h("span", { class: "listener-label", text: stateText }), h("span", { class: "last-event", testid: "last-event", text: last })),
+        { class: "listener-status", testid: "listener-status", dataset: { state: v.state }, title: v.listenerError ?? undefined },
+        h("span", { class: `status-dot dot-${v.state}`, attrs: { "aria-hidden": "true" } }),
+        h("span", { class: "listener-text" }, h("span", { class: "listener-label", text: v.stateText }), h("span", { class: "last-event", testid: "last-event", text: v.last })),
       ),
       h(
         "div",
-        { class: "tunnel-status", testid: "sidebar-tunnel", dataset: { state: tunnelState }, title: tunnelTitle ?? undefined },
-        h("span", { class: `status-dot ${tunnelDotClass(tunnelState)}`, attrs: { "aria-hidden": "true" } }),
-        h("span", { class: "tunnel-label", text: tunnelShortText(tunnelState) }),
+        { class: "tunnel-status", testid: "sidebar-tunnel", dataset: { state: v.tunnelState }, title: v.tunnelTitle ?? undefined },
+        h("span", { class: `status-dot ${tunnelDotClass(v.tunnelState)}`, attrs: { "aria-hidden": "true" } }),
+        h("span", { class: "tunnel-label", text: v.tunnelText }),
       ),
     );
 
     replaceChildren(
       this.el,
-      h("div", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, icon("phone")), h("span", { class: "brand-text" }, h("span", { class: "brand-name", text: t("app.name") }), h("span", { class: "brand-tag", text: t("app.tagline") }))),
+      h("div", { class: "brand" }, h("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, icon("phone")), h("span", { class: "brand-text" }, h("span", { class: "brand-name", text: v.brand[0] }), h("span", { class: "brand-tag", text: v.brand[1] }))),
       nav,
       footer,
     );

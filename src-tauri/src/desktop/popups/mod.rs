@@ -381,6 +381,9 @@ async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::Unbou
         for c in changes {
             svc.on_change(&c).await;
         }
+        // After a burst the pop-ups may still be busy when the last change has arrived: memory
+        // is tidied once they are done too.
+        svc.state().tidy.note_change(&svc.app);
     }
 }
 

@@ -25,10 +25,13 @@ source "$ROOT/bench/session.sh"
 sleep 1.5
 
 now_ms() { date +%s%3N; }
-# WebKit's helper processes are children of the app.
+# WebKit's helper processes are children of the app. PSS, and of it what is anonymous (heaps,
+# the JavaScript heap) and what is mapped from files (code, shared with other processes).
 describe_tree() {
   for pid in $1 $(pgrep -P "$1" || true); do
-    printf '    %-22s %7.1f MiB\n' "$(cat /proc/"$pid"/comm 2>/dev/null)" "$(echo "$(awk '/^Pss:/ {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0) / 1024" | bc -l)"
+    awk -v name="$(cat /proc/"$pid"/comm 2>/dev/null)" '/^(Pss|Pss_Anon|Pss_File):/ {v[$1] = $2 / 1024}
+      END { printf "    %-22s %7.1f MiB  (anon %.1f, file %.1f)\n", name, v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }' \
+      /proc/"$pid"/smaps_rollup 2>/dev/null || true
   done
 }
 

@@ -50,6 +50,7 @@ echo "listener answering: ${t_listener} ms; window mapped: ${t_window} ms"
 
 sleep 10
 IDLE=$(pss_tree $KPID)
+IDLE_ANON=$(pss_tree $KPID Pss_Anon)
 echo "== memory idle (10 s after start): $((IDLE / 1024)) MiB PSS"
 describe_tree $KPID
 
@@ -94,6 +95,7 @@ KANCA_BENCH_AUTH=$AUTH timeout 120 bash -c '
   echo "posted $n events"'
 sleep 10
 AFTER=$(pss_tree $KPID)
+AFTER_ANON=$(pss_tree $KPID Pss_Anon)
 echo "memory after the events: $((AFTER / 1024)) MiB PSS"
 describe_tree $KPID
 kill $KPID; wait $KPID 2>/dev/null || true
@@ -103,6 +105,9 @@ echo "== minimal Tauri 2 app (same machine, same session)"
 until xdotool search --onlyvisible --name '^minimal$' >/dev/null 2>&1; do sleep 0.02; done
 sleep 10
 MIN=$(pss_tree $MPID)
+MIN_ANON=$(pss_tree $MPID Pss_Anon)
 echo "minimal idle: $((MIN / 1024)) MiB PSS"
 describe_tree $MPID
 awk -v k="$IDLE" -v a="$AFTER" -v m="$MIN" 'BEGIN { printf "kanca idle / minimal = %.2f; after events / minimal = %.2f\n", k / m, a / m }'
+# Library pages count less while other processes map them too; the anonymous part does not.
+awk -v k="$IDLE_ANON" -v a="$AFTER_ANON" -v m="$MIN_ANON" 'BEGIN { printf "anonymous only: idle / minimal = %.2f; after events / minimal = %.2f\n", k / m, a / m }'

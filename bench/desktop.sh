@@ -25,10 +25,13 @@ source "$ROOT/bench/session.sh"
 sleep 1.5
 
 now_ms() { date +%s%3N; }
-# WebKit's helper processes are children of the app.
+# WebKit's helper processes are children of the app. PSS, and of it what is anonymous (heaps,
+# the JavaScript heap) and what is mapped from files (code, shared with other processes).
 describe_tree() {
   for pid in $1 $(pgrep -P "$1" || true); do
-    printf '    %-22s %7.1f MiB\n' "$(cat /proc/"$pid"/comm 2>/dev/null)" "$(echo "$(awk '/^Pss:/ {print $2}' /proc/"$pid"/smaps_rollup 2>/dev/null || echo 0) / 1024" | bc -l)"
+    awk -v name="$(cat /proc/"$pid"/comm 2>/dev/null)" '/^(Pss|Pss_Anon|Pss_File):/ {v[$1] = $2 / 1024}
+      END { printf "    %-22s %7.1f MiB  (anon %.1f, file %.1f)\n", name, v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }' \
+      /proc/"$pid"/smaps_rollup 2>/dev/null || true
   done
 }
 
@@ -57,6 +60,7 @@ post_call 0
 
 sleep 10
 IDLE=$(pss_tree $KPID)
+IDLE_ANON=$(pss_tree $KPID Pss_Anon)
 echo "== memory idle (10 s after start): $((IDLE / 1024)) MiB PSS"
 describe_tree $KPID
 
@@ -102,6 +106,7 @@ KANCA_BENCH_AUTH=$AUTH timeout 120 bash -c '
   echo "posted $n events"'
 sleep 10
 AFTER=$(pss_tree $KPID)
+AFTER_ANON=$(pss_tree $KPID Pss_Anon)
 echo "memory after the events: $((AFTER / 1024)) MiB PSS"
 describe_tree $KPID
 kill $KPID; wait $KPID 2>/dev/null || true
@@ -111,6 +116,9 @@ echo "== minimal Tauri 2 app (same machine, same session)"
 until xdotool search --onlyvisible --name '^minimal$' >/dev/null 2>&1; do sleep 0.02; done
 sleep 10
 MIN=$(pss_tree $MPID)
+MIN_ANON=$(pss_tree $MPID Pss_Anon)
 echo "minimal idle: $((MIN / 1024)) MiB PSS"
 describe_tree $MPID
 awk -v k="$IDLE" -v a="$AFTER" -v m="$MIN" 'BEGIN { printf "kanca idle / minimal = %.2f; after events / minimal = %.2f\n", k / m, a / m }'
+# Library pages count less while other processes map them too; the anonymous part does not.
+awk -v k="$IDLE_ANON" -v a="$AFTER_ANON" -v m="$MIN_ANON" 'BEGIN { printf "anonymous only: idle / minimal = %.2f; after events / minimal = %.2f\n", k / m, a / m }'

@@ -18,6 +18,7 @@ fn main() {
             "copy_text",
             "open_url",
             "mark_missed_seen",
+            "take_call_changes",
         ]),
     ))
     .expect("tauri build script");

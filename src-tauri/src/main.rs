@@ -156,6 +156,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// Log lines waiting for the file writer.
+#[cfg(feature = "desktop")]
+const LOG_QUEUE_LINES: usize = 1024;
+
 #[cfg(feature = "desktop")]
 fn desktop_logging() -> (Option<tracing_appender::non_blocking::WorkerGuard>, PathBuf) {
     use tracing_subscriber::layer::SubscriberExt as _;
@@ -173,7 +177,11 @@ fn desktop_logging() -> (Option<tracing_appender::non_blocking::WorkerGuard>, Pa
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(log_colours());
     match file {
         Some(appender) => {
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            // A few lines a day: the default queue (128,000 lines, 4 MiB written through at
+            // start) would be most of the app's own heap. Lines beyond it are dropped.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(LOG_QUEUE_LINES)
+                .finish(appender);
             let to_file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer);
             tracing_subscriber::registry().with(log_filter()).with(stderr).with(to_file).init();
             (Some(guard), dir)

@@ -89,7 +89,10 @@ export class App implements AppContext {
 
   private async subscribe(): Promise<void> {
     const subs: Promise<UnlistenFn>[] = [
-      backend.onCallChanged((c) => this.onCallChanged(c)),
+      backend.onCallsChanged(
+        (changes) => this.onCallsChanged(changes),
+        () => this.reloadCalls(),
+      ),
       backend.onOpenCall((uuid) => this.openCall(uuid)),
       backend.onStatusChanged((s) => this.setStatus(s)),
       backend.onNavigate((p) => {
@@ -316,16 +319,25 @@ export class App implements AppContext {
 
   // ---- events ----
 
-  private onCallChanged(change: Change): void {
-    const call = change.call;
-    if (!call || typeof call.uuid !== "string") return;
-    this.history.applyLive(call);
-    this.faxes.applyLive(call);
-    this.detail.onCallChanged(call);
+  private onCallsChanged(changes: Change[]): void {
+    for (const change of changes) {
+      const call = change.call;
+      if (!call || typeof call.uuid !== "string") continue;
+      this.history.applyLive(call);
+      this.faxes.applyLive(call);
+      this.detail.onCallChanged(call);
+    }
     if (this._status) {
       this._status = { ...this._status, last_event_at: new Date().toISOString() };
       this.sidebar.update({ status: this._status });
     }
+  }
+
+  /** More calls changed than the backend kept for the window: read what is shown again. */
+  private reloadCalls(): void {
+    this.history.refresh();
+    this.faxes.refresh();
+    this.detail.refresh();
   }
 
   private rerenderAll(): void {

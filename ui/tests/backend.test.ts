@@ -114,19 +114,44 @@ describe("backend wrapper", () => {
     const open = vi.fn();
     const status = vi.fn();
     const nav = vi.fn();
-    await backend.onCallChanged(changed);
+    await backend.onCallsChanged(changed, () => {});
     await backend.onOpenCall(open);
     await backend.onStatusChanged(status);
     await backend.onNavigate(nav);
     const change = { event_id: 1, event_type: "call_init", received_type: "call_init", call: sampleCall() };
-    await emit("calls-changed", [change]);
+    let pending = [change];
+    reply = (cmd) => (cmd === "take_call_changes" ? pending.splice(0) : null);
+    await emit("calls-changed", null);
+    await vi.waitFor(() => expect(changed).toHaveBeenCalledWith([change]));
     await emit("open-call", { uuid: "abc" });
     await emit("status-changed", defaultStatus());
     await emit("navigate", { view: "settings" });
-    expect(changed).toHaveBeenCalledWith(change);
+    expect(changed).toHaveBeenCalledWith([change]);
     expect(open).toHaveBeenCalledWith("abc");
     expect(status).toHaveBeenCalledWith(defaultStatus());
     expect(nav).toHaveBeenCalledWith({ view: "settings" });
+  });
+
+  it("calls-changed is a signal: the changes are fetched in batches, one fetch at a time, and null means reload", async () => {
+    const changed = vi.fn();
+    const reload = vi.fn();
+    const change = (id: number) => ({ event_id: id, event_type: "call_init", received_type: "call_init", call: sampleCall({ uuid: `u-${id}` }) });
+    let answers: (unknown[] | null)[] = [[change(1)]];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    reply = (cmd) => (cmd === "take_call_changes" ? gate.then(() => (answers.length > 0 ? answers.shift() : [])) : null);
+    await backend.onCallsChanged(changed, reload);
+    // One fetch at start (changes kept from before the window listened) is in flight; two
+    // signals meanwhile make one more fetch after it, not two overlapping ones.
+    answers = [[change(1)], [change(2), change(3)], null];
+    await emit("calls-changed", null);
+    await emit("calls-changed", null);
+    release();
+    await vi.waitFor(() => expect(changed).toHaveBeenCalledTimes(2));
+    expect(changed.mock.calls.map((c) => (c[0] as { event_id: number }[]).map((x) => x.event_id))).toEqual([[1], [2, 3]]);
+    expect(seen.filter((s) => s.cmd === "take_call_changes")).toHaveLength(2);
+    await emit("calls-changed", null);
+    await vi.waitFor(() => expect(reload).toHaveBeenCalledTimes(1));
   });
 
   it("unlisten stops the events", async () => {

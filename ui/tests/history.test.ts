@@ -260,6 +260,20 @@ describe("history list", () => {
       expect(searches(fake).at(-1)!.before).toBeNull();
     }, 30_000);
 
+    it("when more calls changed than the engine kept for the window, the list is read again", async () => {
+      const fake = installFake(new FakeBackend(sampleCalls(300, NOW_US - 60e6)));
+      const app = await startTestApp();
+      const target = app.history.items[1]!;
+      const before = searches(fake).length;
+      fake.upsertUntold([sampleCall({ uuid: "untold-1", startedAtUs: NOW_US, state: "ringing" }), { ...target, state: "missed", missed: true }]);
+      await flush();
+      await flush();
+      expect(searches(fake).length).toBe(before + 1);
+      expect(searches(fake).at(-1)!.before).toBeNull();
+      expect(rowUuids()[0]).toBe("untold-1");
+      expect(app.history.items.find((c) => c.uuid === target.uuid)!.state).toBe("missed");
+    });
+
     it("an existing row is updated in place", async () => {
       const fake = installFake(new FakeBackend(sampleCalls(300, NOW_US - 60e6)));
       const app = await startTestApp();

@@ -60,7 +60,9 @@ pub fn normalize(raw: &str) -> PhoneNumber {
     // storage writer needs it.
     static CACHE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, PhoneNumber>>> =
         std::sync::LazyLock::new(Default::default);
-    const CACHE_MAX: usize = 8192;
+    // Small: a busy day's callers are mostly new numbers, and a full cache of 8,192 was about 3 MiB
+    // kept for the life of the app.
+    const CACHE_MAX: usize = 1024;
     if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(raw).cloned()) {
         return hit;
     }

@@ -120,13 +120,13 @@ pub fn history_text(h: &CallerHistory, now: DateTime<Local>, english: bool) -> S
     tf(english, key, &[("n", &h.this_week.max(1)), ("when", &when)])
 }
 
-/// Decide whether `change` pops up and with what text.
-pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: DateTime<Local>) -> Option<Popup> {
+/// Whether `change` pops up at all, and as what. Cheap: the caller's history (a query) is only
+/// needed for the text of a pop-up that will be shown.
+pub fn wanted(change: &Change, prefs: &PopupPrefs) -> Option<PopupKind> {
     let call = &change.call;
     if prefs.do_not_disturb {
         return None;
     }
-    let en = prefs.english;
     let kind = match (call.kind, call.state) {
         (CallKind::Fax, _) => PopupKind::Fax,
         (_, CallState::Missed) => PopupKind::Missed,
@@ -149,6 +149,14 @@ pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: D
     if prefs.only_my_extensions && !routed_to_mine(call, &prefs.my_extensions) {
         return None;
     }
+    Some(kind)
+}
+
+/// Decide whether `change` pops up and with what text.
+pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: DateTime<Local>) -> Option<Popup> {
+    let call = &change.call;
+    let en = prefs.english;
+    let kind = wanted(change, prefs)?;
     let caller = call.caller.clone().unwrap_or_else(|| t(en, "call.unknownNumber").into());
     let summary = match (kind, call.direction) {
         (PopupKind::Fax, _) => tf(en, "popup.fax", &[("caller", &caller)]),

@@ -9,7 +9,7 @@ use kanca_core::selftest::SelfTestResult;
 use kanca_core::tunnel::{self, TunnelMode, TunnelSettings, TunnelState};
 use kanca_core::config::ConfigError;
 use kanca_core::store::StoreError;
-use kanca_core::{Engine, EngineError, KeysError, WebhookForm};
+use kanca_core::{Change, Engine, EngineError, KeysError, WebhookForm};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
@@ -290,6 +290,13 @@ pub fn navigate(app: &AppHandle, view: &str) {
 pub fn navigate_filtered(app: &AppHandle, view: &str, filter: Option<&str>) {
     super::show_main(app);
     let _ = app.emit(events::NAVIGATE, serde_json::json!({ "view": view, "filter": filter }));
+}
+
+/// The calls stored since the last fetch, oldest first (the window fetches them when told by
+/// `calls-changed`); None when more changed than were kept: the window reloads its lists.
+#[tauri::command]
+pub fn take_call_changes(state: State<'_, Arc<AppState>>) -> Option<Vec<Change>> {
+    state.changes.take()
 }
 
 /// The user has looked at the missed calls (the window's missed list): the tray entry and the

@@ -22,7 +22,8 @@ pub struct Tidy {
 }
 
 impl Tidy {
-    /// A change arrived: tidy once things have been quiet for a moment.
+    /// Work was done (a change arrived, the pop-ups caught up): tidy once things have been
+    /// quiet for a moment.
     pub fn note_change(self: &Arc<Self>, app: &AppHandle) {
         if let Ok(mut last) = self.last_change.lock() {
             *last = Some(Instant::now());

@@ -1,6 +1,7 @@
 //! The desktop app: a Tauri 2 tray app around the engine. The engine's listener runs inside
 //! it; stored changes are forwarded to the window and to the pop-ups.
 
+mod changes;
 mod commands;
 mod memory;
 mod popups;
@@ -23,6 +24,7 @@ use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 
 /// Event names shared with `ui/src/lib/backend.ts`.
 pub mod events {
+    /// Calls were stored: fetch them with `take_call_changes` (no payload, see `changes`).
     pub const CALLS_CHANGED: &str = "calls-changed";
     pub const OPEN_CALL: &str = "open-call";
     pub const STATUS_CHANGED: &str = "status-changed";
@@ -48,7 +50,7 @@ pub struct AppState {
     pub tunnel_settings: Mutex<TunnelSettings>,
     tunnel: Mutex<Option<Tunnel>>,
     refresh_pending: AtomicBool,
-    pending_changes: Mutex<Vec<Change>>,
+    changes: changes::ChangeFeed,
     tidy: Arc<memory::Tidy>,
 }
 
@@ -161,7 +163,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         tunnel_settings: Mutex::new(tunnel_settings),
         tunnel: Mutex::new(None),
         refresh_pending: AtomicBool::new(false),
-        pending_changes: Mutex::new(Vec::new()),
+        changes: changes::ChangeFeed::default(),
         tidy: Arc::default(),
     });
 
@@ -202,6 +204,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
             commands::copy_text,
             commands::open_url,
             commands::mark_missed_seen,
+            commands::take_call_changes,
         ])
         .setup(move |app| {
             let mut early_listener = early_listener;
@@ -390,22 +393,12 @@ pub fn restart_tunnel(app: &AppHandle, state: &Arc<AppState>) {
 }
 
 fn on_change(app: &AppHandle, state: &Arc<AppState>, change: Change) {
-    // The window hears of changes in batches: every message to the webview is a script WebKit
-    // compiles and keeps for a while, so a busy line would otherwise grow the web process.
-    let flush = state.pending_changes.lock().map(|mut p| {
-        p.retain(|c| c.call.uuid != change.call.uuid);
-        p.push(change.clone());
-        p.len() == 1
-    });
-    if flush.unwrap_or(false) {
+    // The window is told once per batch and fetches the changes itself (see `changes`).
+    if state.changes.push(change.clone()) {
         let app = app.clone();
-        let state = state.clone();
         tauri::async_runtime::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(CHANGE_BATCH_MS)).await;
-            let batch = state.pending_changes.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
-            if !batch.is_empty() {
-                let _ = app.emit(events::CALLS_CHANGED, &batch);
-            }
+            let _ = app.emit(events::CALLS_CHANGED, ());
         });
     }
     if let Ok(mut recent) = state.recent.lock() {

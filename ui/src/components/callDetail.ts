@@ -112,6 +112,11 @@ export class CallDetailView implements View {
     if (call.uuid === this.uuid) void this.load(false);
   }
 
+  /** Calls changed without saying which: read the one on screen again. */
+  refresh(): void {
+    if (this.phase !== "idle") void this.load(false);
+  }
+
   // ---- rendering ----
 
   private render(): void {

@@ -471,6 +471,12 @@ export class CallListView implements View {
     }
   }
 
+  /** Calls changed without saying which: read the list again (the first page, as on a
+   * filter change), unless it was never shown. */
+  refresh(): void {
+    if (this.phase !== "idle") void this.reload();
+  }
+
   // ---- view lifecycle ----
 
   mount(): void {

@@ -105,6 +105,9 @@ export class FakeBackend {
   readonly invocations: Invocation[] = [];
   /** Make a command reject with this error. */
   failures = new Map<string, { code: string; message: string }>();
+  /** Changes stored since the app last fetched them (`take_call_changes`). */
+  pendingChanges: Change[] = [];
+  private changesDropped = false;
   /** Emits an event to the app (set by whoever installs the fake). */
   emit: (event: string, payload: unknown) => void = () => {};
   /** Serve pages of this size whatever the query asks (tests that fill a long list quickly). */
@@ -174,6 +177,12 @@ export class FakeBackend {
         return this.saveTunnel((args as { settings: TunnelSettings }).settings);
       case "test_connection":
         return this.testConnection();
+      case "take_call_changes": {
+        const changes = this.pendingChanges.splice(0);
+        if (!this.changesDropped) return changes;
+        this.changesDropped = false;
+        return null;
+      }
       case "mark_missed_seen":
         this.status = { ...this.status, missed_unseen: 0, missed_latest: null };
         this.emit?.("status-changed", this.status);
@@ -219,8 +228,26 @@ export class FakeBackend {
     this.details.delete(call.uuid);
     const change: Change = { event_id: Date.now(), event_type: eventType, received_type: eventType, call };
     this.status = { ...this.status, last_event_at: new Date().toISOString() };
-    this.emit("calls-changed", [change]);
+    // As the engine does: a signal when there was nothing to fetch, the changes by command.
+    const signal = this.pendingChanges.length === 0;
+    this.pendingChanges = this.pendingChanges.filter((c) => c.call.uuid !== call.uuid);
+    this.pendingChanges.push(change);
+    if (signal) this.emit("calls-changed", null);
     return change;
+  }
+
+  /** Stores calls the way the engine does when the window fell too far behind to be told
+   * which: the next fetch of changes answers null. */
+  upsertUntold(calls: Call[]): void {
+    for (const call of calls) {
+      this.calls = this.calls.filter((c) => c.uuid !== call.uuid);
+      this.calls.push(call);
+    }
+    this.calls.sort((a, b) => b.started_at_us - a.started_at_us);
+    const signal = this.pendingChanges.length === 0 && !this.changesDropped;
+    this.pendingChanges = [];
+    this.changesDropped = true;
+    if (signal) this.emit("calls-changed", null);
   }
 
   /** Sets the tunnel's status as the engine reports it, and tells the app. */

@@ -160,11 +160,40 @@ async function on<T>(event: string, cb: (payload: T) => void): Promise<UnlistenF
   }
 }
 
-/** Stored changes arrive in batches (at most one message every 100 ms), oldest first. */
-export function onCallChanged(cb: (change: Change) => void): Promise<UnlistenFn> {
-  return on<Change[]>("calls-changed", (batch) => {
-    if (Array.isArray(batch)) for (const change of batch) cb(change);
-  });
+/**
+ * Stored changes in batches, oldest first. `calls-changed` carries no calls (WebKit keeps the
+ * compiled code of every distinct message, so payloads would grow the web process with each
+ * call): it says there are changes to fetch with `take_call_changes`, at most every 100 ms.
+ * `onReload` runs when more changed than the backend kept for the window: what is shown must be
+ * read again.
+ */
+export async function onCallsChanged(cb: (changes: Change[]) => void, onReload: () => void): Promise<UnlistenFn> {
+  let fetching = false;
+  let again = false;
+  const fetchChanges = async (): Promise<void> => {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    try {
+      do {
+        again = false;
+        const batch = await call<Change[] | null>("take_call_changes", {});
+        if (batch === null) onReload();
+        else if (Array.isArray(batch) && batch.length > 0) cb(batch);
+      } while (again);
+    } catch {
+      // Nothing to show; the next signal fetches again.
+    } finally {
+      fetching = false;
+    }
+  };
+  const unlisten = await on<null>("calls-changed", () => void fetchChanges());
+  // Changes kept from before this window listened (a reload) would otherwise hold back the
+  // next signal.
+  void fetchChanges();
+  return unlisten;
 }
 
 export function onOpenCall(cb: (uuid: string) => void): Promise<UnlistenFn> {

@@ -417,6 +417,9 @@ async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::Unbou
         for (c, prefs) in changes {
             svc.on_change(&c, &prefs).await;
         }
+        // After a burst the pop-ups may still be busy when the last change has arrived: memory
+        // is tidied once they are done too.
+        svc.state().tidy.note_change(&svc.app);
     }
 }
 
@@ -463,13 +466,15 @@ impl Service {
         if self.board.note_missed(change, en) {
             self.publish_missed();
         }
+        // Most changes pop nothing up (answered, ended, routed elsewhere, a burst of old
+        // events): those skip the caller's history, a query per change.
         let history = match &state.engine {
-            Some(engine) => {
+            Some(engine) if popup::wanted(change, &prefs).is_some() => {
                 let call = change.call.clone();
                 let now = chrono::Local::now();
                 engine.store().read(move |c| popup::caller_history(c, &call, now)).await.unwrap_or_default()
             }
-            None => Default::default(),
+            _ => Default::default(),
         };
         let plan = popup::plan(change, prefs, &history, chrono::Local::now());
         let uuid = &change.call.uuid;

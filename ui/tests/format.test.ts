@@ -11,6 +11,7 @@ import {
   hangupText,
   prettyPayload,
   routeSummary,
+  stateLabel,
 } from "../src/lib/format";
 import { setLanguage } from "../src/lib/i18n";
 
@@ -83,6 +84,17 @@ describe("durations", () => {
     expect(formatDuration(3725)).toBe("1:02:05");
     expect(formatDuration(null)).toBe("—");
     expect(formatDuration(-1)).toBe("—");
+  });
+});
+
+describe("states", () => {
+  afterEach(() => setLanguage("tr"));
+  it("a fax that arrived reads received, a call that ended reads ended", () => {
+    expect(stateLabel("ended", "fax")).toBe("Alındı");
+    expect(stateLabel("ended", "call")).toBe("Bitti");
+    expect(stateLabel("ringing", "call")).toBe("Çalıyor");
+    setLanguage("en");
+    expect(stateLabel("ended", "fax")).toBe("Received");
   });
 });
 

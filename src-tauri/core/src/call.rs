@@ -185,6 +185,10 @@ impl Call {
         if self.state == CallState::Ringing && self.ringing_until_us.is_some_and(|until| now_us >= until) {
             self.state = CallState::EndUnknown;
         }
+        // Kanca 0.1 stored faxes as ringing; they are whole when they arrive.
+        if self.kind == CallKind::Fax && self.state == CallState::Ringing {
+            self.state = CallState::Ended;
+        }
     }
 
     /// [`Call::settle`] by value.
@@ -268,138 +272,17 @@ fn bool_of(v: &Value) -> Option<bool> {
 /// Assemble one call from all the events stored for its uuid. `events` must be non-empty and
 /// share one uuid; order and duplicates do not matter.
 pub fn assemble(events: &[EventRecord]) -> Option<Call> {
-    let mut evs: Vec<&EventRecord> = events.iter().collect();
-    evs.sort_by(|a, b| a.order(b));
-    evs.dedup_by(|a, b| a.order(b).is_eq());
-    let first = evs.first()?;
-    let cdr = evs.iter().find_map(|e| e.cdr());
-    let cdr_text = |k: &str| cdr.and_then(|c| c.get(k)).and_then(scalar_text);
-    let ends: Vec<&&EventRecord> = evs.iter().filter(|e| e.is_end()).collect();
-    let end_field = |k: &str| ends.iter().find_map(|e| e.field(k));
-
-    let is_fax = evs.iter().any(|e| e.event.event_type == EventType::FaxInit)
-        || cdr_text("bf_calltype").is_some_and(|t| t.eq_ignore_ascii_case("fax"));
-    let kind = if is_fax { CallKind::Fax } else { CallKind::Call };
-
-    let direction = evs
-        .iter()
-        .find_map(|e| e.event.direction.as_deref().and_then(Direction::parse))
-        .or_else(|| cdr_text("bf_direction").as_deref().and_then(Direction::parse))
-        .unwrap_or(Direction::In);
-
-    // Prefer what the call start said; CDR numbers are a last resort (the documented CDR even
-    // disagrees with the top-level caller).
-    let number = |pick: fn(&CallEvent) -> Option<&String>, cdr_key: &str| {
-        let starts = evs.iter().filter(|e| {
-            matches!(e.event.event_type, EventType::CallInit | EventType::FaxInit)
-        });
-        starts
-            .chain(evs.iter())
-            .find_map(|e| pick(&e.event).cloned())
-            .or_else(|| cdr_text(cdr_key))
-    };
-    let caller_raw = number(|e| e.caller.as_ref(), "bf_caller");
-    let callee_raw = number(|e| e.callee.as_ref(), "bf_callee");
+    let evs = Events::new(events)?;
+    let kind = evs.kind();
+    let direction = evs.direction();
+    let caller_raw = evs.number(|e| e.caller.as_ref(), "bf_caller");
+    let callee_raw = evs.number(|e| e.callee.as_ref(), "bf_callee");
     let (caller, caller_e164) = party(caller_raw.as_deref());
     let (callee, callee_e164) = party(callee_raw.as_deref());
-
-    let talk_duration = end_field("talk_duration").and_then(|t| t.parse::<f64>().ok()).map(|t| t.round() as i64);
-    let cdr_call = cdr_time_us(cdr.and_then(|c| c.get("call_time")));
-    let cdr_answer = cdr_time_us(cdr.and_then(|c| c.get("answer_time")));
-    let cdr_hangup = cdr_time_us(cdr.and_then(|c| c.get("hangup_time")));
-
-    // Event timestamps have microseconds; CDR times only seconds, so they come second.
-    let event_start = evs.iter().filter(|e| !e.is_end()).map(|e| e.time_us()).min();
-    let started_at_us = event_start.or(cdr_call).unwrap_or_else(|| {
-        // Only end events: the call started talk_duration before its end.
-        first.time_us() - talk_duration.unwrap_or(0).max(0) * 1_000_000
-    });
-    let ended_at_us = if ends.is_empty() {
-        None
-    } else {
-        cdr_hangup.or_else(|| ends.iter().map(|e| e.time_us()).max())
-    };
-
-    let missed_event = evs.iter().any(|e| e.event.event_type == EventType::Missed);
-    let disposition = end_field("result_disposition").or_else(|| {
-        // An empty result_disposition is meaningful ("not connected"); scalar_text drops it.
-        ends.iter().find_map(|e| match e.event.fields.get("result_disposition") {
-            Some(Value::String(s)) if s.trim().is_empty() => Some(String::new()),
-            _ => None,
-        })
-    });
-    let answered = if missed_event {
-        Some(false)
-    } else if let Some(d) = disposition {
-        Some(d.eq_ignore_ascii_case("SUCCESS"))
-    } else if let Some(c) = cdr {
-        // Greeting menus answer every call; only a leg that is not a menu counts as a person.
-        let legs = c.get("callflow").and_then(Value::as_array);
-        let person = legs.map(|legs| {
-            legs.iter().any(|leg| {
-                let menu = leg
-                    .get("redirection")
-                    .and_then(scalar_text)
-                    .is_some_and(|r| r.to_ascii_uppercase().contains("MENU"));
-                let answered = leg.get("answer_time").and_then(scalar_text).is_some();
-                answered && !menu
-            })
-        });
-        person.or(cdr_answer.map(|_| true))
-    } else {
-        talk_duration.map(|t| t > 0)
-    };
-    let ended = ended_at_us.is_some();
-    // The last time Bulutfon told us anything about this call.
-    let last_heard_us = evs.iter().map(|e| e.time_us()).max();
-    let missed = missed_event
-        || (kind == CallKind::Call && direction == Direction::In && ended && answered == Some(false));
-    let state = match (ended, answered, missed) {
-        (false, _, false) => CallState::Ringing,
-        (_, _, true) => CallState::Missed,
-        (true, Some(true), _) => CallState::Answered,
-        (true, _, _) => CallState::Ended,
-    };
-    let duration_s = talk_duration.or_else(|| match (cdr_answer, cdr_hangup) {
-        (Some(a), Some(h)) if h >= a && answered != Some(false) => Some((h - a) / 1_000_000),
-        _ => None,
-    });
-
-    let mut route: Vec<RouteStep> = Vec::new();
-    for e in &evs {
-        let (Some(kind), Some(dest)) = (e.event.event_type.route_type(), e.event.destination.clone()) else {
-            continue;
-        };
-        let at = e.event.timestamp_us.and_then(micros_to_rfc3339);
-        let step = RouteStep { kind, destination: dest, at };
-        // The same routing reported twice with different received spellings is one step.
-        if route.last() != Some(&step) {
-            route.push(step);
-        }
-    }
-
-    let callflow = cdr
-        .and_then(|c| c.get("callflow"))
-        .and_then(Value::as_array)
-        .map(|legs| {
-            legs.iter()
-                .map(|leg| {
-                    let t = |k: &str| leg.get(k).and_then(scalar_text);
-                    CallflowLeg {
-                        callee: t("callee").map(|c| phone::normalize(&c).display),
-                        start_time: t("start_time"),
-                        answer_time: t("answer_time"),
-                        hangup_time: t("hangup_time"),
-                        redirection: t("redirection"),
-                        redirection_target: t("redirection_target"),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-
+    let times = evs.times();
+    let outcome = evs.outcome(kind, direction, &times);
     Some(Call {
-        uuid: first.event.uuid.clone(),
+        uuid: evs.first().event.uuid.clone(),
         kind,
         direction,
         caller,
@@ -408,25 +291,226 @@ pub fn assemble(events: &[EventRecord]) -> Option<Call> {
         callee,
         callee_e164,
         callee_raw,
-        started_at: micros_to_rfc3339(started_at_us).unwrap_or_default(),
-        ended_at: ended_at_us.and_then(micros_to_rfc3339),
-        started_at_us,
-        ended_at_us,
-        answered,
-        missed,
-        state,
-        ringing_until_us: ringing_until(kind, ended_at_us, last_heard_us),
-        duration_s,
-        hangup_cause: end_field("hangup_cause").or_else(|| cdr_text("hangup_cause")),
-        hangup_detail: end_field("hangup_detail").or_else(|| cdr_text("sip_hangup_disposition")),
-        route,
-        recorded: cdr.and_then(|c| c.get("call_record")).and_then(bool_of),
-        cdr_url: end_field("cdr_url").or_else(|| evs.iter().find_map(|e| e.field("cdr_url"))),
-        cdr_api_url: evs.iter().find_map(|e| e.field("cdr_api_url")),
-        callflow,
-        event_count: evs.len(),
-        test: evs.iter().any(|e| e.event.fields.get(TEST_MARKER).and_then(bool_of) == Some(true)),
+        started_at: micros_to_rfc3339(times.started_at_us).unwrap_or_default(),
+        ended_at: times.ended_at_us.and_then(micros_to_rfc3339),
+        started_at_us: times.started_at_us,
+        ended_at_us: times.ended_at_us,
+        answered: outcome.answered,
+        missed: outcome.missed,
+        state: outcome.state,
+        ringing_until_us: ringing_until(kind, times.ended_at_us, times.last_heard_us),
+        duration_s: outcome.duration_s,
+        hangup_cause: evs.end_field("hangup_cause").or_else(|| evs.cdr_text("hangup_cause")),
+        hangup_detail: evs.end_field("hangup_detail").or_else(|| evs.cdr_text("sip_hangup_disposition")),
+        route: evs.route(),
+        recorded: evs.cdr.and_then(|c| c.get("call_record")).and_then(bool_of),
+        cdr_url: evs.end_field("cdr_url").or_else(|| evs.any_field("cdr_url")),
+        cdr_api_url: evs.any_field("cdr_api_url"),
+        callflow: evs.callflow(),
+        event_count: evs.all.len(),
+        test: evs.all.iter().any(|e| e.event.fields.get(TEST_MARKER).and_then(bool_of) == Some(true)),
     })
+}
+
+/// A call's events in their total order, without duplicates, with what several steps of
+/// assembly look up: the CDR (from whichever event carried it) and the end events.
+struct Events<'a> {
+    all: Vec<&'a EventRecord>,
+    ends: Vec<&'a EventRecord>,
+    cdr: Option<&'a Map<String, Value>>,
+}
+
+/// When the call started, ended and was last heard of, and what the end events and the CDR
+/// say about its length.
+struct Times {
+    started_at_us: i64,
+    ended_at_us: Option<i64>,
+    last_heard_us: Option<i64>,
+    talk_duration: Option<i64>,
+    cdr_answer: Option<i64>,
+    cdr_hangup: Option<i64>,
+}
+
+/// How the call went.
+struct Outcome {
+    answered: Option<bool>,
+    missed: bool,
+    state: CallState,
+    duration_s: Option<i64>,
+}
+
+impl<'a> Events<'a> {
+    fn new(events: &'a [EventRecord]) -> Option<Events<'a>> {
+        let mut all: Vec<&EventRecord> = events.iter().collect();
+        all.sort_by(|a, b| a.order(b));
+        all.dedup_by(|a, b| a.order(b).is_eq());
+        all.first()?;
+        let ends = all.iter().copied().filter(|e| e.is_end()).collect();
+        let cdr = all.iter().find_map(|e| e.cdr());
+        Some(Events { all, ends, cdr })
+    }
+
+    fn first(&self) -> &'a EventRecord {
+        self.all[0]
+    }
+
+    fn cdr_text(&self, key: &str) -> Option<String> {
+        self.cdr.and_then(|c| c.get(key)).and_then(scalar_text)
+    }
+
+    fn cdr_time(&self, key: &str) -> Option<i64> {
+        cdr_time_us(self.cdr.and_then(|c| c.get(key)))
+    }
+
+    /// A field as the end events give it.
+    fn end_field(&self, key: &str) -> Option<String> {
+        self.ends.iter().find_map(|e| e.field(key))
+    }
+
+    /// A field as the first event that has it gives it.
+    fn any_field(&self, key: &str) -> Option<String> {
+        self.all.iter().find_map(|e| e.field(key))
+    }
+
+    fn kind(&self) -> CallKind {
+        let fax = self.all.iter().any(|e| e.event.event_type == EventType::FaxInit)
+            || self.cdr_text("bf_calltype").is_some_and(|t| t.eq_ignore_ascii_case("fax"));
+        if fax {
+            CallKind::Fax
+        } else {
+            CallKind::Call
+        }
+    }
+
+    fn direction(&self) -> Direction {
+        self.all
+            .iter()
+            .find_map(|e| e.event.direction.as_deref().and_then(Direction::parse))
+            .or_else(|| self.cdr_text("bf_direction").as_deref().and_then(Direction::parse))
+            .unwrap_or(Direction::In)
+    }
+
+    /// A party's number as received. Prefer what the call start said; CDR numbers are a last
+    /// resort (the documented CDR even disagrees with the top-level caller).
+    fn number(&self, pick: fn(&CallEvent) -> Option<&String>, cdr_key: &str) -> Option<String> {
+        let starts = self.all.iter().filter(|e| matches!(e.event.event_type, EventType::CallInit | EventType::FaxInit));
+        starts
+            .chain(self.all.iter())
+            .find_map(|e| pick(&e.event).cloned())
+            .or_else(|| self.cdr_text(cdr_key))
+    }
+
+    fn times(&self) -> Times {
+        let talk_duration = self.end_field("talk_duration").and_then(|t| t.parse::<f64>().ok()).map(|t| t.round() as i64);
+        let cdr_hangup = self.cdr_time("hangup_time");
+        // Event timestamps have microseconds; CDR times only seconds, so they come second.
+        let event_start = self.all.iter().filter(|e| !e.is_end()).map(|e| e.time_us()).min();
+        let started_at_us = event_start.or(self.cdr_time("call_time")).unwrap_or_else(|| {
+            // Only end events: the call started talk_duration before its end.
+            self.first().time_us() - talk_duration.unwrap_or(0).max(0) * 1_000_000
+        });
+        let ended_at_us = if self.ends.is_empty() {
+            None
+        } else {
+            cdr_hangup.or_else(|| self.ends.iter().map(|e| e.time_us()).max())
+        };
+        Times {
+            started_at_us,
+            ended_at_us,
+            // The last time Bulutfon told us anything about this call.
+            last_heard_us: self.all.iter().map(|e| e.time_us()).max(),
+            talk_duration,
+            cdr_answer: self.cdr_time("answer_time"),
+            cdr_hangup,
+        }
+    }
+
+    /// Whether anyone answered: the end event's disposition, else the CDR's legs, else
+    /// whether there was talk time.
+    fn answered(&self, times: &Times) -> Option<bool> {
+        if self.all.iter().any(|e| e.event.event_type == EventType::Missed) {
+            return Some(false);
+        }
+        let disposition = self.end_field("result_disposition").or_else(|| {
+            // An empty result_disposition is meaningful ("not connected"); scalar_text drops it.
+            self.ends.iter().find_map(|e| match e.event.fields.get("result_disposition") {
+                Some(Value::String(s)) if s.trim().is_empty() => Some(String::new()),
+                _ => None,
+            })
+        });
+        if let Some(d) = disposition {
+            return Some(d.eq_ignore_ascii_case("SUCCESS"));
+        }
+        let Some(cdr) = self.cdr else {
+            return times.talk_duration.map(|t| t > 0);
+        };
+        // Greeting menus answer every call; only a leg that is not a menu counts as a person.
+        let legs = cdr.get("callflow").and_then(Value::as_array);
+        let person = legs.map(|legs| {
+            legs.iter().any(|leg| {
+                let menu = leg.get("redirection").and_then(scalar_text).is_some_and(|r| r.to_ascii_uppercase().contains("MENU"));
+                let answered = leg.get("answer_time").and_then(scalar_text).is_some();
+                answered && !menu
+            })
+        });
+        person.or(times.cdr_answer.map(|_| true))
+    }
+
+    fn outcome(&self, kind: CallKind, direction: Direction, times: &Times) -> Outcome {
+        let answered = self.answered(times);
+        let missed_event = self.all.iter().any(|e| e.event.event_type == EventType::Missed);
+        // A fax has no end event: the fax_init that announces it is the whole fax, received.
+        let ended = times.ended_at_us.is_some() || kind == CallKind::Fax;
+        let missed = missed_event || (kind == CallKind::Call && direction == Direction::In && ended && answered == Some(false));
+        let state = match (ended, answered, missed) {
+            (false, _, false) => CallState::Ringing,
+            (_, _, true) => CallState::Missed,
+            (true, Some(true), _) => CallState::Answered,
+            (true, _, _) => CallState::Ended,
+        };
+        let duration_s = times.talk_duration.or_else(|| match (times.cdr_answer, times.cdr_hangup) {
+            (Some(a), Some(h)) if h >= a && answered != Some(false) => Some((h - a) / 1_000_000),
+            _ => None,
+        });
+        Outcome { answered, missed, state, duration_s }
+    }
+
+    /// Where the call was routed, in order; the same routing reported twice with different
+    /// received spellings is one step.
+    fn route(&self) -> Vec<RouteStep> {
+        let mut route: Vec<RouteStep> = Vec::new();
+        for e in &self.all {
+            let (Some(kind), Some(dest)) = (e.event.event_type.route_type(), e.event.destination.clone()) else {
+                continue;
+            };
+            let at = e.event.timestamp_us.and_then(micros_to_rfc3339);
+            let step = RouteStep { kind, destination: dest, at };
+            if route.last() != Some(&step) {
+                route.push(step);
+            }
+        }
+        route
+    }
+
+    /// The CDR's legs, numbers in display form.
+    fn callflow(&self) -> Vec<CallflowLeg> {
+        let Some(legs) = self.cdr.and_then(|c| c.get("callflow")).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        legs.iter()
+            .map(|leg| {
+                let t = |k: &str| leg.get(k).and_then(scalar_text);
+                CallflowLeg {
+                    callee: t("callee").map(|c| phone::normalize(&c).display),
+                    start_time: t("start_time"),
+                    answer_time: t("answer_time"),
+                    hangup_time: t("hangup_time"),
+                    redirection: t("redirection"),
+                    redirection_target: t("redirection_target"),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The text the search index holds for a call: the search form of every number involved and
@@ -523,6 +607,9 @@ mod tests {
         let fax = assemble(&[rec(&fixture("seed/fax_init.json"), 1)]).unwrap();
         assert_eq!(fax.kind, CallKind::Fax);
         assert_eq!(fax.caller.as_deref(), Some("0 532 620 00 00"));
+        // The fax_init is the whole fax: it arrived, it does not ring.
+        assert_eq!(fax.state, CallState::Ended);
+        assert!(!fax.missed);
         let missed = assemble(&[rec(&fixture("documented-2021/missing_call.json"), 1)]).unwrap();
         assert!(missed.missed);
         assert_eq!(missed.answered, Some(false));

@@ -142,7 +142,7 @@ fn authorized(headers: &HeaderMap, expected: &Credentials) -> bool {
         None => return false,
     };
     let scheme_ok = scheme.eq_ignore_ascii_case(b"basic");
-    let rest_ok: bool = rest.trim_ascii().ct_eq(want["Basic ".len()..].as_bytes()).into();
+    let rest_ok: bool = rest.trim_ascii().ct_eq(&want.as_bytes()["Basic ".len()..]).into();
     scheme_ok & rest_ok
 }
 

@@ -213,7 +213,7 @@ export class CallDetailView implements View {
           { class: "detail-sub" },
           h("span", { text: directionLabel(c) }),
           h("span", { class: "sep", text: "·", attrs: { "aria-hidden": "true" } }),
-          statePill(state, "detail-status"),
+          statePill(state, c.kind, "detail-status"),
         ),
       ),
       actions,

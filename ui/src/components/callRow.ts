@@ -56,7 +56,7 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
       ),
       calleeLine,
     ),
-    h("span", { class: "row-state" }, statePill(state)),
+    h("span", { class: "row-state" }, statePill(state, call.kind)),
     h(
       "span",
       { class: "row-when" },

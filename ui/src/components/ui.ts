@@ -3,7 +3,7 @@
 import { h, nextId, setAttr, setText, type Child } from "../lib/dom";
 import { t } from "../lib/i18n";
 import { stateLabel } from "../lib/format";
-import type { CallState } from "../lib/types";
+import type { CallKind, CallState } from "../lib/types";
 import { icon, type IconName } from "./icons";
 
 export interface ButtonOptions {
@@ -97,10 +97,10 @@ export function testBadge(): HTMLElement {
   return h("span", { class: "badge badge-test", text: t("call.test"), title: t("call.testTitle"), testid: "test-badge" });
 }
 
-export function statePill(state: CallState, testid?: string): HTMLElement {
+export function statePill(state: CallState, kind: CallKind, testid?: string): HTMLElement {
   return h("span", {
     class: `pill state-${state}`,
-    text: stateLabel(state),
+    text: stateLabel(state, kind),
     testid,
     dataset: { state },
   });

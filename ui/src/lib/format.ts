@@ -1,7 +1,7 @@
 // Formatting of times, durations, routes, states and hang-up causes, in the current language.
 
 import { hasKey, locale, t } from "./i18n";
-import type { CallState, RouteStep } from "./types";
+import type { CallKind, CallState, RouteStep } from "./types";
 
 function startOfDay(d: Date): Date {
   return new Date(d.getFullYear(), d.getMonth(), d.getDate());
@@ -95,7 +95,9 @@ export function formatRelative(value: string | null | undefined, now: Date = new
   return t("rel.days", { n: Math.floor(h / 24) });
 }
 
-export function stateLabel(state: CallState): string {
+/** A fax has no hang-up: the engine stores it ended as it arrives, and it reads "received". */
+export function stateLabel(state: CallState, kind: CallKind = "call"): string {
+  if (kind === "fax" && state === "ended") return t("state.faxReceived");
   switch (state) {
     case "ringing":
       return t("state.ringing");

@@ -17,6 +17,28 @@ use tauri_plugin_opener::OpenerExt as _;
 
 use super::{events, AppState, AppStatus};
 
+/// Every command the window may call, for `Builder::invoke_handler`.
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        search_calls,
+        get_call,
+        get_status,
+        get_settings,
+        save_settings,
+        regenerate_credentials,
+        rotate_webhook_secret,
+        set_webhook_form,
+        get_tunnel_settings,
+        save_tunnel_settings,
+        test_connection,
+        send_test_event,
+        copy_text,
+        open_url,
+        mark_missed_seen,
+        take_call_changes,
+    ]
+}
+
 /// What a command failed at, as a fixed code the UI words in the user's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -186,7 +208,7 @@ pub async fn save_tunnel_settings(app: AppHandle, state: State<'_, Arc<AppState>
     if let Ok(mut s) = state.tunnel_settings.lock() {
         *s = settings.clone();
     }
-    super::restart_tunnel(&app, state.inner());
+    super::engine::restart_tunnel(&app, state.inner());
     Ok(settings)
 }
 

@@ -3,6 +3,7 @@
 
 mod changes;
 mod commands;
+mod engine;
 mod memory;
 mod popups;
 mod settings;
@@ -18,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kanca_core::config::{self, DesktopSettings};
-use kanca_core::tunnel::{Tunnel, TunnelSettings, TunnelState};
-use kanca_core::{Call, Change, Engine, WebhookListener};
+use kanca_core::tunnel::{Tunnel, TunnelSettings};
+use kanca_core::{Call, Engine, WebhookListener};
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 
 /// Event names shared with `ui/src/lib/backend.ts`.
@@ -133,50 +134,9 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
     webkit2gtk::glib::set_prgname(Some("kanca"));
     popups::prepare_process();
     let data_dir = config::resolve_data_dir(data_dir)?;
-    let file = config::FileConfig::load(&data_dir).unwrap_or_default();
-    let (settings, tunnel_settings) = (file.desktop, file.tunnel);
     let addr = config::resolve_listen(listen, &data_dir);
-    let (engine, database_error) = match Engine::open(&data_dir) {
-        Ok(e) => (Some(e), None),
-        Err(e) => {
-            tracing::error!("cannot open the data directory: {e}");
-            (None, Some(e.to_string()))
-        }
-    };
-    let status = AppStatus {
-        listener: ListenerStatus { state: ListenerState::Starting, ..Default::default() },
-        credential_source: engine.as_ref().map(|e| e.credential_source()).unwrap_or_default(),
-        data_dir: data_dir.display().to_string(),
-        log_dir: log_dir.display().to_string(),
-        database_error,
-        version: env!("CARGO_PKG_VERSION"),
-        ..Default::default()
-    };
-    let state = Arc::new(AppState {
-        engine,
-        data_dir,
-        status: Mutex::new(status),
-        settings: Mutex::new(settings),
-        recent: Mutex::new(Vec::new()),
-        listener: tokio::sync::Mutex::new(None),
-        popups: popups::Popups::default(),
-        tunnel_settings: Mutex::new(tunnel_settings),
-        tunnel: Mutex::new(None),
-        refresh_pending: AtomicBool::new(false),
-        changes: changes::ChangeFeed::default(),
-        tidy: Arc::default(),
-    });
-
-    // Bind the listener before the window and tray are built: Bulutfon's deliveries are
-    // answered as early as possible after start-up (or login).
-    let early_listener = match (&state.engine, &addr) {
-        (Some(engine), Ok(a)) => {
-            let (engine, a) = (engine.clone(), *a);
-            Some(tauri::async_runtime::spawn(async move { engine.start_listener(a).await }))
-        }
-        _ => None,
-    };
-
+    let state = open_state(data_dir, log_dir);
+    let early_listener = bind_early(&state, &addr);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A login start while Kanca already runs stays quiet; anything else brings it up.
@@ -188,47 +148,9 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, Some(vec![HIDDEN_FLAG])))
         .manage(state.clone())
-        .invoke_handler(tauri::generate_handler![
-            commands::search_calls,
-            commands::get_call,
-            commands::get_status,
-            commands::get_settings,
-            commands::save_settings,
-            commands::regenerate_credentials,
-            commands::rotate_webhook_secret,
-            commands::set_webhook_form,
-            commands::get_tunnel_settings,
-            commands::save_tunnel_settings,
-            commands::test_connection,
-            commands::send_test_event,
-            commands::copy_text,
-            commands::open_url,
-            commands::mark_missed_seen,
-            commands::take_call_changes,
-        ])
+        .invoke_handler(commands::handler())
         .setup(move |app| {
-            let mut early_listener = early_listener;
-            let handle = app.handle().clone();
-            tune_webview(&handle);
-            // A login start lives in the tray only; the window is not mapped before this runs.
-            if hidden {
-                if let Some(w) = handle.get_webview_window(MAIN_WINDOW) {
-                    let _ = w.hide();
-                }
-            }
-            tray::create(&handle)?;
-            // "Last event N minutes ago" in the tray ages even when nothing arrives.
-            let ticker = handle.clone();
-            tauri::async_runtime::spawn(async move {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-                every.tick().await;
-                loop {
-                    every.tick().await;
-                    tray::refresh(&ticker);
-                }
-            });
-            state.popups.start(handle.clone());
-            start_engine(handle, state.clone(), addr, early_listener.take());
+            setup(app.handle(), state, hidden, addr, early_listener)?;
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -249,6 +171,84 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         }
     });
     Ok(())
+}
+
+/// The app's state before anything runs: settings from the config file, the engine (or why it
+/// could not be opened, which the window then shows), the status as "starting".
+fn open_state(data_dir: PathBuf, log_dir: PathBuf) -> Arc<AppState> {
+    let file = config::FileConfig::load(&data_dir).unwrap_or_default();
+    let (engine, database_error) = match Engine::open(&data_dir) {
+        Ok(e) => (Some(e), None),
+        Err(e) => {
+            tracing::error!("cannot open the data directory: {e}");
+            (None, Some(e.to_string()))
+        }
+    };
+    let status = AppStatus {
+        listener: ListenerStatus { state: ListenerState::Starting, ..Default::default() },
+        credential_source: engine.as_ref().map(|e| e.credential_source()).unwrap_or_default(),
+        data_dir: data_dir.display().to_string(),
+        log_dir: log_dir.display().to_string(),
+        database_error,
+        version: env!("CARGO_PKG_VERSION"),
+        ..Default::default()
+    };
+    Arc::new(AppState {
+        engine,
+        data_dir,
+        status: Mutex::new(status),
+        settings: Mutex::new(file.desktop),
+        recent: Mutex::new(Vec::new()),
+        listener: tokio::sync::Mutex::new(None),
+        popups: popups::Popups::default(),
+        tunnel_settings: Mutex::new(file.tunnel),
+        tunnel: Mutex::new(None),
+        refresh_pending: AtomicBool::new(false),
+        changes: changes::ChangeFeed::default(),
+        tidy: Arc::default(),
+    })
+}
+
+/// Bind the listener before the window and tray are built: Bulutfon's deliveries are answered
+/// as early as possible after start-up (or login).
+fn bind_early(state: &AppState, addr: &Result<SocketAddr, config::ConfigError>) -> Option<engine::EarlyListener> {
+    let (Some(engine), Ok(addr)) = (&state.engine, addr) else { return None };
+    let (engine, addr) = (engine.clone(), *addr);
+    Some(tauri::async_runtime::spawn(async move { engine.start_listener(addr).await }))
+}
+
+/// Once the app exists: the window as asked, the tray, the pop-up service and the engine.
+fn setup(
+    app: &AppHandle,
+    state: Arc<AppState>,
+    hidden: bool,
+    addr: Result<SocketAddr, config::ConfigError>,
+    early_listener: Option<engine::EarlyListener>,
+) -> tauri::Result<()> {
+    tune_webview(app);
+    // A login start lives in the tray only; the window is not mapped before this runs.
+    if hidden {
+        if let Some(w) = app.get_webview_window(MAIN_WINDOW) {
+            let _ = w.hide();
+        }
+    }
+    tray::create(app)?;
+    refresh_tray_every_minute(app.clone());
+    state.popups.start(app.clone());
+    engine::start(app.clone(), state, addr, early_listener);
+    Ok(())
+}
+
+/// "Last event N minutes ago" in the tray ages even when nothing arrives.
+fn refresh_tray_every_minute(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            tray::refresh(&app);
+        }
+    });
 }
 
 /// WebKitGTK renders a page like Kanca's (text, lists, a few small animations) as fast without
@@ -272,143 +272,3 @@ fn tune_webview(app: &AppHandle) {
 }
 
 
-type EarlyListener = tauri::async_runtime::JoinHandle<Result<WebhookListener, kanca_core::EngineError>>;
-
-fn start_engine(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, config::ConfigError>, early: Option<EarlyListener>) {
-    let Some(engine) = state.engine.clone() else {
-        state.update_status(&app, |s| {
-            s.listener = ListenerStatus {
-                state: ListenerState::Failed,
-                error: Some("the database could not be opened".into()),
-                hint: Some("see the database error above".into()),
-                ..Default::default()
-            }
-        });
-        return;
-    };
-    // Forward every stored change to the window, the tray and the pop-ups.
-    let mut changes = engine.subscribe();
-    let forward_app = app.clone();
-    let forward_state = state.clone();
-    tauri::async_runtime::spawn(async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match changes.recv().await {
-                Ok(change) => on_change(&forward_app, &forward_state, change),
-                Err(RecvError::Lagged(n)) => tracing::warn!("window missed {n} updates"),
-                Err(RecvError::Closed) => break,
-            }
-        }
-    });
-    let recent_engine = engine.clone();
-    let recent_state = state.clone();
-    let recent_app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let page = recent_engine
-            .store()
-            .read(|c| kanca_core::history::search(c, &kanca_core::history::Query { limit: 5, ..Default::default() }))
-            .await;
-        if let Ok(page) = page {
-            let last = page.calls.first().map(|c| c.started_at.clone());
-            if let Ok(mut r) = recent_state.recent.lock() {
-                *r = page.calls;
-            }
-            recent_state.update_status(&recent_app, |s| s.last_event_at = last);
-        }
-    });
-    tauri::async_runtime::spawn(async move {
-        let addr = match addr {
-            Ok(a) => a,
-            Err(e) => {
-                state.update_status(&app, |s| {
-                    s.listener = ListenerStatus { state: ListenerState::Failed, error: Some(e.to_string()), ..Default::default() }
-                });
-                return;
-            }
-        };
-        let started = match early {
-            Some(task) => match task.await {
-                Ok(result) => result,
-                Err(_) => engine.start_listener(addr).await,
-            },
-            None => engine.start_listener(addr).await,
-        };
-        match started {
-            Ok(listener) => {
-                let bound = listener.addr;
-                *state.listener.lock().await = Some(listener);
-                tracing::info!("webhook listener on {bound}");
-                state.update_status(&app, |s| {
-                    s.listener = ListenerStatus { state: ListenerState::Running, addr: Some(bound.to_string()), ..Default::default() };
-                    s.local_webhook_url = Some(config::webhook_url(bound));
-                    s.webhook_url = s.local_webhook_url.clone();
-                });
-                restart_tunnel(&app, &state);
-            }
-            Err(e) => {
-                tracing::error!("{e}");
-                let hint = match &e {
-                    kanca_core::EngineError::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
-                        Some(format!("Another program uses port {}. Quit it, or start Kanca with --listen 127.0.0.1:PORT (or KANCA_LISTEN).", addr.port()))
-                    }
-                    _ => None,
-                };
-                state.update_status(&app, |s| {
-                    s.listener = ListenerStatus { state: ListenerState::Failed, addr: Some(addr.to_string()), error: Some(e.to_string()), hint }
-                });
-            }
-        }
-    });
-}
-
-/// (Re)start the tunnel from the saved settings towards the running listener. Its status
-/// follows into the window and the tray; the webhook URL becomes the public one while online.
-pub fn restart_tunnel(app: &AppHandle, state: &Arc<AppState>) {
-    let Some(addr) = state.status().listener.addr.and_then(|a| a.parse::<SocketAddr>().ok()) else { return };
-    let settings = state.tunnel_settings.lock().map(|s| s.clone()).unwrap_or_default();
-    let _guard = tauri::async_runtime::handle().inner().enter();
-    let tunnel = Tunnel::start(settings, addr);
-    let mut watch = tunnel.watch();
-    // Replacing the old tunnel drops it: its task ends and a cloudflared child is killed.
-    if let Ok(mut t) = state.tunnel.lock() {
-        *t = Some(tunnel);
-    }
-    let app = app.clone();
-    let state = state.clone();
-    tauri::async_runtime::spawn(async move {
-        loop {
-            let status = watch.borrow_and_update().clone();
-            state.update_status(&app, |s| {
-                s.webhook_url = match (&status.state, &status.webhook_url) {
-                    (TunnelState::Online, Some(url)) => Some(url.clone()),
-                    _ => s.local_webhook_url.clone(),
-                };
-                s.tunnel = status;
-            });
-            if watch.changed().await.is_err() {
-                break;
-            }
-        }
-    });
-}
-
-fn on_change(app: &AppHandle, state: &Arc<AppState>, change: Change) {
-    // The window is told once per batch and fetches the changes itself (see `changes`).
-    if state.changes.push(change.clone()) {
-        let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(CHANGE_BATCH_MS)).await;
-            let _ = app.emit(events::CALLS_CHANGED, ());
-        });
-    }
-    if let Ok(mut recent) = state.recent.lock() {
-        recent.retain(|c| c.uuid != change.call.uuid);
-        recent.push(change.call.clone());
-        recent.sort_by(|a, b| b.started_at_us.cmp(&a.started_at_us));
-        recent.truncate(5);
-    }
-    let now = chrono::Utc::now().to_rfc3339();
-    state.update_status(app, |s| s.last_event_at = Some(now));
-    state.popups.offer(change, &state.settings());
-    state.tidy.note_change(app);
-}

@@ -469,7 +469,7 @@ impl Service {
         // Most changes pop nothing up (answered, ended, routed elsewhere, a burst of old
         // events): those skip the caller's history, a query per change.
         let history = match &state.engine {
-            Some(engine) if popup::wanted(change, &prefs).is_some() => {
+            Some(engine) if popup::wanted(change, prefs).is_some() => {
                 let call = change.call.clone();
                 let now = chrono::Local::now();
                 engine.store().read(move |c| popup::caller_history(c, &call, now)).await.unwrap_or_default()

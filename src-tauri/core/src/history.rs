@@ -233,11 +233,11 @@ const MAX_NUMBER_HITS: usize = 5000;
 /// A number fragment of 6+ digits through the suffix index; None when it matches so many calls
 /// that the trigram path is faster.
 fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) -> Result<Option<Page>, StoreError> {
-    // Every suffix starting with `digits`: ':' sorts right after '9'.
-    let upper = format!("{digits}:");
+    // Calls with a suffix starting with `digits`: a prefix query, the term quoted as every
+    // term from user text is (it is digits only anyway).
     let mut keys: Vec<i64> = conn
-        .prepare_cached("SELECT sort_key FROM call_numbers WHERE suffix >= ?1 AND suffix < ?2 LIMIT ?3")?
-        .query_map(rusqlite::params![digits, upper, MAX_NUMBER_HITS as i64 + 1], |r| r.get(0))?
+        .prepare_cached("SELECT rowid FROM call_numbers WHERE call_numbers MATCH ?1 LIMIT ?2")?
+        .query_map(rusqlite::params![format!("\"{digits}\" *"), MAX_NUMBER_HITS as i64 + 1], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     if keys.len() > MAX_NUMBER_HITS {
         return Ok(None);

@@ -121,6 +121,17 @@ const MIGRATIONS: &[&str] = &[
     -- rows) and cost every projected call a write.
     CREATE INDEX calls_fax_text ON calls(sort_key, search_text) WHERE kind = 'fax';
     DROP INDEX calls_kind;",
+    // 7: the number suffixes move from a B-tree table to an FTS5 index of their own (one
+    // document per call, its suffixes as tokens, found by prefix). Every new caller's number
+    // put its suffixes on seven random pages of the table, rewritten at every commit and
+    // checkpoint: most of what projecting a call cost. FTS5 writes a transaction's terms as one
+    // new segment and merges segments in the background of later writes. Filled from the calls
+    // by fill_number_index().
+    "DROP TABLE call_numbers;
+    CREATE VIRTUAL TABLE call_numbers USING fts5(
+        suffixes, content='', detail='none', columnsize=0, tokenize='ascii'
+    );
+    CREATE TABLE IF NOT EXISTS _fill_call_numbers(x);",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -138,17 +149,10 @@ pub fn number_suffixes(search_text: &str) -> Vec<&str> {
     out
 }
 
-fn index_numbers(conn: &Connection, sort_key: i64, search_text: &str, insert: bool) -> rusqlite::Result<()> {
-    let sql = if insert {
-        "INSERT OR IGNORE INTO call_numbers (suffix, sort_key) VALUES (?1, ?2)"
-    } else {
-        "DELETE FROM call_numbers WHERE suffix = ?1 AND sort_key = ?2"
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    for s in number_suffixes(search_text) {
-        stmt.execute(params![s, sort_key])?;
-    }
-    Ok(())
+/// A call's document in `call_numbers`: its number suffixes, space-separated; empty when it
+/// has no number long enough (such a call has no document there).
+fn number_document(search_text: &str) -> String {
+    number_suffixes(search_text).join(" ")
 }
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -206,13 +210,10 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         .optional()?
         .unwrap_or(false);
     if needs_numbers {
-        // Calls rebuilt just above already have theirs; INSERT OR IGNORE keeps this idempotent.
-        let rows: Vec<(i64, String)> = tx
-            .prepare("SELECT sort_key, search_text FROM calls")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        for (key, text) in rows {
-            index_numbers(&tx, key, &text, true)?;
+        // Calls rebuilt just above already have theirs (an FTS5 document must not be added
+        // twice).
+        if !needs_rebuild {
+            fill_number_index(&tx)?;
         }
         tx.execute_batch("DROP TABLE _fill_call_numbers")?;
     }
@@ -226,6 +227,20 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Index the numbers of every stored call in `call_numbers` (migration 7).
+fn fill_number_index(conn: &Connection) -> Result<(), StoreError> {
+    let mut rows = conn.prepare("SELECT sort_key, search_text FROM calls ORDER BY sort_key")?;
+    let mut rows = rows.query([])?;
+    let mut insert = conn.prepare("INSERT INTO call_numbers(rowid, suffixes) VALUES (?1, ?2)")?;
+    while let Some(row) = rows.next()? {
+        let document = number_document(&row.get::<_, String>(1)?);
+        if !document.is_empty() {
+            insert.execute(params![row.get::<_, i64>(0)?, document])?;
+        }
+    }
     Ok(())
 }
 
@@ -391,8 +406,57 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
         load_events(conn, uuid)?.iter().map(StoredEvent::record).collect::<Result<_, _>>()?;
     let Some(call) = assemble(&records) else { return Ok(None) };
     let old = stored_key(conn, uuid)?;
-    write_call(conn, &call, &records, old)?;
+    let mut search = SearchIndexWrites::default();
+    write_call(conn, &call, &records, old, &mut search)?;
+    search.apply(conn)?;
     Ok(Some(call))
+}
+
+/// Writes to the search indexes (`calls_fts`, `call_numbers`), applied at the end of a
+/// transaction in rowid order. FTS5 turns its pending terms into a new segment whenever a write
+/// goes back in rowid order, and calls are projected in the order their events arrived, not in
+/// start order: applied as they come, most calls of a busy projection would make a segment of
+/// their own, to be merged again.
+#[derive(Default)]
+struct SearchIndexWrites(Vec<(i64, bool, String)>);
+
+impl SearchIndexWrites {
+    /// Take the call at `key` with `search_text` out of the indexes.
+    fn delete(&mut self, key: i64, search_text: &str) {
+        self.0.push((key, false, search_text.to_owned()));
+    }
+
+    /// Put the call at `key` with `search_text` in the indexes.
+    fn insert(&mut self, key: i64, search_text: &str) {
+        self.0.push((key, true, search_text.to_owned()));
+    }
+
+    fn apply(mut self, conn: &Connection) -> Result<(), StoreError> {
+        // A key's old entry goes before its new one (false sorts first).
+        self.0.sort_by_key(|(key, insert, _)| (*key, *insert));
+        let mut trigrams_delete =
+            conn.prepare_cached("INSERT INTO calls_fts(calls_fts, rowid, search_text) VALUES('delete', ?1, ?2)")?;
+        let mut trigrams_insert = conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?;
+        // A contentless index forgets a document by being given it again.
+        let mut numbers_delete =
+            conn.prepare_cached("INSERT INTO call_numbers(call_numbers, rowid, suffixes) VALUES('delete', ?1, ?2)")?;
+        let mut numbers_insert = conn.prepare_cached("INSERT INTO call_numbers(rowid, suffixes) VALUES (?1, ?2)")?;
+        for (key, insert, text) in &self.0 {
+            let document = number_document(text);
+            if *insert {
+                trigrams_insert.execute(params![key, text])?;
+                if !document.is_empty() {
+                    numbers_insert.execute(params![key, document])?;
+                }
+            } else {
+                trigrams_delete.execute(params![key, text])?;
+                if !document.is_empty() {
+                    numbers_delete.execute(params![key, document])?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where the call `uuid` is stored: (sort key, start, search text); None if it is not yet.
@@ -406,7 +470,13 @@ fn stored_key(conn: &Connection, uuid: &str) -> Result<StoredKey, StoreError> {
 }
 
 /// Write `call`, assembled from `records`, over what `old` says is stored for it.
-fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: StoredKey) -> Result<(), StoreError> {
+fn write_call(
+    conn: &Connection,
+    call: &Call,
+    records: &[EventRecord],
+    old: StoredKey,
+    search: &mut SearchIndexWrites,
+) -> Result<(), StoreError> {
     let last_heard_us = records.iter().map(EventRecord::time_us).max();
     let text = search_text(call);
     let sort_key = match &old {
@@ -417,9 +487,7 @@ fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: Stor
     let index_current = matches!(&old, Some((k, _, t)) if *k == sort_key && *t == text);
     if let Some((old_key, _, old_text)) = &old {
         if !index_current {
-            conn.prepare_cached("INSERT INTO calls_fts(calls_fts, rowid, search_text) VALUES('delete', ?1, ?2)")?
-                .execute(params![old_key, old_text])?;
-            index_numbers(conn, *old_key, old_text, false)?;
+            search.delete(*old_key, old_text);
         }
         conn.prepare_cached("DELETE FROM calls WHERE sort_key = ?1")?.execute([old_key])?;
     }
@@ -462,9 +530,7 @@ fn write_call(conn: &Connection, call: &Call, records: &[EventRecord], old: Stor
         call.callee_e164,
     ])?;
     if !index_current {
-        conn.prepare_cached("INSERT INTO calls_fts(rowid, search_text) VALUES (?1, ?2)")?
-            .execute(params![sort_key, text])?;
-        index_numbers(conn, sort_key, &text, true)?;
+        search.insert(sort_key, &text);
     }
     Ok(())
 }
@@ -930,9 +996,11 @@ fn project(conn: &mut Connection, known: &[Journaled]) -> Result<Projected, Stor
     }
     let known: std::collections::HashMap<i64, &EventRecord> = known.iter().map(|j| (j.id, &j.record)).collect();
     let mut changes = Vec::new();
+    let mut search = SearchIndexWrites::default();
     for (uuid, ids) in &calls {
-        changes.append(&mut project_call(&tx, uuid, ids, &known)?);
+        changes.append(&mut project_call(&tx, uuid, ids, &known, &mut search)?);
     }
+    search.apply(&tx)?;
     tx.execute("UPDATE projection SET through_event = ?1 WHERE id = 1", [last])?;
     tx.commit()?;
     changes.sort_by_key(|c| c.event_id);
@@ -946,6 +1014,7 @@ fn project_call(
     uuid: &str,
     ids: &[i64],
     known: &std::collections::HashMap<i64, &EventRecord>,
+    search: &mut SearchIndexWrites,
 ) -> Result<Vec<Change>, StoreError> {
     let old = stored_key(conn, uuid)?;
     // A call not stored yet has no events but the new ones; when all are in memory, nothing
@@ -972,7 +1041,7 @@ fn project_call(
     };
     let records: Vec<EventRecord> = events.iter().map(|(_, r)| r.clone()).collect();
     let Some(call) = assemble(&records) else { return Ok(Vec::new()) };
-    write_call(conn, &call, &records, old)?;
+    write_call(conn, &call, &records, old, search)?;
     let mut changes = Vec::with_capacity(ids.len());
     for (n, id) in ids.iter().enumerate() {
         let Some((_, rec)) = events.iter().find(|(i, _)| i == id) else { continue };
@@ -1084,6 +1153,46 @@ mod tests {
             .unwrap();
         assert_eq!(hits, [k2]);
         conn.execute("INSERT INTO calls_fts(calls_fts) VALUES('integrity-check')", []).unwrap();
+        let numbers: Vec<i64> = conn
+            .prepare("SELECT rowid FROM call_numbers WHERE call_numbers MATCH '\"5324445566\" *'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(numbers, [k2], "the number index follows the call");
+        conn.execute("INSERT INTO call_numbers(call_numbers, rank) VALUES('integrity-check', 0)", []).unwrap();
+    }
+
+    #[test]
+    fn version_6_database_gets_its_numbers_indexed_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..6] {
+                conn.execute_batch(sql).unwrap();
+            }
+            for marker in ["_rebuild_calls", "_fill_call_numbers", "_fill_party_forms"] {
+                conn.execute_batch(&format!("DROP TABLE {marker}")).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute(
+                "INSERT INTO calls (sort_key, uuid, kind, direction, missed, state, started_at_us, caller, callee,
+                                    event_count, test, search_text)
+                 VALUES (1700000000000000000, 'v6', 'call', 'in', 0, 'answered', 1700000000000000, '905324445566',
+                         '908508850000', 2, 0, '905324445566 908508850000')",
+                [],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO call_numbers (suffix, sort_key) VALUES ('4445566', 1700000000000000000)", []).unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let q = crate::history::Query { text: "0532 444 55 66".into(), limit: 10, ..Default::default() };
+        let found: Vec<String> = crate::history::search(&conn, &q).unwrap().calls.into_iter().map(|c| c.uuid).collect();
+        assert_eq!(found, ["v6"]);
+        let marker_left: bool = conn.query_row("SELECT 1 FROM sqlite_master WHERE name = '_fill_call_numbers'", [], |_| Ok(true)).optional().unwrap().unwrap_or(false);
+        assert!(!marker_left);
     }
 
     #[test]

@@ -914,8 +914,22 @@ impl Writer {
     }
 
     /// Project everything journaled, publish the changes, and tell waiting readers.
+    ///
+    /// The projection commits without its own fsync (synchronous=NORMAL for that transaction):
+    /// it can always be redone from the journal, whose commits stay synchronous=FULL. The WAL
+    /// is written in order and each journal commit fsyncs it whole, projections before it
+    /// included; a crash can only lose projections made since the last journal commit, and a
+    /// lost projection also loses its `projection.through_event`, so the next open redoes it.
     fn project(&mut self) {
-        match project(&mut self.conn, &self.pending) {
+        if let Err(e) = self.conn.pragma_update(None, "synchronous", "NORMAL") {
+            tracing::warn!("cannot relax the projection's sync: {e}");
+        }
+        let projected = project(&mut self.conn, &self.pending);
+        if let Err(e) = self.conn.pragma_update(None, "synchronous", "FULL") {
+            // Journal commits must not go without an fsync: stop rather than acknowledge.
+            panic!("cannot restore synchronous=FULL on the writer: {e}");
+        }
+        match projected {
             Ok(done) => {
                 self.pending.clear();
                 self.oldest = None;

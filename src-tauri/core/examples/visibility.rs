@@ -35,7 +35,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let agent = ureq::Agent::new_with_defaults();
-    let run_tag = store::now_us();
+    let run_tag = kanca_core::time::now_us();
     let mut lags = Vec::with_capacity(count as usize);
     // One connection throughout: in WAL mode every statement sees the latest commit.
     let conn = store::open_reader(&db)?;
@@ -44,7 +44,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let caller = format!("90542{:07}", (run_tag as u64 / 1000 + i) % 10_000_000);
         let body = format!(
             r#"{{"event_type":"call_init","uuid":"probe-{run_tag}-{i}","caller":{caller},"callee":908508850000,"direction":"IN","timestamp":{}}}"#,
-            store::now_us()
+            kanca_core::time::now_us()
         );
         let reply = agent.post(&url).header("Authorization", &auth).content_type("application/json").send(&body)?;
         let acked = Instant::now();

@@ -8,7 +8,8 @@ use ts_rs::TS;
 use serde_json::{Map, Value};
 
 use crate::phone;
-use crate::webhook::{cdr_time_us, micros_to_rfc3339, scalar_text, CallEvent, EventType, RouteType};
+use crate::time::micros_to_rfc3339;
+use crate::webhook::{cdr_time_us, scalar_text, CallEvent, EventType, RouteType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

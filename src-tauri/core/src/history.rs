@@ -11,7 +11,8 @@ use ts_rs::TS;
 
 use crate::call::{Call, CallKind, Direction};
 use crate::phone;
-use crate::store::{call_from_row, load_events, now_us, sort_key_floor, EventView, StoreError, CALL_COLUMNS, MIN_SUFFIX};
+use crate::time::now_us;
+use crate::store::{call_from_row, load_events, sort_key_floor, EventView, StoreError, CALL_COLUMNS, MIN_SUFFIX};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
 #[serde(default)]

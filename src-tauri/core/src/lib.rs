@@ -13,6 +13,7 @@ pub mod phone;
 pub mod popup;
 pub mod selftest;
 pub mod store;
+pub mod time;
 pub mod tunnel;
 pub mod webhook;
 

@@ -22,7 +22,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::config::{Credentials, WEBHOOK_PATH};
 use crate::keys::LiveKeys;
-use crate::store::{now_us, IncomingEvent, Outcome, Store};
+use crate::store::{IncomingEvent, Outcome, Store};
+use crate::time::now_us;
 use crate::webhook::{self, ParseError, MAX_BODY_BYTES};
 
 /// How long clients may take; slow or stalled ones cannot hold the listener.

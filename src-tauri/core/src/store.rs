@@ -18,7 +18,8 @@ use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::call::{assemble, party, ringing_until, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
-use crate::webhook::{self, micros_to_rfc3339, rfc3339_to_micros, CallEvent, RouteType};
+use crate::time::{micros_to_rfc3339, rfc3339_to_micros};
+use crate::webhook::{self, CallEvent, RouteType};
 
 pub const DB_FILE: &str = "kanca.db";
 
@@ -297,10 +298,6 @@ pub struct Change {
     pub event_type: String,
     pub received_type: String,
     pub call: Call,
-}
-
-pub fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
 }
 
 /// Journal one event. Returns the event id, or None for a redelivery.
@@ -1122,6 +1119,7 @@ pub fn ingest_batch(conn: &mut Connection, events: &[IncomingEvent]) -> Result<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::now_us;
 
     fn incoming(body: &str) -> IncomingEvent {
         IncomingEvent {

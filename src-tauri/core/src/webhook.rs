@@ -10,7 +10,9 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
+
+use crate::time::rfc3339_to_micros;
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1254};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -442,14 +444,6 @@ pub fn cdr_time_us(v: Option<&Value>) -> Option<i64> {
             .map(|d| d.timestamp_micros())
             .ok()
     })
-}
-
-pub fn rfc3339_to_micros(s: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_micros())
-}
-
-pub fn micros_to_rfc3339(us: i64) -> Option<String> {
-    DateTime::<Utc>::from_timestamp_micros(us).map(|d| d.to_rfc3339())
 }
 
 #[cfg(test)]

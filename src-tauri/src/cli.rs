@@ -9,7 +9,7 @@ use chrono::{DateTime, Local, NaiveDate, TimeZone};
 use kanca_core::call::{Call, CallState};
 use kanca_core::history::{self, Query};
 use kanca_core::tunnel::{self, Tunnel, TunnelMode, TunnelSettings, TunnelState, TunnelStatus};
-use kanca_core::{config, store, CallKind, CredentialSource, Direction, Engine, WebhookForm};
+use kanca_core::{config, i18n, store, CallKind, CredentialSource, Direction, Engine, WebhookForm};
 
 fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(config::resolve_data_dir(flag)?)
@@ -270,24 +270,16 @@ fn local_time(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
+/// The command line speaks English, in the catalogue's words: a fax shows as one in the table.
 fn status(call: &Call) -> &'static str {
-    match (call.kind, call.state) {
-        (CallKind::Fax, _) => "fax",
-        (_, CallState::Ringing) => "ringing",
-        (_, CallState::Answered) => "answered",
-        (_, CallState::Missed) => "missed",
-        (_, CallState::Ended) => "ended",
-        // Ringing too long with no hang-up (call::SILENCE_LIMIT_US): a lost webhook.
-        (_, CallState::EndUnknown) => "end unknown",
+    match call.kind {
+        CallKind::Fax => i18n::t(true, "call.fax"),
+        CallKind::Call => i18n::state_word(true, call.kind, call.state),
     }
 }
 
 fn route_text(call: &Call) -> String {
-    call.route
-        .iter()
-        .map(|r| format!("{} {}", serde_json::to_value(r.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), r.destination))
-        .collect::<Vec<_>>()
-        .join(" → ")
+    i18n::route_words(true, &call.route).join(" → ")
 }
 
 fn duration_text(s: Option<i64>) -> String {

@@ -53,12 +53,12 @@ fn silent_call_ends_unknown_and_a_late_hangup_completes_it() {
     let missed = history_uuids(&data, &["--missed"]);
     assert!(!missed.iter().any(|u| u == LOST), "{missed:?}");
 
-    // The same in words.
+    // The same in words (the catalogue's English, i18n/en.json).
     let table = kanca_ok(&data, &["history"]);
-    assert!(text_line(&table, "532 444 55 66").contains("end unknown"), "{table}");
-    assert!(text_line(&table, "555 111 22 33").contains("ringing"), "{table}");
+    assert!(text_line(&table, "532 444 55 66").contains("End unknown"), "{table}");
+    assert!(text_line(&table, "555 111 22 33").contains("Ringing"), "{table}");
     let detail = kanca_ok(&data, &["show", LOST]);
-    assert!(detail.lines().any(|l| l.starts_with("Status") && l.contains("end unknown")), "{detail}");
+    assert!(detail.lines().any(|l| l.starts_with("Status") && l.contains("End unknown")), "{detail}");
     assert!(detail.lines().any(|l| l.starts_with("Ended") && l.contains("no hang-up")), "{detail}");
 
     // The hang-up arrives after all (Bulutfon retried, or the call was that long).
@@ -73,5 +73,5 @@ fn silent_call_ends_unknown_and_a_late_hangup_completes_it() {
     assert_eq!(shown["duration_s"], 60, "{shown:#}");
     assert!(shown["ended_at"].is_string(), "{shown:#}");
     let table = kanca_ok(&data, &["history"]);
-    assert!(text_line(&table, "532 444 55 66").contains("answered"), "{table}");
+    assert!(text_line(&table, "532 444 55 66").contains("Answered"), "{table}");
 }

@@ -1,10 +1,13 @@
-//! The words Kanca shows outside the window (pop-ups, the tray), from the same catalogues the
+//! The words Kanca shows outside the window (pop-ups, the tray, the command line), from the same catalogues the
 //! window reads: `i18n/tr.json` and `i18n/en.json` at the top of the repository, one flat map
 //! of keys to text per language, `{name}` marking a parameter. A new text is added there, in
 //! both files (the UI's tests and the tests below check that both have every key).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use crate::call::{CallKind, CallState, RouteStep};
+use crate::webhook::RouteType;
 
 type Catalogue = HashMap<String, String>;
 
@@ -32,6 +35,34 @@ pub fn tf(english: bool, key: &'static str, params: &[(&str, &dyn std::fmt::Disp
     text
 }
 
+/// A call's state as a word ("Cevapsız"); a fax that arrived is "Alındı".
+pub fn state_word(english: bool, kind: CallKind, state: CallState) -> &'static str {
+    let key = match (kind, state) {
+        (CallKind::Fax, CallState::Ended) => "state.faxReceived",
+        (_, CallState::Ringing) => "state.ringing",
+        (_, CallState::Answered) => "state.answered",
+        (_, CallState::Missed) => "state.missed",
+        (_, CallState::Ended) => "state.ended",
+        (_, CallState::EndUnknown) => "state.end_unknown",
+    };
+    t(english, key)
+}
+
+/// Each step of a call's route in words ("Menü 10", "Grup 111", "Dahili 1000"), unescaped.
+pub fn route_words(english: bool, route: &[RouteStep]) -> Vec<String> {
+    route
+        .iter()
+        .map(|step| {
+            let key = match step.kind {
+                RouteType::Menu => "route.menu",
+                RouteType::Group => "route.group",
+                RouteType::Extension => "route.extension",
+            };
+            tf(english, key, &[("d", &step.destination)])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,7 +86,9 @@ mod tests {
         for dir in ["core/src", "src", "src/desktop", "src/desktop/popups"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap().filter_map(Result::ok) {
                 let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-                for call in ["t(en, \"", "t(english, \"", "tf(en, \"", "tf(english, \""] {
+                // Unit tests may ask for missing keys on purpose.
+                let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+                for call in ["t(en, \"", "t(english, \"", "t(true, \"", "tf(en, \"", "tf(english, \"", "tf(true, \""] {
                     for piece in text.split(call).skip(1) {
                         used.push(piece.split('"').next().unwrap_or_default().to_string());
                     }
@@ -65,6 +98,28 @@ mod tests {
         assert!(used.len() > 30, "found only {} uses: has the call style changed?", used.len());
         let missing: Vec<_> = used.iter().filter(|k| !TR.contains_key(k.as_str())).collect();
         assert!(missing.is_empty(), "keys used in Rust but not in i18n/tr.json: {missing:?}");
+    }
+
+    #[test]
+    fn every_state_and_route_has_words_in_both_languages() {
+        use crate::call::{CallKind, CallState, RouteStep};
+        let states = [CallState::Ringing, CallState::Answered, CallState::Missed, CallState::Ended, CallState::EndUnknown];
+        for english in [false, true] {
+            for kind in [CallKind::Call, CallKind::Fax] {
+                for state in states {
+                    let word = state_word(english, kind, state);
+                    assert!(!word.starts_with("state."), "{kind:?} {state:?} has no words: {word}");
+                }
+            }
+        }
+        assert_eq!(state_word(false, CallKind::Fax, CallState::Ended), "Alındı");
+        assert_eq!(state_word(false, CallKind::Call, CallState::Ended), "Bitti");
+        let route: Vec<RouteStep> = [(RouteType::Menu, "10"), (RouteType::Group, "111"), (RouteType::Extension, "1000")]
+            .into_iter()
+            .map(|(kind, d)| RouteStep { kind, destination: d.into(), at: None })
+            .collect();
+        assert_eq!(route_words(false, &route), ["Menü 10", "Grup 111", "Dahili 1000"]);
+        assert_eq!(route_words(true, &route), ["Menu 10", "Group 111", "Ext. 1000"]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::call::{Call, CallKind, CallState, Direction, RouteStep};
-use crate::i18n::{t, tf};
+use crate::i18n::{route_words, t, tf};
 use crate::store::{Change, StoreError};
 use crate::webhook::RouteType;
 
@@ -84,19 +84,9 @@ pub fn escape_markup(s: &str) -> String {
     out
 }
 
-/// "Dahili 1000" (unescaped).
-fn route_step(kind: RouteType, destination: &str, english: bool) -> String {
-    let key = match kind {
-        RouteType::Menu => "route.menu",
-        RouteType::Group => "route.group",
-        RouteType::Extension => "route.extension",
-    };
-    tf(english, key, &[("d", &destination)])
-}
-
 /// "→ Menü 10 → Grup 111 → Dahili 1000" (unescaped).
 pub fn route_text(route: &[RouteStep], english: bool) -> String {
-    route.iter().map(|r| format!("→ {}", route_step(r.kind, &r.destination, english))).collect::<Vec<_>>().join(" ")
+    route_words(english, route).iter().map(|w| format!("→ {w}")).collect::<Vec<_>>().join(" ")
 }
 
 fn when_text(us: i64, now: DateTime<Local>, english: bool) -> String {
@@ -197,7 +187,7 @@ impl MissedEntry {
             uuid: call.uuid.clone(),
             caller: call.caller.clone(),
             started_at_us: call.started_at_us,
-            last_route: call.route.last().map(|r| route_step(r.kind, &r.destination, english)),
+            last_route: route_words(english, &call.route).pop(),
         }
     }
 }

@@ -35,8 +35,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] KeysError),
-    #[error("cannot listen on {addr}: {source}{hint}")]
-    Listen { addr: SocketAddr, source: std::io::Error, hint: &'static str },
+    /// The OS error is part of the message and deliberately not the error's `source()`:
+    /// printed with its chain (`{:#}`), it would otherwise appear twice.
+    #[error("cannot listen on {addr}: {io}{hint}")]
+    Listen { addr: SocketAddr, io: std::io::Error, hint: &'static str },
 }
 
 /// The receiver's parts for one data directory: storage and the webhook's keys.
@@ -120,7 +122,7 @@ impl Engine {
                 std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges; use a higher port)",
                 _ => "",
             };
-            EngineError::Listen { addr, source, hint }
+            EngineError::Listen { addr, io: source, hint }
         })
     }
 }

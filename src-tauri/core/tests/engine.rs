@@ -419,4 +419,12 @@ async fn port_in_use_is_explained() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let err = h.engine.start_listener(taken.local_addr().unwrap()).await.err().unwrap();
     assert!(err.to_string().contains("already uses this port"), "{err}");
+    // Printed with its chain (as `kanca serve` does), the OS error appears once.
+    let mut chained = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(e) = source {
+        chained += &format!(": {e}");
+        source = e.source();
+    }
+    assert_eq!(chained.matches("os error").count(), 1, "{chained}");
 }

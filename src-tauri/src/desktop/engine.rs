@@ -103,7 +103,7 @@ async fn serve(app: &AppHandle, state: &Arc<AppState>, engine: &Engine, addr: So
 
 fn listen_hint(e: &EngineError, addr: SocketAddr) -> Option<String> {
     match e {
-        EngineError::Listen { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+        EngineError::Listen { io, .. } if io.kind() == std::io::ErrorKind::AddrInUse => {
             Some(format!("Another program uses port {}. Quit it, or start Kanca with --listen 127.0.0.1:PORT (or KANCA_LISTEN).", addr.port()))
         }
         _ => None,

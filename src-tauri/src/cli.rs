@@ -235,6 +235,7 @@ pub fn history(args: HistoryArgs) -> Result<ExitCode> {
         until_us: args.until.as_deref().map(|s| parse_date(s, true)).transpose()?,
         before: None,
         limit: args.limit,
+        tag: None,
     };
     if args.limit == 0 {
         bail!("--limit must be at least 1");

@@ -33,6 +33,9 @@ pub struct Query {
     pub before: Option<i64>,
     #[ts(type = "number")]
     pub limit: usize,
+    /// Only calls carrying this tag.
+    #[ts(optional)]
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -144,15 +147,61 @@ pub fn search_at(conn: &Connection, q: &Query, now_us: i64) -> Result<Page, Stor
     let mut page = search_stored(conn, q)?;
     for call in &mut page.calls {
         call.settle(now_us);
+        annotate(conn, call)?;
     }
     Ok(page)
 }
 
+/// Names, note and tags of a call read from the store.
+fn annotate(conn: &Connection, call: &mut Call) -> Result<(), StoreError> {
+    crate::contacts::annotate(conn, call).map_err(|e| match e {
+        crate::contacts::ContactsError::Store(s) => s,
+        other => StoreError::Corrupt(other.to_string()),
+    })
+}
+
+/// Calls found, newest first, each with its sort key; `more` when there are more past them.
+#[derive(Default)]
+struct Hits {
+    calls: Vec<(i64, Call)>,
+    more: bool,
+}
+
+impl Hits {
+    fn page(self) -> Page {
+        let next_cursor = if self.more { self.calls.last().map(|(k, _)| *k) } else { None };
+        Page { calls: self.calls.into_iter().map(|(_, c)| c).collect(), next_cursor }
+    }
+
+    /// Both lists' calls, newest first, without repeats, at most `limit`.
+    fn merge(self, other: Hits, limit: usize) -> Hits {
+        let more = self.more || other.more;
+        let mut all: Vec<(i64, Call)> = self.calls.into_iter().chain(other.calls).collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.dedup_by_key(|(k, _)| *k);
+        let over = all.len() > limit;
+        all.truncate(limit);
+        Hits { calls: all, more: more || over }
+    }
+}
+
 fn search_stored(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
+    if let Some(tag) = &q.tag {
+        return Ok(search_tagged(conn, q, tag, limit)?.page());
+    }
+    let text = search_plain(conn, q, limit)?;
+    Ok(match named(conn, q)? {
+        Some(names) => text.merge(search_named(conn, q, &names, limit)?, limit).page(),
+        None => text.page(),
+    })
+}
+
+/// The calls that the search text matches through the number and text indexes.
+fn search_plain(conn: &Connection, q: &Query, limit: usize) -> Result<Hits, StoreError> {
     if let Some(digits) = phone::search_digits(&q.text).filter(|d| d.len() >= MIN_SUFFIX) {
-        if let Some(page) = search_by_number(conn, q, &digits, limit)? {
-            return Ok(page);
+        if let Some(hits) = search_by_number(conn, q, &digits, limit)? {
+            return Ok(hits);
         }
     }
     let mut sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM ");
@@ -212,18 +261,15 @@ fn search_stored(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
 
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-    let mut calls = Vec::with_capacity(limit.min(1024));
-    let mut last_key = None;
-    let mut more = false;
+    let mut hits = Hits { calls: Vec::with_capacity(limit.min(1024)), more: false };
     while let Some(row) = rows.next()? {
-        if calls.len() == limit {
-            more = true;
+        if hits.calls.len() == limit {
+            hits.more = true;
             break;
         }
-        last_key = Some(row.get::<_, i64>(0)?);
-        calls.push(call_from_row(row, 1)?);
+        hits.calls.push((row.get::<_, i64>(0)?, call_from_row(row, 1)?));
     }
-    Ok(Page { calls, next_cursor: if more { last_key } else { None } })
+    Ok(hits)
 }
 
 /// More matches than this and a number query is common enough for the trigram index, which
@@ -232,16 +278,27 @@ const MAX_NUMBER_HITS: usize = 5000;
 
 /// A number fragment of 6+ digits through the suffix index; None when it matches so many calls
 /// that the trigram path is faster.
-fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) -> Result<Option<Page>, StoreError> {
+fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) -> Result<Option<Hits>, StoreError> {
     // Every suffix starting with `digits`: ':' sorts right after '9'.
     let upper = format!("{digits}:");
-    let mut keys: Vec<i64> = conn
+    let keys: Vec<i64> = conn
         .prepare_cached("SELECT sort_key FROM call_numbers WHERE suffix >= ?1 AND suffix < ?2 LIMIT ?3")?
         .query_map(rusqlite::params![digits, upper, MAX_NUMBER_HITS as i64 + 1], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     if keys.len() > MAX_NUMBER_HITS {
         return Ok(None);
     }
+    Ok(Some(fetch_keys(conn, q, keys, limit, |_, _| Ok(true))?))
+}
+
+/// The calls with these sort keys that pass the query's filters and `keep`, newest first.
+fn fetch_keys(
+    conn: &Connection,
+    q: &Query,
+    mut keys: Vec<i64>,
+    limit: usize,
+    mut keep: impl FnMut(i64, &Call) -> Result<bool, StoreError>,
+) -> Result<Hits, StoreError> {
     keys.sort_unstable_by(|a, b| b.cmp(a));
     keys.dedup();
     let lo = q.since_us.map(sort_key_floor).unwrap_or(i64::MIN);
@@ -251,22 +308,150 @@ fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) ->
     push_filters(q, &mut conds, &mut args);
     let sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE {}", conds.join(" AND "));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut calls = Vec::new();
-    let mut last_key = None;
-    let mut more = false;
+    let mut hits = Hits::default();
     for key in keys.into_iter().filter(|k| *k >= lo && *k < hi) {
         args[0] = SqlValue::Integer(key);
         let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
         if let Some(row) = rows.next()? {
-            if calls.len() == limit {
-                more = true;
+            let call = call_from_row(row, 0)?;
+            if !keep(key, &call)? {
+                continue;
+            }
+            if hits.calls.len() == limit {
+                hits.more = true;
                 break;
             }
-            calls.push(call_from_row(row, 0)?);
-            last_key = Some(key);
+            hits.calls.push((key, call));
         }
     }
-    Ok(Some(Page { calls, next_cursor: if more { last_key } else { None } }))
+    Ok(hits)
+}
+
+/// What a text query matches besides the calls' own text: the numbers of the contacts whose
+/// name or company has every word, and the calls whose note or tags have every word.
+struct Named {
+    numbers: std::collections::HashSet<String>,
+    noted: std::collections::HashSet<i64>,
+}
+
+/// More numbers than this and a name query walks the calls instead of seeking each number.
+const MAX_NAMED_NUMBERS: usize = 4000;
+
+/// None when the query is a number or empty: names only answer words.
+fn named(conn: &Connection, q: &Query) -> Result<Option<Named>, StoreError> {
+    let text = q.text.trim();
+    let folded = crate::contacts::fold(text);
+    if folded.is_empty() || phone::search_digits(text).is_some() || folded.chars().count() < 2 {
+        return Ok(None);
+    }
+    let ids = crate::contacts::matching_ids(conn, text, usize::MAX >> 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut numbers = std::collections::HashSet::new();
+    let mut stmt = conn.prepare_cached("SELECT number_key FROM contact_numbers WHERE contact_id = ?1")?;
+    for id in ids {
+        for key in stmt.query_map([id], |r| r.get::<_, String>(0))? {
+            numbers.insert(key?);
+        }
+    }
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    for w in folded.split(' ') {
+        conds.push("instr(n.folded, ?) > 0");
+        args.push(w.to_owned());
+    }
+    let sql = format!("SELECT c.sort_key FROM call_notes n JOIN calls c ON c.uuid = n.uuid WHERE {}", conds.join(" AND "));
+    let noted = conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(Some(Named { numbers, noted }))
+}
+
+/// Whether a party of `call` is one of `numbers` (matched whole).
+fn has_number(call: &Call, numbers: &std::collections::HashSet<String>) -> bool {
+    [(&call.caller_e164, &call.caller_raw), (&call.callee_e164, &call.callee_raw)].into_iter().any(|(e164, raw)| {
+        let key = match (e164, raw) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(r)) => crate::contacts::number_key(r),
+            _ => None,
+        };
+        key.is_some_and(|k| numbers.contains(&k))
+    })
+}
+
+/// The calls of the contacts a name query matched, and those whose note matched.
+fn search_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Result<Hits, StoreError> {
+    if names.numbers.len() > MAX_NAMED_NUMBERS {
+        return scan_named(conn, q, names, limit);
+    }
+    let mut keys: Vec<i64> = names.noted.iter().copied().collect();
+    let mut stmt = conn.prepare_cached("SELECT sort_key FROM call_numbers WHERE suffix = ?1")?;
+    for key in &names.numbers {
+        let digits = key.trim_start_matches('+');
+        if digits.len() < MIN_SUFFIX {
+            continue;
+        }
+        for k in stmt.query_map([digits], |r| r.get::<_, i64>(0))? {
+            keys.push(k?);
+        }
+    }
+    // The suffix index also holds the tails of longer numbers: keep the calls whose number is
+    // the contact's whole number.
+    fetch_keys(conn, q, keys, limit, |key, call| Ok(names.noted.contains(&key) || has_number(call, &names.numbers)))
+}
+
+/// A name common enough to match thousands of numbers: their calls are frequent, so walking the
+/// history newest first finds a page quickly.
+fn scan_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Result<Hits, StoreError> {
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    push_filters(q, &mut conds, &mut args);
+    for (bound, op) in [(q.since_us.map(sort_key_floor), ">="), (q.until_us.map(sort_key_floor), "<"), (q.before, "<")] {
+        if let Some(b) = bound {
+            conds.push(format!("c.sort_key {op} ?"));
+            args.push(SqlValue::Integer(b));
+        }
+    }
+    let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    let sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM calls c {filter} ORDER BY c.sort_key DESC");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut hits = Hits::default();
+    while let Some(row) = rows.next()? {
+        let key: i64 = row.get(0)?;
+        let call = call_from_row(row, 1)?;
+        if names.noted.contains(&key) || has_number(&call, &names.numbers) {
+            if hits.calls.len() == limit {
+                hits.more = true;
+                break;
+            }
+            hits.calls.push((key, call));
+        }
+    }
+    Ok(hits)
+}
+
+/// Calls with a tag (a few, as tags are put on by hand), matching the text when there is one.
+fn search_tagged(conn: &Connection, q: &Query, tag: &str, limit: usize) -> Result<Hits, StoreError> {
+    let keys: Vec<i64> = conn
+        .prepare_cached("SELECT c.sort_key FROM call_tags t JOIN calls c ON c.uuid = t.uuid WHERE t.tag = ?1")?
+        .query_map([tag], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let text = q.text.trim();
+    if text.is_empty() {
+        return fetch_keys(conn, q, keys, limit, |_, _| Ok(true));
+    }
+    let terms: Vec<String> = match phone::search_digits(text) {
+        Some(d) => vec![d],
+        None => text.split_whitespace().map(str::to_lowercase).collect(),
+    };
+    let names = named(conn, q)?;
+    let mut own = conn.prepare_cached("SELECT search_text FROM calls WHERE sort_key = ?1")?;
+    fetch_keys(conn, q, keys, limit, |key, call| {
+        if let Some(n) = &names {
+            if n.noted.contains(&key) || has_number(call, &n.numbers) {
+                return Ok(true);
+            }
+        }
+        let searched: String = own.query_row([key], |r| r.get(0))?;
+        Ok(terms.iter().all(|t| searched.contains(t.as_str())))
+    })
 }
 
 /// One call with every event stored for it, for `kanca show` and the detail view.
@@ -288,7 +473,8 @@ pub fn get_call_at(conn: &Connection, uuid: &str, now_us: i64) -> Result<Option<
     let stored = load_events(conn, uuid)?;
     let records = stored.iter().map(|e| e.record()).collect::<Result<Vec<_>, _>>()?;
     let Some(call) = crate::call::assemble(&records) else { return Ok(None) };
-    let call = call.at(now_us);
+    let mut call = call.at(now_us);
+    annotate(conn, &mut call)?;
     let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
     Ok(Some(CallDetail { call, events }))
 }
@@ -444,6 +630,7 @@ mod tests {
              PRAGMA user_version = 3;",
         )
         .unwrap();
+        conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
         let page = search_at(&conn, &Query { limit: 50, ..Default::default() }, T0 + 1 + SILENCE_LIMIT_US).unwrap();
@@ -471,6 +658,7 @@ mod tests {
              PRAGMA user_version = 5;",
         )
         .unwrap();
+        conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
         let (display, e164): (String, String) =

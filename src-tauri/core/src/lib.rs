@@ -5,10 +5,13 @@
 pub mod call;
 pub mod child;
 pub mod config;
+pub mod contacts;
+pub mod export;
 pub mod history;
 pub mod i18n;
 pub mod keys;
 pub mod listener;
+pub mod notes;
 pub mod phone;
 pub mod popup;
 pub mod selftest;
@@ -146,6 +149,12 @@ mod bindings {
         crate::config::WebhookForm::export_all(&cfg).unwrap();
         crate::config::DesktopSettings::export_all(&cfg).unwrap();
         crate::config::CredentialSource::export_all(&cfg).unwrap();
+        crate::contacts::Contact::export_all(&cfg).unwrap();
+        crate::contacts::ContactInput::export_all(&cfg).unwrap();
+        crate::contacts::ContactMatch::export_all(&cfg).unwrap();
+        crate::contacts::ImportReport::export_all(&cfg).unwrap();
+        crate::contacts::api::ExportFormat::export_all(&cfg).unwrap();
+        crate::notes::Tag::export_all(&cfg).unwrap();
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {

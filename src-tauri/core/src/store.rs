@@ -121,6 +121,8 @@ const MIGRATIONS: &[&str] = &[
     -- rows) and cost every projected call a write.
     CREATE INDEX calls_fax_text ON calls(sort_key, search_text) WHERE kind = 'fax';
     DROP INDEX calls_kind;",
+    // 7: the phone book, and notes and tags on calls (contacts.rs).
+    crate::contacts::MIGRATION,
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -528,6 +530,10 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
         route,
         event_count: r.get::<_, i64>(first + 13)? as usize,
         test: r.get(first + 14)?,
+        caller_name: None,
+        callee_name: None,
+        note: None,
+        tags: Vec::new(),
         hangup_detail: None,
         recorded: None,
         cdr_url: None,
@@ -843,7 +849,11 @@ impl Writer {
                 self.pending.clear();
                 self.oldest = None;
                 self.progress.projected(done.through);
-                for change in done.changes {
+                for mut change in done.changes {
+                    // Names from the phone book for the pop-up (indexed look-ups, microseconds).
+                    if let Err(e) = crate::contacts::annotate(&self.conn, &mut change.call) {
+                        tracing::warn!("cannot look up names for call {}: {e}", change.call.uuid);
+                    }
                     let _ = self.publish.send(change);
                 }
             }

@@ -1,0 +1,289 @@
+//! Phone book tests on a real database file, with a sample file for each exporter
+//! (tests/fixtures/contacts/).
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::history::{search, Query};
+use crate::store::{ingest_batch, open, IncomingEvent, DB_FILE};
+use crate::webhook;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/contacts").join(name)
+}
+
+fn db() -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = open(&dir.path().join(DB_FILE)).unwrap();
+    (dir, conn)
+}
+
+fn import(conn: &mut Connection, names: &[&str]) -> ImportReport {
+    let paths: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
+    import_files(conn, &paths.iter().map(PathBuf::as_path).collect::<Vec<&Path>>()).unwrap()
+}
+
+fn named(conn: &Connection, number: &str) -> Option<String> {
+    lookup(conn, number).unwrap().map(|m| m.name)
+}
+
+#[test]
+fn android_vcard_21_quoted_printable() {
+    let (_d, mut conn) = db();
+    let r = import(&mut conn, &["android-2.1-qp.vcf"]);
+    assert_eq!((r.added, r.updated), (3, 0), "{r:?}");
+    assert_eq!(r.skipped.len(), 1, "{r:?}");
+    assert!(r.skipped[0].place.starts_with("android-2.1-qp.vcf: card 3 (line"), "{r:?}");
+    assert_eq!(named(&conn, "+90 532 444 55 66").as_deref(), Some("Mehmet Öztürk"));
+    assert_eq!(named(&conn, "905551112233").as_deref(), Some("İpek Işık"));
+    assert_eq!(named(&conn, "02163332211").as_deref(), Some("İpek Işık"));
+    assert_eq!(named(&conn, "5051234567").as_deref(), Some("Ahmet Yılmaz"), "name built from N");
+    let m = lookup(&conn, "0532 444 55 66").unwrap().unwrap();
+    assert_eq!(m.company.as_deref(), Some("Öztürk Lojistik Taşımacılık A.Ş."));
+    assert_eq!(m.note.as_deref(), Some("Sabah 9'dan önce aramayın"));
+}
+
+#[test]
+fn iphone_vcard_30() {
+    let (_d, mut conn) = db();
+    let r = import(&mut conn, &["iphone-3.0.vcf"]);
+    assert_eq!((r.added, r.skipped.len()), (2, 0), "{r:?}");
+    let c = &list(&conn, "şükrü", 10).unwrap()[0];
+    assert_eq!(c.company.as_deref(), Some("Ağaoğlu, Çelik ve Ortakları"));
+    let labels: Vec<_> = c.numbers.iter().map(|n| (n.e164.as_deref(), n.label.as_deref())).collect();
+    assert_eq!(labels, [(Some("+905321112233"), Some("cep")), (Some("+903124440000"), Some("Merkez")), (Some("+908508850000"), Some("iş"))]);
+    assert_eq!(c.tags, ["Müşteri", "VIP"]);
+    assert!(c.note.as_deref().unwrap().contains("virgüllerle; noktalı virgüllerle ve ikinci satırda"), "{:?}", c.note);
+    assert_eq!(named(&conn, "0049 30 1234567").as_deref(), Some("Çağla Güneş"));
+}
+
+#[test]
+fn csv_exports_of_google_outlook_excel_and_a_plain_file() {
+    let (_d, mut conn) = db();
+    let r = import(&mut conn, &["google.csv"]);
+    assert_eq!((r.added, r.skipped.len()), (2, 1), "{r:?}");
+    assert_eq!(r.skipped[0].place, "google.csv: line 5", "Mehmet's note runs over two lines");
+    assert_eq!(named(&conn, "05324445567").as_deref(), Some("Mehmet Öztürk"), "second number of a ' ::: ' cell");
+    let m = &list(&conn, "mehmet", 10).unwrap()[0];
+    assert_eq!(m.note.as_deref(), Some("Çok önemli, \"VIP\" müşteri\nikinci satır"));
+    assert_eq!(m.tags, ["Tedarikçi"]);
+
+    let r = import(&mut conn, &["outlook-1254.csv", "excel-semicolon-1254.csv", "excel-unicode-text-utf16.txt", "plain.csv"]);
+    assert_eq!((r.added, r.skipped.len()), (8, 0), "{r:?}");
+    assert_eq!(named(&conn, "0532 111 22 33").as_deref(), Some("Şükrü Ağaoğlu"));
+    assert_eq!(named(&conn, "02163332211").as_deref(), Some("İlkay Ilgın Işıklı"));
+    assert_eq!(named(&conn, "+905322223344").as_deref(), Some("Ayşe Doğan"));
+    let ayse = &list(&conn, "ayse dogan", 10).unwrap()[0];
+    assert_eq!(ayse.company.as_deref(), Some("Doğan Gıda"));
+    assert_eq!(ayse.numbers[0].label.as_deref(), Some("cep"));
+    assert_eq!(ayse.numbers[1].label.as_deref(), Some("iş"));
+    assert_eq!(list(&conn, "Hüseyin", 10).unwrap()[0].note.as_deref(), Some("Noktalı; virgüllü not"));
+    assert_eq!(named(&conn, "05329876543").as_deref(), Some("Özgür Şener"));
+    assert_eq!(named(&conn, "05321234568").as_deref(), Some("Türkan Şoray"));
+}
+
+#[test]
+fn reimport_adds_nothing_and_an_edited_file_updates() {
+    let (dir, mut conn) = db();
+    let all = ["android-2.1-qp.vcf", "iphone-3.0.vcf", "google.csv", "outlook-1254.csv", "excel-semicolon-1254.csv", "excel-unicode-text-utf16.txt", "plain.csv"];
+    let first = import(&mut conn, &all);
+    let again = import(&mut conn, &all);
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, first.added + first.updated), "{again:?}");
+    let count = |c: &Connection| c.query_row("SELECT count(*) FROM contacts", [], |r| r.get::<_, i64>(0)).unwrap();
+    let before = count(&conn);
+
+    // The same file, a number changed and a card added.
+    let edited = std::fs::read_to_string(fixture("iphone-3.0.vcf")).unwrap().replace("0312 444 00 00", "0312 444 00 01")
+        + "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Yeni Kişi\r\nTEL:0532 000 11 22\r\nEND:VCARD\r\n";
+    let path = dir.path().join("iphone-3.0.vcf");
+    std::fs::write(&path, edited).unwrap();
+    let r = import_files(&mut conn, &[&path]).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (1, 1, 1), "{r:?}");
+    assert_eq!(count(&conn), before + 1);
+    assert_eq!(named(&conn, "03124440001").as_deref(), Some("Şükrü Ağaoğlu"));
+    assert_eq!(named(&conn, "03124440000"), None);
+}
+
+#[test]
+fn broken_and_unreadable_files_say_so() {
+    let (_d, mut conn) = db();
+    let r = import(&mut conn, &["broken.vcf"]);
+    assert_eq!(r.added, 1);
+    assert_eq!(r.skipped.len(), 1);
+    assert!(r.skipped[0].reason.contains("no END:VCARD"), "{r:?}");
+    let missing = fixture("no-such-file.vcf");
+    assert!(matches!(import_files(&mut conn, &[&missing]), Err(ContactsError::Read { .. })));
+    let (_d2, mut conn2) = db();
+    let junk = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(junk.path(), b"\x00\x01\x02PNG\x00\x00 not contacts").unwrap();
+    let r = import_files(&mut conn2, &[junk.path()]).unwrap();
+    assert_eq!(r.added, 0);
+    assert!(r.skipped[0].reason.contains("not a vCard or CSV"), "{r:?}");
+}
+
+#[test]
+fn lookup_matches_the_whole_number_never_a_tail() {
+    let (_d, mut conn) = db();
+    add(&mut conn, &ContactInput { name: "Uzun".into(), numbers: vec![NumberInput { raw: "+90 532 444 55 66".into(), label: None }], ..Default::default() }).unwrap();
+    add(&mut conn, &ContactInput { name: "Dahili".into(), numbers: vec![NumberInput { raw: "1000".into(), label: None }], ..Default::default() }).unwrap();
+    for spelling in ["905324445566", "0532 444 55 66", "(0532) 444-55-66", "5324445566", "00905324445566"] {
+        assert_eq!(named(&conn, spelling).as_deref(), Some("Uzun"), "{spelling}");
+    }
+    for other in ["4445566", "532444556", "+44 532 444 55 66", "10000", "100", "anonymous", ""] {
+        assert_eq!(named(&conn, other), None, "{other}");
+    }
+    assert_eq!(named(&conn, "1000").as_deref(), Some("Dahili"));
+}
+
+#[test]
+fn add_update_delete() {
+    let (_d, mut conn) = db();
+    let input = ContactInput { name: " Ali ".into(), numbers: vec![NumberInput { raw: "0532 444 55 66".into(), label: Some("cep".into()) }], ..Default::default() };
+    let c = add(&mut conn, &input).unwrap();
+    assert_eq!((c.name.as_str(), c.source), ("Ali", ContactSource::Typed));
+    let changed = update(&mut conn, c.id, &ContactInput { name: "Ali Veli".into(), ..input.clone() }).unwrap();
+    assert_eq!(changed.name, "Ali Veli");
+    assert_eq!(list(&conn, "veli", 10).unwrap().len(), 1);
+    assert!(matches!(add(&mut conn, &ContactInput::default()), Err(ContactsError::NoName)));
+    let bad = ContactInput { name: "X".into(), numbers: vec![NumberInput { raw: "abc".into(), label: None }], ..Default::default() };
+    assert!(matches!(add(&mut conn, &bad), Err(ContactsError::BadNumber(_))));
+    delete(&conn, c.id).unwrap();
+    assert_eq!(named(&conn, "05324445566"), None);
+    assert!(list(&conn, "veli", 10).unwrap().is_empty(), "search index follows deletes");
+    assert!(matches!(delete(&conn, c.id), Err(ContactsError::NotFound(_))));
+}
+
+#[test]
+fn exports_import_again_unchanged() {
+    let (_d, mut conn) = db();
+    import(&mut conn, &["android-2.1-qp.vcf", "iphone-3.0.vcf", "google.csv"]);
+    for format in [api::ExportFormat::Vcard, api::ExportFormat::Csv] {
+        let bytes = api::export(&conn, format).unwrap();
+        let cards = parse_file("export", &bytes).unwrap();
+        let r = import_cards(&mut conn, cards).unwrap();
+        assert_eq!((r.added, r.updated, r.skipped.len()), (0, 0, 0), "{format:?}: {r:?}");
+    }
+    let csv = String::from_utf8(api::export(&conn, api::ExportFormat::Csv).unwrap()).unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(csv.contains("'+90 532 444 55 66"), "formula-safe number cells: {csv}");
+    assert!(csv.contains("Öztürk Lojistik"));
+}
+
+fn call(uuid: &str, caller: &str, ts: i64) -> IncomingEvent {
+    let body = format!(r#"{{"event_type":"call_init","uuid":"{uuid}","caller":"{caller}","callee":908508850000,"direction":"IN","timestamp":{ts}}}"#);
+    IncomingEvent {
+        event: webhook::parse(Some("application/json"), body.as_bytes()).unwrap(),
+        raw: body.into_bytes(),
+        content_type: Some("application/json".into()),
+        received_at_us: ts,
+    }
+}
+
+fn found(conn: &Connection, q: Query) -> Vec<String> {
+    search(conn, &Query { limit: 50, ..q }).unwrap().calls.into_iter().map(|c| c.uuid).collect()
+}
+
+fn text(t: &str) -> Query {
+    Query { text: t.into(), ..Default::default() }
+}
+
+#[test]
+fn history_shows_names_and_finds_calls_by_name() {
+    let (_d, mut conn) = db();
+    import(&mut conn, &["android-2.1-qp.vcf", "iphone-3.0.vcf"]);
+    let t0 = 1_700_000_000_000_000;
+    ingest_batch(
+        &mut conn,
+        &[call("ipek-1", "905551112233", t0), call("mehmet", "+90 (532) 444 55 66", t0 + 1), call("ipek-2", "0555 111 22 33", t0 + 2), call("nobody", "905550000000", t0 + 3),
+          // Ends in İpek's number, but is another number.
+          call("tail", "+4915551112233", t0 + 4)],
+    )
+    .unwrap();
+    for q in ["isik", "IŞIK", "ışık", "İpek", "ipek ışık", "IPEK"] {
+        assert_eq!(found(&conn, text(q)), ["ipek-2", "ipek-1"], "{q:?}");
+    }
+    assert_eq!(found(&conn, text("öztürk lojistik")), ["mehmet"], "company");
+    assert_eq!(found(&conn, text("ozturk")), ["mehmet"]);
+    assert!(found(&conn, text("zeynep")).is_empty());
+    let page = search(&conn, &Query { limit: 50, ..Default::default() }).unwrap();
+    let by_uuid = |u: &str| page.calls.iter().find(|c| c.uuid == u).unwrap().clone();
+    assert_eq!(by_uuid("ipek-1").caller_name.as_deref(), Some("İpek Işık"));
+    assert_eq!(by_uuid("nobody").caller_name, None);
+    assert_eq!(by_uuid("tail").caller_name, None, "a tail of a number is not the number");
+    assert_eq!(by_uuid("mehmet").callee_name.as_deref(), Some("Şükrü Ağaoğlu"), "the company line 0850 885 00 00 is in his card");
+    // Paging a name query visits each call once.
+    let first = search(&conn, &Query { text: "ipek".into(), limit: 1, ..Default::default() }).unwrap();
+    assert_eq!(first.calls[0].uuid, "ipek-2");
+    let second = search(&conn, &Query { text: "ipek".into(), limit: 1, before: first.next_cursor, ..Default::default() }).unwrap();
+    assert_eq!(second.calls[0].uuid, "ipek-1");
+    assert_eq!(second.next_cursor, None);
+}
+
+#[test]
+fn notes_and_tags_on_calls_are_shown_searched_and_filtered() {
+    let (_d, mut conn) = db();
+    let t0 = 1_700_000_000_000_000;
+    ingest_batch(&mut conn, &[call("a", "905551112233", t0), call("b", "905551112234", t0 + 1), call("c", "905551112235", t0 + 2)]).unwrap();
+    crate::notes::set_note(&mut conn, "a", "Fatura itirazı, geri ARANACAK").unwrap();
+    crate::notes::set_tags(&mut conn, "a", &["şikayet".into(), "acil".into()]).unwrap();
+    crate::notes::set_tags(&mut conn, "c", &["acil".into(), "acil".into()]).unwrap();
+    assert!(matches!(crate::notes::set_note(&mut conn, "zzz", "x"), Err(crate::notes::NotesError::UnknownCall(_))));
+    assert_eq!(found(&conn, text("aranacak")), ["a"]);
+    assert_eq!(found(&conn, text("SIKAYET")), ["a"]);
+    assert_eq!(found(&conn, Query { tag: Some("acil".into()), ..Default::default() }), ["c", "a"]);
+    assert_eq!(found(&conn, Query { tag: Some("acil".into()), text: "5551112235".into(), ..Default::default() }), ["c"]);
+    assert_eq!(found(&conn, Query { tag: Some("acil".into()), text: "fatura".into(), ..Default::default() }), ["a"]);
+    let detail = crate::history::get_call(&conn, "a").unwrap().unwrap();
+    assert_eq!(detail.call.note.as_deref(), Some("Fatura itirazı, geri ARANACAK"));
+    assert_eq!(detail.call.tags, ["şikayet", "acil"]);
+    let tags = crate::notes::tags(&conn).unwrap();
+    assert_eq!(tags.iter().map(|t| (t.name.as_str(), t.calls)).collect::<Vec<_>>(), [("acil", 2), ("şikayet", 1)]);
+    crate::notes::set_tag_colour(&conn, "acil", "red").unwrap();
+    assert!(crate::notes::set_tag_colour(&conn, "acil", "#ff0000").is_err());
+    crate::notes::set_tags(&mut conn, "a", &[]).unwrap();
+    crate::notes::set_note(&mut conn, "a", "").unwrap();
+    assert_eq!(crate::notes::get(&conn, "a").unwrap(), (None, Vec::new()));
+    assert_eq!(found(&conn, Query { tag: Some("acil".into()), ..Default::default() }), ["c"]);
+}
+
+#[test]
+fn calls_csv_is_formula_safe_with_turkish_letters() {
+    let (_d, mut conn) = db();
+    add(&mut conn, &ContactInput { name: "=HYPERLINK(\"http://x\")".into(), numbers: vec![NumberInput { raw: "05551112233".into(), label: None }], ..Default::default() }).unwrap();
+    add(&mut conn, &ContactInput { name: "Şükrü Ağaoğlu".into(), numbers: vec![NumberInput { raw: "05551112234".into(), label: None }], ..Default::default() }).unwrap();
+    ingest_batch(&mut conn, &[call("a", "905551112233", 1_700_000_000_000_000), call("b", "905551112234", 1_700_000_000_000_001)]).unwrap();
+    crate::notes::set_note(&mut conn, "b", "@SUM(1)").unwrap();
+    let calls = search(&conn, &Query { limit: 10, ..Default::default() }).unwrap().calls;
+    let mut out = Vec::new();
+    crate::export::calls_csv(&mut out, b';', &calls).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("\u{feff}Started;Direction;Caller;Caller name;"), "{text}");
+    assert!(text.contains(";\"'=HYPERLINK(\"\"http://x\"\")\";"), "{text}");
+    assert!(text.contains(";Şükrü Ağaoğlu;"), "{text}");
+    assert!(text.contains(";'@SUM(1);"), "{text}");
+}
+
+proptest! {
+    /// Any spelling of a Turkish mobile number finds its contact; a different number never does.
+    #[test]
+    fn any_spelling_finds_the_contact(nsn in "5[03-5][0-9]{8}", other in "5[03-5][0-9]{8}") {
+        let key = number_key(&format!("+90{nsn}"));
+        let (a, b, c, d) = (&nsn[..3], &nsn[3..6], &nsn[6..8], &nsn[8..]);
+        for s in [format!("90{nsn}"), format!("0{a} {b} {c} {d}"), format!("(0{a}) {b}-{c}-{d}"), nsn.clone(), format!("+90 {a} {b} {c} {d}")] {
+            prop_assert_eq!(number_key(&s), key.clone(), "{}", s);
+        }
+        prop_assert_eq!(number_key(&other) == key, other == nsn);
+        // A tail of the number is never the number.
+        prop_assert_ne!(number_key(&nsn[3..]), key.clone());
+    }
+
+    /// Whatever a vCard or CSV file holds, reading it never panics.
+    #[test]
+    fn parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400), text in "(BEGIN:VCARD\n|END:VCARD\n|FN[;A-Z=-]*:[^\n]{0,20}\n|TEL:[0-9 +]{0,14}=?\n|[ ,;\t\"=a-zÇŞ]{0,10}\n){0,12}") {
+        let _ = parse_file("x", &bytes);
+        let _ = parse_file("x", text.as_bytes());
+        let _ = vcard::parse(&text, encoding_rs::WINDOWS_1254);
+    }
+}

@@ -344,14 +344,7 @@ fn named(conn: &Connection, q: &Query) -> Result<Option<Named>, StoreError> {
     if folded.is_empty() || phone::search_digits(text).is_some() || folded.chars().count() < 2 {
         return Ok(None);
     }
-    let ids = crate::contacts::matching_ids(conn, text, usize::MAX >> 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut numbers = std::collections::HashSet::new();
-    let mut stmt = conn.prepare_cached("SELECT number_key FROM contact_numbers WHERE contact_id = ?1")?;
-    for id in ids {
-        for key in stmt.query_map([id], |r| r.get::<_, String>(0))? {
-            numbers.insert(key?);
-        }
-    }
+    let numbers = crate::contacts::matching_numbers(conn, text).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_iter().collect();
     let mut conds = Vec::new();
     let mut args = Vec::new();
     for w in folded.split(' ') {

@@ -159,29 +159,33 @@ pub fn parse(text: &str) -> Result<Vec<Result<Card, Skip>>, String> {
     let mut out = Vec::new();
     // The line a row starts on (a quoted cell may run over several lines).
     // The reader stops before a row's line break, so the next row starts after the breaks.
-    let line_at = |byte: u64| {
+    // Rows come in order: count the line breaks from where the last row started.
+    let mut seen = (0usize, 1usize);
+    let mut line_at = |byte: u64| {
         let bytes = body.as_bytes();
         let mut at = (byte as usize).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
             at += 1;
         }
-        1 + bytes[..at].iter().filter(|b| **b == b'\n').count()
+        let (from, line) = if at >= seen.0 { seen } else { (0, 1) };
+        seen = (at, line + bytes[from..at].iter().filter(|b| **b == b'\n').count());
+        seen.1
     };
-    let handle = |record: &csv::StringRecord, byte: u64, out: &mut Vec<Result<Card, Skip>>| {
+    let handle = |record: &csv::StringRecord, line: usize, out: &mut Vec<Result<Card, Skip>>| {
         if record.iter().all(|c| c.trim().is_empty()) {
             return;
         }
-        let at = format!("line {}", line_at(byte) + first_line - 1);
+        let at = format!("line {}", line + first_line - 1);
         out.push(row(&columns, record).finish().map(|c| Card { at: at.clone(), ..c }).map_err(|reason| Skip::new(at, reason)));
     };
     if let Some(first) = pending {
-        handle(&first, 0, &mut out);
+        handle(&first, 1, &mut out);
     }
     let mut record = csv::StringRecord::new();
     loop {
         let byte = reader.position().byte();
         match reader.read_record(&mut record) {
-            Ok(true) => handle(&record, byte, &mut out),
+            Ok(true) => handle(&record, line_at(byte), &mut out),
             Ok(false) => break,
             Err(e) => {
                 let line = line_at(e.position().map_or(byte, |p| p.byte())) + first_line - 1;

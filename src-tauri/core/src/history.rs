@@ -147,17 +147,22 @@ pub fn search_at(conn: &Connection, q: &Query, now_us: i64) -> Result<Page, Stor
     let mut page = search_stored(conn, q)?;
     for call in &mut page.calls {
         call.settle(now_us);
-        annotate(conn, call)?;
     }
+    annotate(conn, &mut page.calls)?;
     Ok(page)
 }
 
-/// Names, note and tags of a call read from the store.
-fn annotate(conn: &Connection, call: &mut Call) -> Result<(), StoreError> {
-    crate::contacts::annotate(conn, call).map_err(|e| match e {
+/// Names, note and tags of calls read from the store.
+fn annotate(conn: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
+    crate::contacts::annotate_all(conn, calls).map_err(store_error)
+}
+
+/// Reading the phone book only fails in the database.
+fn store_error(e: crate::contacts::ContactsError) -> StoreError {
+    match e {
         crate::contacts::ContactsError::Store(s) => s,
         other => StoreError::Corrupt(other.to_string()),
-    })
+    }
 }
 
 /// Calls found, newest first, each with its sort key; `more` when there are more past them.
@@ -216,6 +221,13 @@ fn search_plain(conn: &Connection, q: &Query, limit: usize) -> Result<Hits, Stor
             Needle::Both(long, short) => Needle::Scan(long.into_iter().chain(short).collect()),
             other => other,
         };
+    }
+    // One or two letters match no number: walking every call for them would find nothing
+    // but take a scan of the history; they find names (and faxes' own text, a small index).
+    if let Needle::Scan(short) = &n {
+        if q.kind != Some(CallKind::Fax) && short.iter().all(|t| !t.chars().any(|c| c.is_ascii_digit())) {
+            return Ok(Hits::default());
+        }
     }
     // The sort key orders calls by start time, so the FTS rowid order *is* newest-first and
     // SQLite can stop after `limit` matches instead of sorting them all.
@@ -334,8 +346,6 @@ struct Named {
     noted: std::collections::HashSet<i64>,
 }
 
-/// More numbers than this and a name query walks the calls instead of seeking each number.
-const MAX_NAMED_NUMBERS: usize = 4000;
 
 /// None when the query is a number or empty: names only answer words.
 fn named(conn: &Connection, q: &Query) -> Result<Option<Named>, StoreError> {
@@ -344,7 +354,7 @@ fn named(conn: &Connection, q: &Query) -> Result<Option<Named>, StoreError> {
     if folded.is_empty() || phone::search_digits(text).is_some() || folded.chars().count() < 2 {
         return Ok(None);
     }
-    let numbers = crate::contacts::matching_numbers(conn, text).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_iter().collect();
+    let numbers = crate::contacts::matching_numbers(conn, text).map_err(store_error)?.into_iter().collect();
     let mut conds = Vec::new();
     let mut args = Vec::new();
     for w in folded.split(' ') {
@@ -368,10 +378,18 @@ fn has_number(call: &Call, numbers: &std::collections::HashSet<String>) -> bool 
     })
 }
 
-/// The calls of the contacts a name query matched, and those whose note matched.
+/// Rows a name query walks per number it matched before it seeks each number's calls instead:
+/// a seek in the number index costs about as much as reading a few rows.
+const SCAN_ROWS_PER_NUMBER: usize = 8;
+
+/// The calls of the contacts a name query matched, and those whose note matched. A common name
+/// (thousands of numbers, whose calls are everywhere) is quickest found by walking the history
+/// newest first; a rare one by seeking its few numbers. The walk gets the rows the seeks would
+/// cost, and the seeks run only when it did not fill the page in them.
 fn search_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Result<Hits, StoreError> {
-    if names.numbers.len() > MAX_NAMED_NUMBERS {
-        return scan_named(conn, q, names, limit);
+    let budget = names.numbers.len().saturating_mul(SCAN_ROWS_PER_NUMBER);
+    if let Some(hits) = scan_named(conn, q, names, limit, budget)? {
+        return Ok(hits);
     }
     let mut keys: Vec<i64> = names.noted.iter().copied().collect();
     let mut stmt = conn.prepare_cached("SELECT sort_key FROM call_numbers WHERE suffix = ?1")?;
@@ -389,9 +407,12 @@ fn search_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Re
     fetch_keys(conn, q, keys, limit, |key, call| Ok(names.noted.contains(&key) || has_number(call, &names.numbers)))
 }
 
-/// A name common enough to match thousands of numbers: their calls are frequent, so walking the
-/// history newest first finds a page quickly.
-fn scan_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Result<Hits, StoreError> {
+/// Walk at most `budget` calls newest first for those of the matched numbers or notes. None
+/// when the budget ran out before a page (and one more) was found.
+fn scan_named(conn: &Connection, q: &Query, names: &Named, limit: usize, budget: usize) -> Result<Option<Hits>, StoreError> {
+    if budget == 0 {
+        return Ok(None);
+    }
     let mut conds = Vec::new();
     let mut args = Vec::new();
     push_filters(q, &mut conds, &mut args);
@@ -402,22 +423,28 @@ fn scan_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Resu
         }
     }
     let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
-    let sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM calls c {filter} ORDER BY c.sort_key DESC");
+    let sql = format!("SELECT c.sort_key, c.caller_e164, c.callee_e164, c.caller, c.callee FROM calls c {filter} ORDER BY c.sort_key DESC LIMIT ?");
+    args.push(SqlValue::Integer(budget.min(i64::MAX as usize) as i64));
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-    let mut hits = Hits::default();
+    let (mut keys, mut walked) = (Vec::new(), 0usize);
+    let known = |e164: Option<String>, raw: Option<String>| {
+        e164.or_else(|| raw.as_deref().and_then(crate::contacts::number_key)).is_some_and(|k| names.numbers.contains(&k))
+    };
     while let Some(row) = rows.next()? {
+        walked += 1;
         let key: i64 = row.get(0)?;
-        let call = call_from_row(row, 1)?;
-        if names.noted.contains(&key) || has_number(&call, &names.numbers) {
-            if hits.calls.len() == limit {
-                hits.more = true;
+        if names.noted.contains(&key) || known(row.get(1)?, row.get(3)?) || known(row.get(2)?, row.get(4)?) {
+            keys.push(key);
+            if keys.len() > limit {
                 break;
             }
-            hits.calls.push((key, call));
         }
     }
-    Ok(hits)
+    if keys.len() <= limit && walked >= budget {
+        return Ok(None);
+    }
+    Ok(Some(fetch_keys(conn, q, keys, limit, |_, _| Ok(true))?))
 }
 
 /// Calls with a tag (a few, as tags are put on by hand), matching the text when there is one.
@@ -467,7 +494,7 @@ pub fn get_call_at(conn: &Connection, uuid: &str, now_us: i64) -> Result<Option<
     let records = stored.iter().map(|e| e.record()).collect::<Result<Vec<_>, _>>()?;
     let Some(call) = crate::call::assemble(&records) else { return Ok(None) };
     let mut call = call.at(now_us);
-    annotate(conn, &mut call)?;
+    annotate(conn, std::slice::from_mut(&mut call))?;
     let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
     Ok(Some(CallDetail { call, events }))
 }

@@ -12,7 +12,8 @@ pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for c in text.chars() {
-        if c.is_whitespace() {
+        // Control characters (a NUL pasted in) separate words like spaces.
+        if c.is_whitespace() || c.is_control() {
             space = !out.is_empty();
             continue;
         }

@@ -47,9 +47,13 @@ pub const MIGRATION: &str = "CREATE TABLE contacts (
         PRIMARY KEY (contact_id, position)
     ) WITHOUT ROWID;
     CREATE INDEX contact_numbers_key ON contact_numbers(number_key, contact_id);
+    -- Positions kept (detail full) so a word is matched as a phrase of its trigrams inside the
+    -- index, without reading each candidate's text back; names are short, the index stays small.
     CREATE VIRTUAL TABLE contacts_fts USING fts5(
-        folded, content='contacts', content_rowid='id', tokenize='trigram case_sensitive 1', detail='none'
+        folded, content='contacts', content_rowid='id', tokenize='trigram case_sensitive 1'
     );
+    -- One or two letters: names (or companies) that start with them.
+    CREATE INDEX contacts_folded ON contacts(folded);
     CREATE TRIGGER contacts_ai AFTER INSERT ON contacts BEGIN
         INSERT INTO contacts_fts(rowid, folded) VALUES (new.id, new.folded);
     END;
@@ -518,7 +522,8 @@ pub fn list(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Contact>
 }
 
 /// Ids of contacts whose folded name and company contain every folded word of `query`,
-/// through the trigram index for words of three letters or more.
+/// through the trigram index; a query of only one- or two-letter words matches the start of the
+/// name (or, without a name, the company).
 pub fn matching_ids(conn: &Connection, query: &str, limit: usize) -> Result<Vec<i64>, ContactsError> {
     matching(conn, query, "c.id", limit)
 }
@@ -537,31 +542,37 @@ fn matching<T: rusqlite::types::FromSql>(conn: &Connection, query: &str, what: &
     let (long, short): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| w.chars().count() >= 3);
     let mut conds = Vec::new();
     let mut args: Vec<String> = Vec::new();
-    let mut from = if long.is_empty() {
-        "contacts c".to_string()
+    let from = if long.is_empty() {
+        // Too short for trigrams: the start of the text, through the index on it.
+        let prefix = words.join(" ");
+        conds.push("c.folded >= ? AND c.folded < ?".to_string());
+        args.push(prefix.clone());
+        args.push(format!("{prefix}\u{10FFFF}"));
+        "contacts c"
     } else {
-        for w in &long {
-            conds.push("f.folded GLOB ?".to_string());
-            args.push(format!("*{}*", glob_literal(w)));
+        // Each word as a phrase of its trigrams: a substring, found in the index alone. User
+        // text is only ever inside a quoted string, with its quotes doubled.
+        conds.push("contacts_fts MATCH ?".to_string());
+        args.push(long.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" "));
+        for w in &short {
+            conds.push("instr(c.folded, ?) > 0".to_string());
+            args.push((*w).to_owned());
         }
-        "contacts_fts f JOIN contacts c ON c.id = f.rowid".to_string()
+        "contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid"
     };
-    if what.starts_with("n.") {
-        from.push_str(" JOIN contact_numbers n ON n.contact_id = c.id");
-    }
-    for w in &short {
-        conds.push("instr(c.folded, ?) > 0".to_string());
-        args.push((*w).to_owned());
-    }
-    let sql = format!("SELECT {what} FROM {from} WHERE {} LIMIT {}", conds.join(" AND "), limit.min(i64::MAX as usize));
+    let ids = format!("SELECT c.id FROM {from} WHERE {}", conds.join(" AND "));
+    let sql = match what {
+        // Long words only: the index alone names the contacts, straight to their numbers.
+        "n.number_key" if !long.is_empty() && short.is_empty() => {
+            "SELECT n.number_key FROM contacts_fts JOIN contact_numbers n ON n.contact_id = contacts_fts.rowid WHERE contacts_fts MATCH ?".to_string()
+        }
+        "n.number_key" => format!("SELECT n.number_key FROM contact_numbers n WHERE n.contact_id IN ({ids})"),
+        _ => format!("{ids} LIMIT {}", limit.min(i64::MAX as usize)),
+    };
     let found = conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<Result<_, _>>()?;
     Ok(found)
 }
 
-/// GLOB's special characters taken literally.
-fn glob_literal(s: &str) -> String {
-    s.chars().map(|c| if matches!(c, '*' | '?' | '[') { format!("[{c}]") } else { c.to_string() }).collect()
-}
 
 /// The contact a number belongs to (the oldest, when several share it), matched whole.
 pub fn lookup(conn: &Connection, number: &str) -> Result<Option<ContactMatch>, ContactsError> {
@@ -639,22 +650,30 @@ pub fn all(conn: &Connection) -> Result<Vec<Contact>, ContactsError> {
 
 /// Fill in a call's names (from the book), note and tags. Cheap: indexed look-ups.
 pub fn annotate(conn: &Connection, call: &mut crate::Call) -> Result<(), ContactsError> {
-    let name_of = |e164: &Option<String>, raw: &Option<String>| -> Result<Option<String>, ContactsError> {
-        let key = match (e164, raw) {
-            (Some(e), _) => Some(e.clone()),
-            (None, Some(r)) => number_key(r),
-            _ => None,
-        };
-        Ok(match key {
-            Some(k) => lookup_key(conn, &k)?.map(|m| m.name),
-            None => None,
-        })
+    annotate_all(conn, std::slice::from_mut(call))
+}
+
+/// [`annotate`] for a page of calls: each number looked up once (the company's own lines are
+/// the other party of most calls), notes only read when there are any.
+pub fn annotate_all(conn: &Connection, calls: &mut [crate::Call]) -> Result<(), ContactsError> {
+    let mut names: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
+    let mut name_of = |e164: &Option<String>, raw: &Option<String>| -> Result<Option<String>, ContactsError> {
+        let Some(key) = e164.clone().or_else(|| raw.as_deref().and_then(number_key)) else { return Ok(None) };
+        if let Some(hit) = names.get(&key) {
+            return Ok(hit.clone());
+        }
+        let name = lookup_key(conn, &key)?.map(|m| m.name);
+        names.insert(key, name.clone());
+        Ok(name)
     };
-    call.caller_name = name_of(&call.caller_e164, &call.caller_raw)?;
-    call.callee_name = name_of(&call.callee_e164, &call.callee_raw)?;
-    let annotation = crate::notes::get(conn, &call.uuid)?;
-    call.note = annotation.0;
-    call.tags = annotation.1;
+    let any_notes: bool = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM call_notes)")?.query_row([], |r| r.get(0))?;
+    for call in calls {
+        call.caller_name = name_of(&call.caller_e164, &call.caller_raw)?;
+        call.callee_name = name_of(&call.callee_e164, &call.callee_raw)?;
+        if any_notes {
+            (call.note, call.tags) = crate::notes::get(conn, &call.uuid)?;
+        }
+    }
     Ok(())
 }
 

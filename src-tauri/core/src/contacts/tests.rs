@@ -163,6 +163,23 @@ fn add_update_delete() {
 }
 
 #[test]
+fn list_by_words_by_first_letters_and_by_number() {
+    let (_d, mut conn) = db();
+    import(&mut conn, &["android-2.1-qp.vcf", "iphone-3.0.vcf", "excel-semicolon-1254.csv"]);
+    let names = |q: &str| list(&conn, q, 10).unwrap().into_iter().map(|c| c.name).collect::<Vec<_>>();
+    assert_eq!(names("ışık"), ["İpek Işık"]);
+    assert_eq!(names("isik ip"), ["İpek Işık"], "a short word narrows a long one");
+    assert_eq!(names("ay"), ["Ayşe Doğan"], "one or two letters: the start of the name");
+    assert_eq!(names("Ş"), ["Şükrü Ağaoğlu"]);
+    assert_eq!(names("lojistik"), ["Mehmet Öztürk"], "company");
+    assert_eq!(names("+90 555 111 22 33"), ["İpek Işık"], "a whole number");
+    for odd in ["\"", "a\"b\" OR x", "*", "NEAR(", "'; DROP TABLE contacts; --"] {
+        let _ = names(odd);
+    }
+    assert_eq!(names("").len(), 7);
+}
+
+#[test]
 fn exports_import_again_unchanged() {
     let (_d, mut conn) = db();
     import(&mut conn, &["android-2.1-qp.vcf", "iphone-3.0.vcf", "google.csv"]);
@@ -226,6 +243,35 @@ fn history_shows_names_and_finds_calls_by_name() {
     let second = search(&conn, &Query { text: "ipek".into(), limit: 1, before: first.next_cursor, ..Default::default() }).unwrap();
     assert_eq!(second.calls[0].uuid, "ipek-1");
     assert_eq!(second.next_cursor, None);
+}
+
+/// A rare name among many newer calls is found through its numbers (the walk of the newest
+/// calls gives up), a common one by walking; both give the same pages.
+#[test]
+fn name_queries_walk_or_seek_with_the_same_answer() {
+    let (_d, mut conn) = db();
+    add(&mut conn, &ContactInput { name: "Nadir Kişi".into(), numbers: vec![NumberInput { raw: "0555 111 22 33".into(), label: None }], ..Default::default() }).unwrap();
+    for i in 0..40 {
+        add(&mut conn, &ContactInput { name: format!("Sık Arayan {i}"), numbers: vec![NumberInput { raw: format!("0533 000 00 {i:02}"), label: None }], ..Default::default() }).unwrap();
+    }
+    let t0 = 1_700_000_000_000_000;
+    let mut calls = vec![call("rare-old", "905551112233", t0), call("rare-new", "905551112233", t0 + 1)];
+    calls.extend((0..200).map(|i| call(&format!("common-{i}"), &format!("9053300000{:02}", i % 40), t0 + 10 + i)));
+    ingest_batch(&mut conn, &calls).unwrap();
+    assert_eq!(found(&conn, text("nadir")), ["rare-new", "rare-old"], "seeks after a walk that found nothing");
+    let common: Vec<String> = search(&conn, &Query { text: "arayan".into(), limit: 5, ..Default::default() }).unwrap().calls.into_iter().map(|c| c.uuid).collect();
+    assert_eq!(common, ["common-199", "common-198", "common-197", "common-196", "common-195"]);
+    let mut seen = Vec::new();
+    let mut q = Query { text: "sik".into(), limit: 60, ..Default::default() };
+    loop {
+        let page = search(&conn, &q).unwrap();
+        seen.extend(page.calls.into_iter().map(|c| c.uuid));
+        match page.next_cursor {
+            Some(c) => q.before = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 200);
 }
 
 #[test]
@@ -332,4 +378,50 @@ proptest! {
             prop_assert_eq!(&back.numbers[0].raw, "0532 444 55 66");
         }
     }
+}
+
+/// What the desktop shell calls: the engine's async API, off the executor.
+#[tokio::test(flavor = "multi_thread")]
+async fn engine_api_for_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = crate::Engine::open(dir.path()).unwrap();
+    let mehmet = ContactInput {
+        name: "Mehmet Öztürk".into(),
+        company: Some("Öztürk Lojistik".into()),
+        numbers: vec![NumberInput { raw: "0532 444 55 66".into(), label: Some("cep".into()) }],
+        note: Some("Sabah 9'dan önce aramayın".into()),
+        ..Default::default()
+    };
+    let added = engine.add_contact(mehmet).await.unwrap();
+    let found = engine.lookup_contact("905324445566".into()).await.unwrap().unwrap();
+    assert_eq!((found.name.as_str(), found.note.as_deref()), ("Mehmet Öztürk", Some("Sabah 9'dan önce aramayın")));
+
+    // A call from him is published with his name, for the pop-up.
+    let mut changes = engine.subscribe();
+    engine.store().ingest(call("popup", "+90 532 444 55 66", store_now())).await.unwrap();
+    let change = changes.recv().await.unwrap();
+    assert_eq!(change.call.caller_name.as_deref(), Some("Mehmet Öztürk"));
+
+    engine.set_call_note("popup".into(), "Teklif istedi".into()).await.unwrap();
+    engine.set_call_tags("popup".into(), vec!["satış".into()]).await.unwrap();
+    engine.set_tag_colour("satış".into(), "green".into()).await.unwrap();
+    let detail = engine.store().read(|c| crate::history::get_call(c, "popup")).await.unwrap().unwrap();
+    assert_eq!((detail.call.note.as_deref(), detail.call.tags.clone()), (Some("Teklif istedi"), vec!["satış".to_string()]));
+    assert_eq!(engine.call_tags().await.unwrap()[0].colour, "green");
+    assert!(engine.set_call_note("nope".into(), "x".into()).await.is_err());
+
+    let report = engine.import_contacts(vec![fixture("iphone-3.0.vcf")]).await.unwrap();
+    assert_eq!(report.added, 2);
+    assert_eq!(engine.list_contacts("ağaoğlu".into(), 10).await.unwrap().len(), 1);
+    let csv = engine.export_contacts(api::ExportFormat::Csv).await.unwrap();
+    assert!(csv.starts_with("\u{feff}".as_bytes()));
+    let edited = engine.update_contact(added.id, ContactInput { name: "Mehmet Ö.".into(), ..Default::default() }).await.unwrap();
+    assert!(edited.numbers.is_empty());
+    assert_eq!(engine.lookup_contact("905324445566".into()).await.unwrap(), None, "the change shows in later look-ups at once");
+    engine.delete_contact(added.id).await.unwrap();
+    assert_eq!(engine.get_contact(added.id).await.unwrap(), None);
+}
+
+fn store_now() -> i64 {
+    crate::store::now_us()
 }

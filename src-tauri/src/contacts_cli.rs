@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use kanca_core::contacts::{self, api::ExportFormat, ImportReport, Skip};
+use kanca_core::contacts::{self, api::ExportFormat};
 use kanca_core::{history, store};
 
 use crate::cli::{data_dir, open_db, printable, HistoryFilters};
@@ -21,24 +21,7 @@ fn open_for_writing(dir: Option<PathBuf>) -> Result<store::Connection> {
 /// Import every file that can be read; exit with 1 when one cannot be read at all.
 pub fn import(files: Vec<PathBuf>, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     let mut conn = open_for_writing(dir)?;
-    let mut report = ImportReport::default();
-    let mut unreadable = false;
-    for path in &files {
-        let name = path.display().to_string();
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                unreadable = true;
-                report.skipped.push(Skip::new(name, format!("cannot read the file: {e}")));
-                continue;
-            }
-        };
-        let short = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or(name);
-        match contacts::parse_file(&short, &bytes) {
-            Ok(cards) => report.merge(contacts::import_cards(&mut conn, cards)?),
-            Err(skip) => report.skipped.push(skip),
-        }
-    }
+    let report = contacts::import_files(&mut conn, &files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer(&mut out, &report)?;
@@ -50,7 +33,7 @@ pub fn import(files: Vec<PathBuf>, json: bool, dir: Option<PathBuf>) -> Result<E
         }
     }
     out.flush()?;
-    Ok(if unreadable { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 pub fn list(query: Vec<String>, limit: usize, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {

@@ -91,8 +91,6 @@ pub const UNDO_MIGRATION: &str = "DROP TABLE contacts_fts; DROP TABLE contact_nu
 pub enum ContactsError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
     #[error("no contact with id {0}")]
     NotFound(i64),
     #[error("a contact needs a name")]
@@ -289,6 +287,10 @@ pub struct ImportReport {
     #[ts(type = "number")]
     pub unchanged: usize,
     pub skipped: Vec<Skip>,
+    /// Files that could not be read at all (also in `skipped`, with the reason).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub unreadable: Vec<String>,
 }
 
 impl ImportReport {
@@ -297,6 +299,7 @@ impl ImportReport {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
         self.skipped.extend(other.skipped);
+        self.unreadable.extend(other.unreadable);
     }
 }
 
@@ -361,22 +364,25 @@ fn keyed_numbers(numbers: &[CardNumber]) -> (Vec<(CardNumber, Option<String>, St
     (ok, bad)
 }
 
-/// Import the files' cards in one transaction: every card that can be stored is, or (on a
-/// database error) none is. A file that cannot be read is an error; what is wrong inside a file
-/// is in the report.
+/// Import files, each in one transaction: every card of a file that can be stored is, or (on a
+/// database error) none is. A file that cannot be read, or is no contacts file, is reported and
+/// the others are still imported; what is wrong inside a file is in the report too.
 pub fn import_files(conn: &mut Connection, paths: &[&Path]) -> Result<ImportReport, ContactsError> {
-    let mut all = Vec::new();
     let mut report = ImportReport::default();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| ContactsError::Read { path: path.display().to_string(), source })?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                report.unreadable.push(path.display().to_string());
+                report.skipped.push(Skip::new(path.display().to_string(), format!("cannot read the file: {e}")));
+                continue;
+            }
+        };
         match parse_file(&name, &bytes) {
-            Ok(cards) => all.push(cards),
+            Ok(cards) => report.merge(import_cards(conn, cards)?),
             Err(skip) => report.skipped.push(skip),
         }
-    }
-    for cards in all {
-        report.merge(import_cards(conn, cards)?);
     }
     Ok(report)
 }

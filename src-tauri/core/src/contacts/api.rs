@@ -82,6 +82,11 @@ impl Engine {
         self.write_side(move |c| super::update(c, id, &input)).await
     }
 
+    /// Add a call's number to an existing contact.
+    pub async fn add_number_to_contact(&self, id: i64, number: super::NumberInput) -> Result<Contact, ContactsError> {
+        self.write_side(move |c| super::add_number(c, id, &number)).await
+    }
+
     pub async fn delete_contact(&self, id: i64) -> Result<(), ContactsError> {
         self.write_side(move |c| super::delete(c, id)).await
     }

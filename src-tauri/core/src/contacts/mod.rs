@@ -35,7 +35,8 @@ pub const MIGRATION: &str = "CREATE TABLE contacts (
         uid           TEXT,                        -- vCard UID, kept for export
         identity      TEXT UNIQUE,                 -- see contacts::identity; NULL for typed contacts
         folded        TEXT NOT NULL,               -- fold(name company), what name search matches
-        updated_at_us INTEGER NOT NULL
+        updated_at_us INTEGER NOT NULL,
+        edited_at_us  INTEGER                      -- last changed in Kanca: an import keeps it
     );
     CREATE TABLE contact_numbers (
         contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
@@ -413,6 +414,7 @@ pub fn import_cards(conn: &mut Connection, cards: Vec<Result<Card, Skip>>) -> Re
             Upsert::Added => report.added += 1,
             Upsert::Updated => report.updated += 1,
             Upsert::Unchanged => report.unchanged += 1,
+            Upsert::Kept => report.skipped.push(Skip::new(card.at.clone(), format!("{:?} was changed in Kanca since it was imported: kept as it is", card.name))),
         }
     }
     tx.commit()?;
@@ -423,6 +425,8 @@ enum Upsert {
     Added,
     Updated,
     Unchanged,
+    /// The file has another version of a contact the user has edited since.
+    Kept,
 }
 
 fn upsert(conn: &Connection, card: &Card, numbers: &[(CardNumber, Option<String>, String)], identity: &str) -> Result<Upsert, ContactsError> {
@@ -431,6 +435,7 @@ fn upsert(conn: &Connection, card: &Card, numbers: &[(CardNumber, Option<String>
     let folded = folded_of(&card.name, card.company.as_deref());
     let id = match existing {
         Some(id) => {
+            let edited: Option<i64> = conn.prepare_cached("SELECT edited_at_us FROM contacts WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
             let same = read_contact(conn, id)?.is_some_and(|c| {
                 c.name == card.name
                     && c.company == card.company
@@ -443,6 +448,10 @@ fn upsert(conn: &Connection, card: &Card, numbers: &[(CardNumber, Option<String>
             });
             if same {
                 return Ok(Upsert::Unchanged);
+            }
+            // Changed by hand since it was imported: what the user typed wins over the file.
+            if edited.is_some() {
+                return Ok(Upsert::Kept);
             }
             conn.prepare_cached(
                 "UPDATE contacts SET name = ?2, company = ?3, email = ?4, note = ?5, tags = ?6, uid = ?7, folded = ?8, updated_at_us = ?9 WHERE id = ?1",
@@ -631,7 +640,7 @@ pub fn update(conn: &mut Connection, id: i64, input: &ContactInput) -> Result<Co
     let (numbers, name) = checked_input(input)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let n = tx.execute(
-        "UPDATE contacts SET name = ?2, company = ?3, email = ?4, note = ?5, tags = ?6, folded = ?7, updated_at_us = ?8 WHERE id = ?1",
+        "UPDATE contacts SET name = ?2, company = ?3, email = ?4, note = ?5, tags = ?6, folded = ?7, updated_at_us = ?8, edited_at_us = ?8 WHERE id = ?1",
         params![id, name, input.company, input.email, input.note, serde_json::to_string(&input.tags).unwrap_or_default(), folded_of(&name, input.company.as_deref()), now_us()],
     )?;
     if n == 0 {
@@ -640,6 +649,19 @@ pub fn update(conn: &mut Connection, id: i64, input: &ContactInput) -> Result<Co
     write_numbers(&tx, id, numbers.iter().map(|(n, e, k)| (n.raw.as_str(), e.as_deref(), k.as_str(), n.label.as_deref())))?;
     tx.commit()?;
     read_contact(conn, id)?.ok_or(ContactsError::NotFound(id))
+}
+
+/// Add a number to a contact ("Kişilere ekle" on a call of a contact that exists); nothing
+/// changes when the contact already has it, in any spelling.
+pub fn add_number(conn: &mut Connection, id: i64, number: &NumberInput) -> Result<Contact, ContactsError> {
+    let c = read_contact(conn, id)?.ok_or(ContactsError::NotFound(id))?;
+    let key = number_key(&number.raw).ok_or_else(|| ContactsError::BadNumber(number.raw.clone()))?;
+    if c.numbers.iter().any(|n| number_key(&n.raw).as_deref() == Some(key.as_str())) {
+        return Ok(c);
+    }
+    let mut numbers: Vec<NumberInput> = c.numbers.into_iter().map(|n| NumberInput { raw: n.raw, label: n.label }).collect();
+    numbers.push(number.clone());
+    update(conn, id, &ContactInput { name: c.name, company: c.company, numbers, email: c.email, note: c.note, tags: c.tags })
 }
 
 pub fn delete(conn: &Connection, id: i64) -> Result<(), ContactsError> {

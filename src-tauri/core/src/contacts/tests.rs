@@ -107,6 +107,28 @@ fn reimport_adds_nothing_and_an_edited_file_updates() {
 }
 
 #[test]
+fn a_contact_edited_in_kanca_keeps_its_edits_over_the_file() {
+    let (dir, mut conn) = db();
+    import(&mut conn, &["iphone-3.0.vcf"]);
+    let sukru = list(&conn, "şükrü", 1).unwrap().remove(0);
+    let with_call = add_number(&mut conn, sukru.id, &NumberInput { raw: "+90 555 999 88 77".into(), label: Some("cep".into()) }).unwrap();
+    assert_eq!(with_call.numbers.len(), 4);
+    assert_eq!(add_number(&mut conn, sukru.id, &NumberInput { raw: "05559998877".into(), label: None }).unwrap().numbers.len(), 4, "already there");
+    assert_eq!(named(&conn, "905559998877").as_deref(), Some("Şükrü Ağaoğlu"));
+    // The same file again, and an edited one: the card differs from the contact now, and what
+    // was changed by hand is kept.
+    let again = import(&mut conn, &["iphone-3.0.vcf"]);
+    assert_eq!((again.added, again.updated), (0, 0), "{again:?}");
+    assert!(again.skipped.iter().any(|s| s.reason.contains("changed in Kanca")), "{again:?}");
+    let edited = std::fs::read_to_string(fixture("iphone-3.0.vcf")).unwrap().replace("Faturalar", "Siparişler");
+    let path = dir.path().join("iphone-3.0.vcf");
+    std::fs::write(&path, edited).unwrap();
+    import_files(&mut conn, &[&path]).unwrap();
+    assert_eq!(named(&conn, "905559998877").as_deref(), Some("Şükrü Ağaoğlu"));
+    assert!(list(&conn, "şükrü", 1).unwrap()[0].note.as_deref().unwrap().starts_with("Faturalar"));
+}
+
+#[test]
 fn broken_and_unreadable_files_say_so() {
     let (_d, mut conn) = db();
     let r = import(&mut conn, &["broken.vcf"]);

@@ -1,8 +1,11 @@
 //! Call and fax history: newest-first, filtered, paged search over the assembled calls.
 //!
 //! Number queries in any spelling are reduced to digits and matched as a substring through the
-//! trigram index (FTS5 `GLOB`). User text never becomes query syntax: every term is bound as a
-//! parameter with GLOB's wildcards escaped, so no input can make a query fail.
+//! trigram index (FTS5 `GLOB`). Words also find the calls of the phone book's contacts whose
+//! name or company has them (matched by the contacts' whole numbers), and calls whose note or
+//! tags have them; calls are read with their names, note and tags filled in. User text never
+//! becomes query syntax: every term is bound as a parameter with GLOB's wildcards escaped (and
+//! quoted as a phrase for the phone book's index), so no input can make a query fail.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;

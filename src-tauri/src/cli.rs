@@ -11,7 +11,7 @@ use kanca_core::history::{self, Query};
 use kanca_core::tunnel::{self, Tunnel, TunnelMode, TunnelSettings, TunnelState, TunnelStatus};
 use kanca_core::{config, i18n, store, CallKind, CredentialSource, Direction, Engine, WebhookForm};
 
-fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(config::resolve_data_dir(flag)?)
 }
 
@@ -157,8 +157,24 @@ async fn shutdown_signal() {
 
 #[derive(clap::Args)]
 pub struct HistoryArgs {
+    #[command(flatten)]
+    pub filters: HistoryFilters,
+    /// Most calls to list
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// JSON Lines, one call per line, newest first
+    #[arg(long)]
+    json: bool,
+    /// Where the database lives [default: the OS's per-user data directory]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+/// What `kanca history` and `kanca export` select calls by.
+#[derive(clap::Args)]
+pub struct HistoryFilters {
     /// A number in any spelling ("0532 444 55 66", "4445566", "+90532…"), an extension, group or
-    /// menu number, or other text
+    /// menu number, a contact's name or company ("mehmet", "ışık"), or words of a note or tag
     query: Vec<String>,
     /// Only calls or only faxes
     #[arg(long, value_parser = ["call", "fax"])]
@@ -175,15 +191,25 @@ pub struct HistoryArgs {
     /// Calls up to and including this day (YYYY-MM-DD), or before this moment (RFC 3339)
     #[arg(long, value_name = "DATE")]
     until: Option<String>,
-    /// Most calls to list
-    #[arg(long, default_value_t = 50)]
-    limit: usize,
-    /// JSON Lines, one call per line, newest first
-    #[arg(long)]
-    json: bool,
-    /// Where the database lives [default: the OS's per-user data directory]
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    /// Only calls carrying this tag
+    #[arg(long, value_name = "TAG")]
+    tag: Option<String>,
+}
+
+impl HistoryFilters {
+    pub fn query(&self, limit: usize) -> Result<Query> {
+        Ok(Query {
+            text: self.query.join(" "),
+            kind: self.kind.as_deref().and_then(CallKind::parse),
+            missed_only: self.missed,
+            direction: self.direction.as_deref().and_then(Direction::parse),
+            since_us: self.since.as_deref().map(|s| parse_date(s, false)).transpose()?,
+            until_us: self.until.as_deref().map(|s| parse_date(s, true)).transpose()?,
+            before: None,
+            limit,
+            tag: self.tag.clone(),
+        })
+    }
 }
 
 /// Parse a DATE argument into microseconds. `end` moves a bare day to the next midnight so
@@ -211,7 +237,7 @@ fn parse_date(text: &str, end: bool) -> Result<i64> {
 }
 
 /// Open the database for reading. None when there is none yet.
-fn open_db(dir: &Path) -> Result<Option<store::Connection>> {
+pub fn open_db(dir: &Path) -> Result<Option<store::Connection>> {
     let path = dir.join(store::DB_FILE);
     if !path.exists() {
         return Ok(None);
@@ -226,16 +252,7 @@ fn open_db(dir: &Path) -> Result<Option<store::Connection>> {
 
 pub fn history(args: HistoryArgs) -> Result<ExitCode> {
     let dir = data_dir(args.data_dir.clone())?;
-    let query = Query {
-        text: args.query.join(" "),
-        kind: args.kind.as_deref().and_then(CallKind::parse),
-        missed_only: args.missed,
-        direction: args.direction.as_deref().and_then(Direction::parse),
-        since_us: args.since.as_deref().map(|s| parse_date(s, false)).transpose()?,
-        until_us: args.until.as_deref().map(|s| parse_date(s, true)).transpose()?,
-        before: None,
-        limit: args.limit,
-    };
+    let query = args.filters.query(args.limit)?;
     if args.limit == 0 {
         bail!("--limit must be at least 1");
     }
@@ -291,19 +308,34 @@ fn duration_text(s: Option<i64>) -> String {
 }
 
 /// Untrusted text from a webhook must not move the terminal's cursor or change its colours.
-fn printable(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
 }
 
+/// At most `n` characters of `s`, for a column.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        s.chars().take(n - 1).chain(['…']).collect()
+    }
+}
+
 fn print_table(out: &mut impl Write, calls: &[Call]) -> Result<()> {
-    writeln!(out, "{:<19}  {:<3}  {:<18}  {:<18}  {:<11}  {:>7}  ROUTE", "STARTED", "DIR", "CALLER", "CALLEE", "STATUS", "TALK")?;
+    writeln!(out, "{:<19}  {:<3}  {:<18}  {:<20}  {:<18}  {:<11}  {:>7}  ROUTE", "STARTED", "DIR", "CALLER", "NAME", "CALLEE", "STATUS", "TALK")?;
     for c in calls {
+        // The other party's name: the caller's on incoming calls, the callee's on outgoing ones.
+        let name = match c.direction {
+            Direction::In => c.caller_name.as_deref(),
+            Direction::Out => c.callee_name.as_deref(),
+        };
         writeln!(
             out,
-            "{:<19}  {:<3}  {:<18}  {:<18}  {:<11}  {:>7}  {}",
+            "{:<19}  {:<3}  {:<18}  {:<20}  {:<18}  {:<11}  {:>7}  {}",
             local_time(&c.started_at),
             c.direction.as_str(),
             printable(c.caller.as_deref().unwrap_or("?")),
+            printable(&clip(name.unwrap_or("-"), 20)),
             printable(c.callee.as_deref().unwrap_or("?")),
             status(c),
             duration_text(c.duration_s),
@@ -333,8 +365,18 @@ pub fn show(uuid: &str, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     let line = |out: &mut std::io::StdoutLock, k: &str, v: String| writeln!(out, "{k:<14}{}", printable(&v));
     line(&mut out, "Call", c.uuid.clone())?;
     line(&mut out, "Kind", format!("{} ({})", c.kind.as_str(), c.direction.as_str()))?;
-    line(&mut out, "Caller", c.caller.clone().unwrap_or_else(|| "?".into()))?;
-    line(&mut out, "Callee", c.callee.clone().unwrap_or_else(|| "?".into()))?;
+    let with_name = |number: &Option<String>, name: &Option<String>| match name {
+        Some(n) => format!("{} ({n})", number.as_deref().unwrap_or("?")),
+        None => number.clone().unwrap_or_else(|| "?".into()),
+    };
+    line(&mut out, "Caller", with_name(&c.caller, &c.caller_name))?;
+    line(&mut out, "Callee", with_name(&c.callee, &c.callee_name))?;
+    if let Some(note) = &c.note {
+        line(&mut out, "Note", note.clone())?;
+    }
+    if !c.tags.is_empty() {
+        line(&mut out, "Tags", c.tags.join(", "))?;
+    }
     line(&mut out, "Status", status(c).into())?;
     line(&mut out, "Started", local_time(&c.started_at))?;
     let ended = match (c.ended_at.as_deref(), c.state) {

@@ -1,11 +1,12 @@
-//! The `kanca` program: subcommands over the engine (`serve`, `history`, `show`,
-//! `credentials`). With no subcommand it starts the desktop app.
+//! The `kanca` program: subcommands over the engine (`serve`, `history`, `show`, `contacts`,
+//! `export`, `credentials`). With no subcommand it starts the desktop app.
 
 // On Windows the desktop build is a GUI program, so starting it from the Start menu opens no
 // console window; its subcommands attach to the console they were typed in (see main).
 #![cfg_attr(all(windows, feature = "desktop"), windows_subsystem = "windows")]
 
 mod cli;
+mod contacts_cli;
 #[cfg(feature = "desktop")]
 mod desktop;
 
@@ -72,6 +73,19 @@ enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// The phone book: import vCard or CSV files, list, export
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
+    /// Write the calls the history filters select as CSV for a spreadsheet (UTF-8 with BOM)
+    Export {
+        #[command(flatten)]
+        filters: cli::HistoryFilters,
+        /// Cell separator: ',' or ';' (Excel on a Turkish Windows expects ';') or tab
+        #[arg(long, default_value = ",")]
+        delimiter: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Print the webhook URLs and the basic-auth user and password (to paste into Bulutfon's panel)
     Credentials {
         /// Replace the stored password with a new random one
@@ -86,6 +100,39 @@ enum Command {
         form: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// Import contacts from vCard (.vcf) or CSV files; importing the same file again adds nothing
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print the report as one JSON object
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List contacts, by name; QUERY matches name or company (Turkish letters forgiven) or a number
+    List {
+        query: Vec<String>,
+        /// Most contacts to list
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// JSON Lines, one contact per line
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Write the phone book to standard output as vCard 3.0 or CSV
+    Export {
+        #[arg(long, value_parser = ["vcard", "csv"], default_value = "vcard")]
+        format: String,
         #[command(flatten)]
         data: DataDir,
     },
@@ -128,6 +175,10 @@ fn main() -> ExitCode {
         Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
+        Some(Command::Contacts(ContactsCommand::Import { files, json, data })) => contacts_cli::import(files, json, data.data_dir),
+        Some(Command::Contacts(ContactsCommand::List { query, limit, json, data })) => contacts_cli::list(query, limit, json, data.data_dir),
+        Some(Command::Contacts(ContactsCommand::Export { format, data })) => contacts_cli::export_contacts(&format, data.data_dir),
+        Some(Command::Export { filters, delimiter, data }) => contacts_cli::export_calls(filters, &delimiter, data.data_dir),
         Some(Command::Credentials { regenerate, rotate_secret, form, json, data }) => {
             let form = form.map(|f| if f == "basic-auth" { kanca_core::WebhookForm::BasicAuth } else { kanca_core::WebhookForm::UrlSecret });
             cli::credentials(cli::CredentialChanges { regenerate, rotate_secret, form }, json, data.data_dir)

@@ -8,6 +8,7 @@ macro_rules! not_under_wine {
     ($reason:literal, $($test:item)+) => { $($test)+ };
 }
 
+mod contacts;
 mod durability;
 mod errors;
 mod filters;

@@ -6,6 +6,7 @@ macro_rules! not_under_wine {
     ($reason:literal, $($test:item)+) => { $(#[ignore = $reason] $test)+ };
 }
 
+mod contacts;
 mod durability;
 mod errors;
 mod filters;

@@ -1,10 +1,14 @@
 //! Search benchmark: builds a history of N calls (default 1,000,000) through the engine's own
-//! ingest path, then times number-substring and filter queries and prints p50/p95.
+//! ingest path and a phone book of 100,000 contacts (half of the callers), then times
+//! number-substring, name and filter queries and prints p50/p95.
 //!
 //!   cargo bench -p kanca-core --bench search            # 1M calls, database kept in bench/out
 //!   KANCA_BENCH_CALLS=100000 cargo bench -p kanca-core --bench search
 //!
 //! The database is reused between runs when it already holds N calls.
+
+#[path = "gen_contacts.rs"]
+mod gen;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -120,6 +124,30 @@ fn build(path: &PathBuf, n: u64) -> store::Connection {
     conn
 }
 
+/// The phone book, unless the database already has it.
+fn add_contacts(conn: &mut store::Connection, n: u64) {
+    let have: i64 = conn.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0)).unwrap();
+    if have as u64 >= n {
+        println!("reusing the phone book ({have} contacts)");
+        return;
+    }
+    let t = Instant::now();
+    let cards = (0..n).map(|i| {
+        let c = gen::contact(i);
+        Ok(kanca_core::contacts::Card {
+            at: format!("contact {i}"),
+            name: c.name,
+            company: c.company,
+            numbers: c.numbers.into_iter().map(|raw| kanca_core::contacts::CardNumber { raw, label: None }).collect(),
+            note: c.note,
+            uid: Some(format!("bench-{i}")),
+            ..Default::default()
+        })
+    });
+    let report = kanca_core::contacts::import_cards(conn, cards.collect()).expect("import contacts");
+    println!("added {} contacts in {:.1} s", report.added, t.elapsed().as_secs_f64());
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -134,7 +162,8 @@ fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench/out").join(format!("search-{n}"));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(store::DB_FILE);
-    let conn = build(&path, n);
+    let mut conn = build(&path, n);
+    add_contacts(&mut conn, 100_000);
     let size: u64 = ["db", "db-wal"].iter().filter_map(|e| std::fs::metadata(path.with_extension(e)).ok()).map(|m| m.len()).sum();
     let calls: i64 = conn.query_row("SELECT count(*) FROM calls", [], |r| r.get(0)).unwrap();
     let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
@@ -177,6 +206,13 @@ fn main() {
         })),
         ("missed + number tail", Box::new(move |r| Query { text: spell(&caller(r.below(1_000_000)), 1), missed_only: true, limit: page, ..Default::default() })),
         ("faxes + 3 digits", Box::new(move |r| Query { text: format!("{:03}", r.below(1000)), kind: Some(CallKind::Fax), limit: page, ..Default::default() })),
+        ("name: first name (mehmet)", Box::new(move |r| Query { text: gen::FIRST[r.below(48) as usize].to_lowercase(), limit: page, ..Default::default() })),
+        ("name: full name", Box::new(move |r| Query { text: format!("{} {}", gen::FIRST[r.below(48) as usize], gen::LAST[r.below(48) as usize]), limit: page, ..Default::default() })),
+        ("name: surname, no Turkish letters", Box::new(move |r| Query { text: kanca_core::contacts::fold(gen::LAST[r.below(48) as usize]), limit: page, ..Default::default() })),
+        ("name: company", Box::new(move |r| Query { text: gen::contact(r.below(100_000)).company.unwrap_or_else(|| "Işık Lojistik".into()), limit: page, ..Default::default() })),
+        ("name: 2 letters (scan)", Box::new(move |r| Query { text: ["ay", "ka", "öz", "er"][r.below(4) as usize].into(), limit: page, ..Default::default() })),
+        ("name not in the book", Box::new(move |r| Query { text: format!("zeynepx{}", r.below(1000)), limit: page, ..Default::default() })),
+        ("missed + name", Box::new(move |r| Query { text: gen::FIRST[r.below(48) as usize].into(), missed_only: true, limit: page, ..Default::default() })),
     ];
     let runs = 60;
     let mut all = Vec::new();

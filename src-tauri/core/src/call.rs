@@ -163,6 +163,17 @@ pub struct Call {
     pub started_at_us: i64,
     #[ts(type = "number | null")]
     pub ended_at_us: Option<i64>,
+    /// The caller's and callee's names from the phone book (null when unknown), and the user's
+    /// note and tags on the call: filled when the call is read (`contacts::annotate`), never
+    /// stored with it, so a contact edited later shows at once.
+    #[serde(default)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    pub callee_name: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// The CDR's detail: only in a call read whole (`kanca show`, the detail view), not in
     /// history listings, which stay small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -300,6 +311,10 @@ pub fn assemble(events: &[EventRecord]) -> Option<Call> {
         missed: outcome.missed,
         state: outcome.state,
         ringing_until_us: ringing_until(kind, times.ended_at_us, times.last_heard_us),
+        caller_name: None,
+        callee_name: None,
+        note: None,
+        tags: Vec::new(),
         duration_s: outcome.duration_s,
         hangup_cause: evs.end_field("hangup_cause").or_else(|| evs.cdr_text("hangup_cause")),
         hangup_detail: evs.end_field("hangup_detail").or_else(|| evs.cdr_text("sip_hangup_disposition")),

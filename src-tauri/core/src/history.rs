@@ -1,8 +1,11 @@
 //! Call and fax history: newest-first, filtered, paged search over the assembled calls.
 //!
 //! Number queries in any spelling are reduced to digits and matched as a substring through the
-//! trigram index (FTS5 `GLOB`). User text never becomes query syntax: every term is bound as a
-//! parameter with GLOB's wildcards escaped, so no input can make a query fail.
+//! trigram index (FTS5 `GLOB`). Words also find the calls of the phone book's contacts whose
+//! name or company has them (matched by the contacts' whole numbers), and calls whose note or
+//! tags have them; calls are read with their names, note and tags filled in. User text never
+//! becomes query syntax: every term is bound as a parameter with GLOB's wildcards escaped (and
+//! quoted as a phrase for the phone book's index), so no input can make a query fail.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
@@ -34,6 +37,9 @@ pub struct Query {
     pub before: Option<i64>,
     #[ts(type = "number")]
     pub limit: usize,
+    /// Only calls carrying this tag.
+    #[ts(optional)]
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -146,14 +152,65 @@ pub fn search_at(conn: &Connection, q: &Query, now_us: i64) -> Result<Page, Stor
     for call in &mut page.calls {
         call.settle(now_us);
     }
+    annotate(conn, &mut page.calls)?;
     Ok(page)
+}
+
+/// Names, note and tags of calls read from the store.
+fn annotate(conn: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
+    crate::contacts::annotate_all(conn, calls).map_err(store_error)
+}
+
+/// Reading the phone book only fails in the database.
+fn store_error(e: crate::contacts::ContactsError) -> StoreError {
+    match e {
+        crate::contacts::ContactsError::Store(s) => s,
+        other => StoreError::Corrupt(other.to_string()),
+    }
+}
+
+/// Calls found, newest first, each with its sort key; `more` when there are more past them.
+#[derive(Default)]
+struct Hits {
+    calls: Vec<(i64, Call)>,
+    more: bool,
+}
+
+impl Hits {
+    fn page(self) -> Page {
+        let next_cursor = if self.more { self.calls.last().map(|(k, _)| *k) } else { None };
+        Page { calls: self.calls.into_iter().map(|(_, c)| c).collect(), next_cursor }
+    }
+
+    /// Both lists' calls, newest first, without repeats, at most `limit`.
+    fn merge(self, other: Hits, limit: usize) -> Hits {
+        let more = self.more || other.more;
+        let mut all: Vec<(i64, Call)> = self.calls.into_iter().chain(other.calls).collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.dedup_by_key(|(k, _)| *k);
+        let over = all.len() > limit;
+        all.truncate(limit);
+        Hits { calls: all, more: more || over }
+    }
 }
 
 fn search_stored(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
+    if let Some(tag) = &q.tag {
+        return Ok(search_tagged(conn, q, tag, limit)?.page());
+    }
+    let text = search_plain(conn, q, limit)?;
+    Ok(match named(conn, q)? {
+        Some(names) => text.merge(search_named(conn, q, &names, limit)?, limit).page(),
+        None => text.page(),
+    })
+}
+
+/// The calls that the search text matches through the number and text indexes.
+fn search_plain(conn: &Connection, q: &Query, limit: usize) -> Result<Hits, StoreError> {
     if let Some(digits) = phone::search_digits(&q.text).filter(|d| d.len() >= MIN_SUFFIX) {
-        if let Some(page) = search_by_number(conn, q, &digits, limit)? {
-            return Ok(page);
+        if let Some(hits) = search_by_number(conn, q, &digits, limit)? {
+            return Ok(hits);
         }
     }
     let mut sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM ");
@@ -168,6 +225,13 @@ fn search_stored(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
             Needle::Both(long, short) => Needle::Scan(long.into_iter().chain(short).collect()),
             other => other,
         };
+    }
+    // One or two letters match no number: walking every call for them would find nothing
+    // but take a scan of the history; they find names (and faxes' own text, a small index).
+    if let Needle::Scan(short) = &n {
+        if q.kind != Some(CallKind::Fax) && short.iter().all(|t| !t.chars().any(|c| c.is_ascii_digit())) {
+            return Ok(Hits::default());
+        }
     }
     // The sort key orders calls by start time, so the FTS rowid order *is* newest-first and
     // SQLite can stop after `limit` matches instead of sorting them all.
@@ -213,18 +277,15 @@ fn search_stored(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
 
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-    let mut calls = Vec::with_capacity(limit.min(1024));
-    let mut last_key = None;
-    let mut more = false;
+    let mut hits = Hits { calls: Vec::with_capacity(limit.min(1024)), more: false };
     while let Some(row) = rows.next()? {
-        if calls.len() == limit {
-            more = true;
+        if hits.calls.len() == limit {
+            hits.more = true;
             break;
         }
-        last_key = Some(row.get::<_, i64>(0)?);
-        calls.push(call_from_row(row, 1)?);
+        hits.calls.push((row.get::<_, i64>(0)?, call_from_row(row, 1)?));
     }
-    Ok(Page { calls, next_cursor: if more { last_key } else { None } })
+    Ok(hits)
 }
 
 /// More matches than this and a number query is common enough for the trigram index, which
@@ -233,16 +294,27 @@ const MAX_NUMBER_HITS: usize = 5000;
 
 /// A number fragment of 6+ digits through the suffix index; None when it matches so many calls
 /// that the trigram path is faster.
-fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) -> Result<Option<Page>, StoreError> {
+fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) -> Result<Option<Hits>, StoreError> {
     // Calls with a suffix starting with `digits`: a prefix query, the term quoted as every
     // term from user text is (it is digits only anyway).
-    let mut keys: Vec<i64> = conn
+    let keys: Vec<i64> = conn
         .prepare_cached("SELECT rowid FROM call_numbers WHERE call_numbers MATCH ?1 LIMIT ?2")?
         .query_map(rusqlite::params![format!("\"{digits}\" *"), MAX_NUMBER_HITS as i64 + 1], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     if keys.len() > MAX_NUMBER_HITS {
         return Ok(None);
     }
+    Ok(Some(fetch_keys(conn, q, keys, limit, |_, _| Ok(true))?))
+}
+
+/// The calls with these sort keys that pass the query's filters and `keep`, newest first.
+fn fetch_keys(
+    conn: &Connection,
+    q: &Query,
+    mut keys: Vec<i64>,
+    limit: usize,
+    mut keep: impl FnMut(i64, &Call) -> Result<bool, StoreError>,
+) -> Result<Hits, StoreError> {
     keys.sort_unstable_by(|a, b| b.cmp(a));
     keys.dedup();
     let lo = q.since_us.map(sort_key_floor).unwrap_or(i64::MIN);
@@ -252,22 +324,159 @@ fn search_by_number(conn: &Connection, q: &Query, digits: &str, limit: usize) ->
     push_filters(q, &mut conds, &mut args);
     let sql = format!("SELECT {CALL_COLUMNS} FROM calls c WHERE {}", conds.join(" AND "));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut calls = Vec::new();
-    let mut last_key = None;
-    let mut more = false;
+    let mut hits = Hits::default();
     for key in keys.into_iter().filter(|k| *k >= lo && *k < hi) {
         args[0] = SqlValue::Integer(key);
         let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
         if let Some(row) = rows.next()? {
-            if calls.len() == limit {
-                more = true;
+            let call = call_from_row(row, 0)?;
+            if !keep(key, &call)? {
+                continue;
+            }
+            if hits.calls.len() == limit {
+                hits.more = true;
                 break;
             }
-            calls.push(call_from_row(row, 0)?);
-            last_key = Some(key);
+            hits.calls.push((key, call));
         }
     }
-    Ok(Some(Page { calls, next_cursor: if more { last_key } else { None } }))
+    Ok(hits)
+}
+
+/// What a text query matches besides the calls' own text: the numbers of the contacts whose
+/// name or company has every word, and the calls whose note or tags have every word.
+struct Named {
+    numbers: std::collections::HashSet<String>,
+    noted: std::collections::HashSet<i64>,
+}
+
+
+/// None when the query is a number or empty: names only answer words.
+fn named(conn: &Connection, q: &Query) -> Result<Option<Named>, StoreError> {
+    let text = q.text.trim();
+    let folded = crate::contacts::fold(text);
+    if folded.is_empty() || phone::search_digits(text).is_some() || folded.chars().count() < 2 {
+        return Ok(None);
+    }
+    let numbers = crate::contacts::matching_numbers(conn, text).map_err(store_error)?.into_iter().collect();
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    for w in folded.split(' ') {
+        conds.push("instr(n.folded, ?) > 0");
+        args.push(w.to_owned());
+    }
+    let sql = format!("SELECT c.sort_key FROM call_notes n JOIN calls c ON c.uuid = n.uuid WHERE {}", conds.join(" AND "));
+    let noted = conn.prepare_cached(&sql)?.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(Some(Named { numbers, noted }))
+}
+
+/// Whether a party of `call` is one of `numbers` (matched whole).
+fn has_number(call: &Call, numbers: &std::collections::HashSet<String>) -> bool {
+    [(&call.caller_e164, &call.caller_raw), (&call.callee_e164, &call.callee_raw)].into_iter().any(|(e164, raw)| {
+        let key = match (e164, raw) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(r)) => crate::contacts::number_key(r),
+            _ => None,
+        };
+        key.is_some_and(|k| numbers.contains(&k))
+    })
+}
+
+/// Rows a name query walks per number it matched before it seeks each number's calls instead:
+/// a seek in the number index costs about as much as reading a few rows.
+const SCAN_ROWS_PER_NUMBER: usize = 8;
+
+/// The calls of the contacts a name query matched, and those whose note matched. A common name
+/// (thousands of numbers, whose calls are everywhere) is quickest found by walking the history
+/// newest first; a rare one by seeking its few numbers. The walk gets the rows the seeks would
+/// cost, and the seeks run only when it did not fill the page in them.
+fn search_named(conn: &Connection, q: &Query, names: &Named, limit: usize) -> Result<Hits, StoreError> {
+    let budget = names.numbers.len().saturating_mul(SCAN_ROWS_PER_NUMBER);
+    if let Some(hits) = scan_named(conn, q, names, limit, budget)? {
+        return Ok(hits);
+    }
+    let mut keys: Vec<i64> = names.noted.iter().copied().collect();
+    // The calls with the whole number as one of their suffix tokens (quoted, no prefix `*`).
+    let mut stmt = conn.prepare_cached("SELECT rowid FROM call_numbers WHERE call_numbers MATCH ?1")?;
+    for key in &names.numbers {
+        let digits = key.trim_start_matches('+');
+        if digits.len() < MIN_SUFFIX {
+            continue;
+        }
+        for k in stmt.query_map([format!("\"{digits}\"")], |r| r.get::<_, i64>(0))? {
+            keys.push(k?);
+        }
+    }
+    // The suffix index also holds the tails of longer numbers: keep the calls whose number is
+    // the contact's whole number.
+    fetch_keys(conn, q, keys, limit, |key, call| Ok(names.noted.contains(&key) || has_number(call, &names.numbers)))
+}
+
+/// Walk at most `budget` calls newest first for those of the matched numbers or notes. None
+/// when the budget ran out before a page (and one more) was found.
+fn scan_named(conn: &Connection, q: &Query, names: &Named, limit: usize, budget: usize) -> Result<Option<Hits>, StoreError> {
+    if budget == 0 {
+        return Ok(None);
+    }
+    let mut conds = Vec::new();
+    let mut args = Vec::new();
+    push_filters(q, &mut conds, &mut args);
+    for (bound, op) in [(q.since_us.map(sort_key_floor), ">="), (q.until_us.map(sort_key_floor), "<"), (q.before, "<")] {
+        if let Some(b) = bound {
+            conds.push(format!("c.sort_key {op} ?"));
+            args.push(SqlValue::Integer(b));
+        }
+    }
+    let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    let sql = format!("SELECT c.sort_key, c.caller_e164, c.callee_e164, c.caller, c.callee FROM calls c {filter} ORDER BY c.sort_key DESC LIMIT ?");
+    args.push(SqlValue::Integer(budget.min(i64::MAX as usize) as i64));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let (mut keys, mut walked) = (Vec::new(), 0usize);
+    let known = |e164: Option<String>, raw: Option<String>| {
+        e164.or_else(|| raw.as_deref().and_then(crate::contacts::number_key)).is_some_and(|k| names.numbers.contains(&k))
+    };
+    while let Some(row) = rows.next()? {
+        walked += 1;
+        let key: i64 = row.get(0)?;
+        if names.noted.contains(&key) || known(row.get(1)?, row.get(3)?) || known(row.get(2)?, row.get(4)?) {
+            keys.push(key);
+            if keys.len() > limit {
+                break;
+            }
+        }
+    }
+    if keys.len() <= limit && walked >= budget {
+        return Ok(None);
+    }
+    Ok(Some(fetch_keys(conn, q, keys, limit, |_, _| Ok(true))?))
+}
+
+/// Calls with a tag (a few, as tags are put on by hand), matching the text when there is one.
+fn search_tagged(conn: &Connection, q: &Query, tag: &str, limit: usize) -> Result<Hits, StoreError> {
+    let keys: Vec<i64> = conn
+        .prepare_cached("SELECT c.sort_key FROM call_tags t JOIN calls c ON c.uuid = t.uuid WHERE t.tag = ?1")?
+        .query_map([tag], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let text = q.text.trim();
+    if text.is_empty() {
+        return fetch_keys(conn, q, keys, limit, |_, _| Ok(true));
+    }
+    let terms: Vec<String> = match phone::search_digits(text) {
+        Some(d) => vec![d],
+        None => text.split_whitespace().map(str::to_lowercase).collect(),
+    };
+    let names = named(conn, q)?;
+    let mut own = conn.prepare_cached("SELECT search_text FROM calls WHERE sort_key = ?1")?;
+    fetch_keys(conn, q, keys, limit, |key, call| {
+        if let Some(n) = &names {
+            if n.noted.contains(&key) || has_number(call, &n.numbers) {
+                return Ok(true);
+            }
+        }
+        let searched: String = own.query_row([key], |r| r.get(0))?;
+        Ok(terms.iter().all(|t| searched.contains(t.as_str())))
+    })
 }
 
 /// One call with every event stored for it, for `kanca show` and the detail view.
@@ -289,7 +498,8 @@ pub fn get_call_at(conn: &Connection, uuid: &str, now_us: i64) -> Result<Option<
     let stored = load_events(conn, uuid)?;
     let records = stored.iter().map(|e| e.record()).collect::<Result<Vec<_>, _>>()?;
     let Some(call) = crate::call::assemble(&records) else { return Ok(None) };
-    let call = call.at(now_us);
+    let mut call = call.at(now_us);
+    annotate(conn, std::slice::from_mut(&mut call))?;
     let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
     Ok(Some(CallDetail { call, events }))
 }
@@ -445,6 +655,7 @@ mod tests {
              PRAGMA user_version = 3;",
         )
         .unwrap();
+        conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
         let page = search_at(&conn, &Query { limit: 50, ..Default::default() }, T0 + 1 + SILENCE_LIMIT_US).unwrap();
@@ -472,6 +683,7 @@ mod tests {
              PRAGMA user_version = 5;",
         )
         .unwrap();
+        conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
         let (display, e164): (String, String) =

@@ -5,10 +5,14 @@
 pub mod call;
 pub mod child;
 pub mod config;
+pub mod contacts;
+pub mod export;
+pub mod fold;
 pub mod history;
 pub mod i18n;
 pub mod keys;
 pub mod listener;
+pub mod notes;
 pub mod phone;
 pub mod popup;
 pub mod selftest;
@@ -52,7 +56,8 @@ pub struct Engine {
 impl Engine {
     /// Open the data directory: create it, migrate the database, load or create the keys.
     pub fn open(data_dir: &Path) -> Result<Engine, EngineError> {
-        let store = Store::open(data_dir)?;
+        // Pop-ups name the caller: each published change carries the phone book's names.
+        let store = Store::open_annotated(data_dir, |conn, call| Ok(contacts::annotate(conn, call)?))?;
         let keys = Arc::new(LiveKeys::open(data_dir)?);
         Ok(Engine { data_dir: data_dir.to_owned(), store, keys })
     }
@@ -149,6 +154,12 @@ mod bindings {
         crate::config::WebhookForm::export_all(&cfg).unwrap();
         crate::config::DesktopSettings::export_all(&cfg).unwrap();
         crate::config::CredentialSource::export_all(&cfg).unwrap();
+        crate::contacts::Contact::export_all(&cfg).unwrap();
+        crate::contacts::ContactInput::export_all(&cfg).unwrap();
+        crate::contacts::ContactMatch::export_all(&cfg).unwrap();
+        crate::contacts::ImportReport::export_all(&cfg).unwrap();
+        crate::contacts::api::ExportFormat::export_all(&cfg).unwrap();
+        crate::notes::Tag::export_all(&cfg).unwrap();
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -133,6 +133,66 @@ const MIGRATIONS: &[&str] = &[
         suffixes, content='', detail='none', columnsize=0, tokenize='ascii'
     );
     CREATE TABLE IF NOT EXISTS _fill_call_numbers(x);",
+    // 8: the phone book (contacts/): contacts, their numbers by the key calls are matched with,
+    // a trigram index of the folded name and company; and notes and tags on calls (notes.rs).
+    "CREATE TABLE contacts (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        company       TEXT,
+        email         TEXT,
+        note          TEXT,
+        tags          TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+        source        TEXT NOT NULL,               -- file | typed | bulutfon
+        uid           TEXT,                        -- vCard UID, kept for export
+        identity      TEXT UNIQUE,                 -- see contacts::identity; NULL for typed contacts
+        folded        TEXT NOT NULL,               -- fold(name company), what name search matches
+        updated_at_us INTEGER NOT NULL,
+        edited_at_us  INTEGER                      -- last changed in Kanca: an import keeps it
+    );
+    CREATE TABLE contact_numbers (
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        raw        TEXT NOT NULL,
+        e164       TEXT,
+        number_key TEXT NOT NULL,
+        label      TEXT,
+        PRIMARY KEY (contact_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX contact_numbers_key ON contact_numbers(number_key, contact_id);
+    -- Positions kept (detail full) so a word is matched as a phrase of its trigrams inside the
+    -- index, without reading each candidate's text back; names are short, the index stays small.
+    CREATE VIRTUAL TABLE contacts_fts USING fts5(
+        folded, content='contacts', content_rowid='id', tokenize='trigram case_sensitive 1'
+    );
+    -- One or two letters: names (or companies) that start with them.
+    CREATE INDEX contacts_folded ON contacts(folded);
+    CREATE TRIGGER contacts_ai AFTER INSERT ON contacts BEGIN
+        INSERT INTO contacts_fts(rowid, folded) VALUES (new.id, new.folded);
+    END;
+    CREATE TRIGGER contacts_ad AFTER DELETE ON contacts BEGIN
+        INSERT INTO contacts_fts(contacts_fts, rowid, folded) VALUES ('delete', old.id, old.folded);
+    END;
+    CREATE TRIGGER contacts_au AFTER UPDATE OF folded ON contacts BEGIN
+        INSERT INTO contacts_fts(contacts_fts, rowid, folded) VALUES ('delete', old.id, old.folded);
+        INSERT INTO contacts_fts(rowid, folded) VALUES (new.id, new.folded);
+    END;
+    -- A note and tags on a call, by uuid (a call's sort key moves when its start time does).
+    CREATE TABLE call_notes (
+        uuid          TEXT PRIMARY KEY,
+        note          TEXT,
+        tags          TEXT NOT NULL DEFAULT '[]',
+        folded        TEXT NOT NULL,               -- fold(note tags), what search matches
+        updated_at_us INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE call_tags (
+        tag  TEXT NOT NULL,
+        uuid TEXT NOT NULL,
+        PRIMARY KEY (tag, uuid)
+    ) WITHOUT ROWID;
+    CREATE TABLE tag_colours (
+        tag    TEXT PRIMARY KEY,
+        colour TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -591,6 +651,10 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
         route,
         event_count: r.get::<_, i64>(first + 13)? as usize,
         test: r.get(first + 14)?,
+        caller_name: None,
+        callee_name: None,
+        note: None,
+        tags: Vec::new(),
         hangup_detail: None,
         recorded: None,
         cdr_url: None,
@@ -694,10 +758,19 @@ impl Progress {
     }
 }
 
+/// Adds to a call what the store does not know (the phone book's names), before its change is
+/// published. Given by the engine, which knows both: the store does not depend on contacts.
+pub type Annotate = fn(&Connection, &mut Call) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
 impl Store {
     /// Open the database in `data_dir` (creating the directory), project whatever a crash left
     /// journaled but not projected, and start the writer thread.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_annotated(data_dir, |_, _| Ok(()))
+    }
+
+    /// [`Store::open`], with every published change's call passed through `annotate` first.
+    pub fn open_annotated(data_dir: &Path, annotate: Annotate) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Open {
             path: data_dir.to_owned(),
             source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
@@ -717,7 +790,7 @@ impl Store {
         let shared = progress.clone();
         std::thread::Builder::new()
             .name("kanca-writer".into())
-            .spawn(move || Writer { conn, publish, progress: shared, pending: Vec::new(), oldest: None }.run(rx))
+            .spawn(move || Writer { conn, publish, annotate, progress: shared, pending: Vec::new(), oldest: None }.run(rx))
             .map_err(|e| StoreError::Corrupt(format!("cannot start writer: {e}")))?;
         Ok(Store { path, writer: tx, changes, readers: Arc::new(Mutex::new(Vec::new())), progress })
     }
@@ -827,6 +900,7 @@ struct Journaled {
 struct Writer {
     conn: Connection,
     publish: broadcast::Sender<Change>,
+    annotate: Annotate,
     progress: Arc<Progress>,
     pending: Vec<Journaled>,
     /// When the oldest of `pending` was acknowledged.
@@ -931,7 +1005,11 @@ impl Writer {
                 self.pending.clear();
                 self.oldest = None;
                 self.progress.projected(done.through);
-                for change in done.changes {
+                for mut change in done.changes {
+                    // Names from the phone book for the pop-up (indexed look-ups, microseconds).
+                    if let Err(e) = (self.annotate)(&self.conn, &mut change.call) {
+                        tracing::warn!("cannot look up names for call {}: {e}", change.call.uuid);
+                    }
                     let _ = self.publish.send(change);
                 }
             }

@@ -11,15 +11,22 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let mut graph = BTreeMap::new();
     for entry in std::fs::read_dir(&src).unwrap() {
         let path = entry.unwrap().path();
-        let (Some(stem), Some("rs")) = (path.file_stem().and_then(|s| s.to_str()), path.extension().and_then(|e| e.to_str())) else {
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else { continue };
+        // A module is a file, or a folder whose files all count as it (contacts/).
+        let files: Vec<_> = if path.is_dir() {
+            std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).filter(|p| p.file_name().is_some_and(|n| n != "tests.rs")).collect()
+        } else if path.extension().is_some_and(|e| e == "rs") && stem != "lib" {
+            vec![path.clone()]
+        } else {
             continue;
         };
-        if stem == "lib" {
-            continue;
+        let stem = stem.as_str();
+        let mut code = String::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            // The unit tests come last in each file; what they use is not the module's dependency.
+            code += text.split("#[cfg(test)]\nmod tests").next().unwrap();
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        // The unit tests come last in each file; what they use is not the module's dependency.
-        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
         let mut deps = BTreeSet::new();
         for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
             for part in line.split("crate::").skip(1) {

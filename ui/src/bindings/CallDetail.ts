@@ -26,6 +26,12 @@ ringing_until_us: number | null, duration_s: number | null, hangup_cause: string
  */
 test: boolean, started_at_us: number, ended_at_us: number | null, 
 /**
+ * The caller's and callee's names from the phone book (null when unknown), and the user's
+ * note and tags on the call: filled when the call is read (`contacts::annotate`), never
+ * stored with it, so a contact edited later shows at once.
+ */
+caller_name: string | null, callee_name: string | null, note: string | null, tags: Array<string>, 
+/**
  * The CDR's detail: only in a call read whole (`kanca show`, the detail view), not in
  * history listings, which stay small.
  */

@@ -18,4 +18,8 @@ until_us: number | null,
 /**
  * Continue after this cursor (from [`Page::next_cursor`]).
  */
-before: string | null, limit: number, };
+before: string | null, limit: number, 
+/**
+ * Only calls carrying this tag.
+ */
+tag?: string, };

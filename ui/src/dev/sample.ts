@@ -80,6 +80,10 @@ export function sampleCall(o: SampleOptions = {}): Call {
     test: o.test ?? false,
     started_at_us: started,
     ended_at_us: endedUs,
+    caller_name: null,
+    callee_name: null,
+    note: null,
+    tags: [],
   };
   return call;
 }

@@ -1,0 +1,129 @@
+//! Notes and tags the user puts on calls, searchable, with a colour per tag from a small palette.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::fold::fold;
+use crate::store::StoreError;
+use crate::time::now_us;
+
+/// The colours a tag can have (names the UI maps to its own shades).
+pub const PALETTE: [&str; 8] = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "grey"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no call with uuid {0:?}")]
+    UnknownCall(String),
+    #[error("{0:?} is not a tag colour (one of red, orange, yellow, green, teal, blue, purple, grey)")]
+    BadColour(String),
+    #[error("a tag cannot be empty")]
+    EmptyTag,
+}
+
+impl From<rusqlite::Error> for NotesError {
+    fn from(e: rusqlite::Error) -> Self {
+        NotesError::Store(StoreError::Sqlite(e))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Tag {
+    pub name: String,
+    pub colour: String,
+    /// How many calls carry it.
+    #[ts(type = "number")]
+    pub calls: i64,
+}
+
+/// A call's note (None when it has none) and tags.
+pub fn get(conn: &Connection, uuid: &str) -> Result<(Option<String>, Vec<String>), StoreError> {
+    let row: Option<(Option<String>, String)> =
+        conn.prepare_cached("SELECT note, tags FROM call_notes WHERE uuid = ?1")?.query_row([uuid], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    Ok(match row {
+        Some((note, tags)) => (note, serde_json::from_str(&tags).unwrap_or_default()),
+        None => (None, Vec::new()),
+    })
+}
+
+fn check_call(conn: &Connection, uuid: &str) -> Result<(), NotesError> {
+    let known = conn.prepare_cached("SELECT 1 FROM calls WHERE uuid = ?1")?.exists([uuid])?;
+    if known {
+        Ok(())
+    } else {
+        Err(NotesError::UnknownCall(uuid.to_owned()))
+    }
+}
+
+fn write(conn: &mut Connection, uuid: &str, note: Option<String>, tags: Vec<String>) -> Result<(), NotesError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    check_call(&tx, uuid)?;
+    if note.is_none() && tags.is_empty() {
+        tx.execute("DELETE FROM call_notes WHERE uuid = ?1", [uuid])?;
+    } else {
+        let folded = fold(&format!("{} {}", note.as_deref().unwrap_or(""), tags.join(" ")));
+        tx.execute(
+            "INSERT INTO call_notes (uuid, note, tags, folded, updated_at_us) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(uuid) DO UPDATE SET note = ?2, tags = ?3, folded = ?4, updated_at_us = ?5",
+            params![uuid, note, serde_json::to_string(&tags).unwrap_or_default(), folded, now_us()],
+        )?;
+    }
+    tx.execute("DELETE FROM call_tags WHERE uuid = ?1", [uuid])?;
+    for t in &tags {
+        tx.execute("INSERT OR IGNORE INTO call_tags (tag, uuid) VALUES (?1, ?2)", [t, uuid])?;
+        // A new tag gets a colour of its own from the palette, stable for its name.
+        let colour = PALETTE[t.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % PALETTE.len()];
+        tx.execute("INSERT OR IGNORE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t, colour])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Set the note of call `uuid`; an empty note removes it.
+pub fn set_note(conn: &mut Connection, uuid: &str, note: &str) -> Result<(), NotesError> {
+    let (_, tags) = get(conn, uuid)?;
+    let note = Some(note.trim().to_owned()).filter(|n| !n.is_empty());
+    write(conn, uuid, note, tags)
+}
+
+/// Set the tags of call `uuid` (trimmed, without repeats; empty removes them all).
+pub fn set_tags(conn: &mut Connection, uuid: &str, tags: &[String]) -> Result<(), NotesError> {
+    let (note, _) = get(conn, uuid)?;
+    let mut clean: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim();
+        if t.is_empty() {
+            return Err(NotesError::EmptyTag);
+        }
+        if !clean.iter().any(|c| c == t) {
+            clean.push(t.to_owned());
+        }
+    }
+    write(conn, uuid, note, clean)
+}
+
+/// Every tag with its colour and how many calls carry it.
+pub fn tags(conn: &Connection) -> Result<Vec<Tag>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.tag, t.colour, (SELECT count(*) FROM call_tags c WHERE c.tag = t.tag) FROM tag_colours t ORDER BY t.tag",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(Tag { name: r.get(0)?, colour: r.get(1)?, calls: r.get(2)? }))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Choose a tag's colour from [`PALETTE`].
+pub fn set_tag_colour(conn: &Connection, tag: &str, colour: &str) -> Result<(), NotesError> {
+    if !PALETTE.contains(&colour) {
+        return Err(NotesError::BadColour(colour.to_owned()));
+    }
+    if tag.trim().is_empty() {
+        return Err(NotesError::EmptyTag);
+    }
+    conn.execute(
+        "INSERT INTO tag_colours (tag, colour) VALUES (?1, ?2) ON CONFLICT(tag) DO UPDATE SET colour = ?2",
+        [tag.trim(), colour],
+    )?;
+    Ok(())
+}

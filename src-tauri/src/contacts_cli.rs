@@ -1,0 +1,114 @@
+//! `kanca contacts import|list|export` and `kanca export`: the phone book and the call list from
+//! the command line, straight on the database (beside a running `kanca serve`, like `history`).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use kanca_core::contacts::{self, api::ExportFormat};
+use kanca_core::{history, store};
+
+use crate::cli::{data_dir, open_db, printable, HistoryFilters};
+
+/// Open (creating it if need be) the database for writing.
+fn open_for_writing(dir: Option<PathBuf>) -> Result<store::Connection> {
+    let dir = data_dir(dir)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    Ok(store::open(&dir.join(store::DB_FILE))?)
+}
+
+/// Import every file that can be read; exit with 1 when one cannot be read at all.
+pub fn import(files: Vec<PathBuf>, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let mut conn = open_for_writing(dir)?;
+    let report = contacts::import_files(&mut conn, &files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "Added {}, updated {}, already up to date {}, skipped {}.", report.added, report.updated, report.unchanged, report.skipped.len())?;
+        for s in &report.skipped {
+            writeln!(out, "  {}: {}", printable(&s.place), printable(&s.reason))?;
+        }
+    }
+    out.flush()?;
+    Ok(if report.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub fn list(query: Vec<String>, limit: usize, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let dir = data_dir(dir)?;
+    let Some(conn) = open_db(&dir)? else { return Ok(ExitCode::SUCCESS) };
+    let found = contacts::list(&conn, &query.join(" "), limit.max(1))?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for c in &found {
+            serde_json::to_writer(&mut out, c)?;
+            out.write_all(b"\n")?;
+        }
+    } else if found.is_empty() {
+        writeln!(out, "No contacts found.")?;
+    } else {
+        writeln!(out, "{:<28}  {:<24}  NUMBERS", "NAME", "COMPANY")?;
+        for c in &found {
+            let numbers: Vec<String> = c
+                .numbers
+                .iter()
+                .map(|n| {
+                    let shown = kanca_core::phone::normalize(&n.raw).display;
+                    match &n.label {
+                        Some(l) => format!("{shown} ({l})"),
+                        None => shown,
+                    }
+                })
+                .collect();
+            writeln!(out, "{:<28}  {:<24}  {}", printable(&c.name), printable(c.company.as_deref().unwrap_or("")), printable(&numbers.join(", ")))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export_contacts(format: &str, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let format = match format {
+        "vcard" | "vcf" => ExportFormat::Vcard,
+        "csv" => ExportFormat::Csv,
+        other => bail!("--format {other}: use vcard or csv"),
+    };
+    let dir = data_dir(dir)?;
+    let bytes = match open_db(&dir)? {
+        Some(conn) => contacts::api::export(&conn, format)?,
+        None => Vec::new(),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every call the filters select, newest first, as CSV for a spreadsheet.
+pub fn export_calls(filters: HistoryFilters, delimiter: &str, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let delimiter = match delimiter {
+        "," => b',',
+        ";" => b';',
+        "\\t" | "\t" | "tab" => b'\t',
+        other => bail!("--delimiter {other:?}: use ',', ';' or tab"),
+    };
+    let dir = data_dir(dir)?;
+    let mut query = filters.query(10_000)?;
+    let mut calls = Vec::new();
+    if let Some(conn) = open_db(&dir)? {
+        loop {
+            let page = history::search(&conn, &query)?;
+            calls.extend(page.calls);
+            match page.next_cursor {
+                Some(c) => query.before = Some(c),
+                None => break,
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    kanca_core::export::calls_csv(&mut out, delimiter, &calls)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

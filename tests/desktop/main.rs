@@ -855,3 +855,38 @@ async fn popups_hold_through_a_busy_session_and_a_server_restart() {
     drop(server);
     let _ = app.client.clone().close().await;
 }
+
+/// A call that arrives the moment the listener answers, while the window and the tray are
+/// still being built (a login start, Bulutfon retrying), still pops up: the app holds the
+/// engine's changes from before its listener binds.
+#[test]
+#[ignore = "needs a display stack and python3-dbusmock: run with --ignored (tests/run.sh does)"]
+fn a_call_in_the_first_moment_after_start_pops_up() {
+    let work = Workdir::new();
+    let desk = Desktop::start();
+    let log = work.tmp.path().join("notify.log");
+    let _server = notification_server(&desk, &log);
+    let port = free_port();
+    let app_log = work.tmp.path().join("kanca.log");
+    let _app = spawn(
+        "kanca",
+        desk.command(desktop_bin())
+            .env("KANCA_DATA_DIR", work.data_dir())
+            .env("KANCA_LISTEN", format!("127.0.0.1:{port}"))
+            .env("KANCA_WEBHOOK_USER", USER)
+            .env("KANCA_WEBHOOK_PASSWORD", PASSWORD)
+            .env("LANG", "tr_TR.UTF-8")
+            .env("NO_COLOR", "1")
+            .env("HOME", work.tmp.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&app_log).unwrap()),
+    );
+    // Post as soon as a connection is accepted: the listener binds before the window exists.
+    wait_until("the app's listener", Duration::from_secs(60), || std::net::TcpStream::connect(("127.0.0.1", port)).ok());
+    let first = call_json("first-moment", "call_init", "905550001122", now_us() / 1_000_000);
+    assert_eq!(post(port, &first), 200);
+    let popup = wait_until("the first call's pop-up", Duration::from_secs(30), || {
+        notifications(&log).into_iter().find(|n| n.summary.contains("0 555 000 11 22"))
+    });
+    assert_eq!(popup.summary, "Gelen arama: 0 555 000 11 22", "{popup:?}\n{}", std::fs::read_to_string(&app_log).unwrap_or_default());
+}

@@ -11,12 +11,21 @@ use tauri::{AppHandle, Emitter};
 
 use super::{events, AppState, ListenerState, ListenerStatus, CHANGE_BATCH_MS};
 
+/// The engine's stored changes, subscribed to before anything could be stored.
+pub type Changes = tokio::sync::broadcast::Receiver<Change>;
+
 /// The listener bound before the window existed (see `bind_early`).
 pub type EarlyListener = tauri::async_runtime::JoinHandle<Result<WebhookListener, EngineError>>;
 
 /// Wire the engine into the app and start its listener on `addr` (or take the one bound early).
-pub fn start(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, config::ConfigError>, early: Option<EarlyListener>) {
-    let Some(engine) = state.engine.clone() else {
+pub fn start(
+    app: AppHandle,
+    state: Arc<AppState>,
+    addr: Result<SocketAddr, config::ConfigError>,
+    changes: Option<Changes>,
+    early: Option<EarlyListener>,
+) {
+    let (Some(engine), Some(changes)) = (state.engine.clone(), changes) else {
         state.update_status(&app, |s| {
             s.listener = ListenerStatus {
                 state: ListenerState::Failed,
@@ -27,7 +36,7 @@ pub fn start(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, conf
         });
         return;
     };
-    forward_changes(&app, &state, &engine);
+    forward_changes(&app, &state, changes);
     load_recent(&app, &state, &engine);
     tauri::async_runtime::spawn(async move {
         match addr {
@@ -40,8 +49,7 @@ pub fn start(app: AppHandle, state: Arc<AppState>, addr: Result<SocketAddr, conf
 }
 
 /// Every stored change goes to the window, the tray and the pop-ups, in order.
-fn forward_changes(app: &AppHandle, state: &Arc<AppState>, engine: &Engine) {
-    let mut changes = engine.subscribe();
+fn forward_changes(app: &AppHandle, state: &Arc<AppState>, mut changes: Changes) {
     let (app, state) = (app.clone(), state.clone());
     tauri::async_runtime::spawn(async move {
         use tokio::sync::broadcast::error::RecvError;

@@ -136,6 +136,9 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
     let data_dir = config::resolve_data_dir(data_dir)?;
     let addr = config::resolve_listen(listen, &data_dir);
     let state = open_state(data_dir, log_dir);
+    // Subscribed before the listener binds: a call that arrives while the window and the tray
+    // are still being built is held for them, not published to no one.
+    let changes = state.engine.as_ref().map(Engine::subscribe);
     let early_listener = bind_early(&state, &addr);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
@@ -150,7 +153,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         .manage(state.clone())
         .invoke_handler(commands::handler())
         .setup(move |app| {
-            setup(app.handle(), state, hidden, addr, early_listener)?;
+            setup(app.handle(), state, hidden, addr, changes, early_listener)?;
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -223,6 +226,7 @@ fn setup(
     state: Arc<AppState>,
     hidden: bool,
     addr: Result<SocketAddr, config::ConfigError>,
+    changes: Option<engine::Changes>,
     early_listener: Option<engine::EarlyListener>,
 ) -> tauri::Result<()> {
     tune_webview(app);
@@ -235,7 +239,7 @@ fn setup(
     tray::create(app)?;
     refresh_tray_every_minute(app.clone());
     state.popups.start(app.clone());
-    engine::start(app.clone(), state, addr, early_listener);
+    engine::start(app.clone(), state, addr, changes, early_listener);
     Ok(())
 }
 

@@ -236,6 +236,16 @@ fn routed_to_mine(call: &Call, mine: &[String]) -> bool {
     extensions.is_empty() || extensions.iter().any(|e| mine.iter().any(|m| m.trim() == *e))
 }
 
+const CALLER_HISTORY: &str = "SELECT c.uuid, c.started_at_us, c.missed FROM calls_fts f JOIN calls c ON c.sort_key = f.rowid
+     WHERE f.search_text GLOB ?1 AND c.kind = 'call' AND c.test = 0 ORDER BY f.rowid DESC LIMIT 200";
+
+/// Run the caller-history query once on `conn` (a number no call has), so the first pop-up
+/// after start finds its statement prepared and the index's first pages read.
+pub fn warm_up(conn: &Connection) -> Result<(), StoreError> {
+    conn.prepare_cached(CALLER_HISTORY)?.query_map(["0*"], |_| Ok(()))?.for_each(drop);
+    Ok(())
+}
+
 /// Earlier calls from the same number (matched on E.164 when known, else as received). Test
 /// events (the guide's, "Test the connection") are not calls and are not counted.
 pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> Result<CallerHistory, StoreError> {
@@ -252,10 +262,7 @@ pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> R
         .unwrap_or(0);
     // The caller's number is the first word of the search text.
     let pattern = format!("{}*", digits.replace(['*', '?', '['], ""));
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.uuid, c.started_at_us, c.missed FROM calls_fts f JOIN calls c ON c.sort_key = f.rowid
-         WHERE f.search_text GLOB ?1 AND c.kind = 'call' AND c.test = 0 ORDER BY f.rowid DESC LIMIT 200",
-    )?;
+    let mut stmt = conn.prepare_cached(CALLER_HISTORY)?;
     let rows = stmt.query_map([pattern], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
     let mut h = CallerHistory::default();
     for row in rows {
@@ -381,6 +388,8 @@ mod tests {
         use crate::store::{ingest_batch, open, IncomingEvent, DB_FILE};
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        // Warming up on an empty history prepares the query and changes nothing.
+        warm_up(&conn).unwrap();
         let mk = |uuid: &str, ts: i64, ty: &str| {
             let body = format!(r#"{{"event_type":"{ty}","uuid":"{uuid}","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":{ts}}}"#);
             IncomingEvent { event: webhook::parse(None, body.as_bytes()).unwrap(), raw: body.into_bytes(), content_type: None, received_at_us: ts }

@@ -374,6 +374,13 @@ struct Service {
 async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
     let mut svc = Service { app, events: tx, server: None, board: Board::default(), backoff: RECONNECT_MIN };
     svc.connect().await;
+    // The first pop-up after start should be as quick as the later ones: a reader opened and
+    // the caller-history query prepared now, not when the first call rings.
+    if let Some(engine) = &svc.state().engine {
+        if let Err(e) = engine.store().read(popup::warm_up).await {
+            tracing::debug!("warming up the caller history: {e}");
+        }
+    }
     loop {
         let msg = if svc.server.is_none() {
             match tokio::time::timeout(svc.backoff, rx.recv()).await {

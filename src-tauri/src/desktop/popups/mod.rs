@@ -374,56 +374,14 @@ struct Service {
 async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
     let mut svc = Service { app, events: tx, server: None, board: Board::default(), backoff: RECONNECT_MIN };
     svc.connect().await;
-    // The first pop-up after start should be as quick as the later ones: a reader opened and
-    // the caller-history query prepared now, not when the first call rings.
-    if let Some(engine) = &svc.state().engine {
-        if let Err(e) = engine.store().read(popup::warm_up).await {
-            tracing::debug!("warming up the caller history: {e}");
-        }
-    }
-    loop {
-        let msg = if svc.server.is_none() {
-            match tokio::time::timeout(svc.backoff, rx.recv()).await {
-                Ok(Some(m)) => Some(m),
-                Ok(None) => return,
-                Err(_) => None,
-            }
-        } else {
-            match rx.recv().await {
-                Some(m) => Some(m),
-                None => return,
-            }
-        };
-        let Some(first) = msg else {
-            svc.backoff = (svc.backoff * 2).min(RECONNECT_MAX);
-            svc.connect().await;
-            continue;
-        };
-        // If the server was slow, several updates of one call may have queued: show the last.
+    svc.warm_up().await;
+    while let Some(first) = svc.next_message(&mut rx).await {
+        // If the server was slow, several updates of one call may have queued: take them all.
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
             batch.push(more);
         }
-        let mut changes: Vec<(Box<Change>, PopupPrefs)> = Vec::new();
-        for m in batch {
-            match m {
-                Msg::Change(c, prefs) => {
-                    changes.retain(|(l, _)| l.call.uuid != c.call.uuid);
-                    changes.push((c, prefs));
-                }
-                other => {
-                    // Server events and the user's actions are handled in order, after the
-                    // changes that came before them.
-                    for (c, prefs) in changes.drain(..) {
-                        svc.on_change(&c, &prefs).await;
-                    }
-                    svc.on_other(other).await;
-                }
-            }
-        }
-        for (c, prefs) in changes {
-            svc.on_change(&c, &prefs).await;
-        }
+        svc.handle(batch).await;
         // After a burst the pop-ups may still be busy when the last change has arrived: memory
         // is tidied once they are done too.
         svc.state().tidy.note_change(&svc.app);
@@ -433,6 +391,56 @@ async fn run(app: AppHandle, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::Unbou
 impl Service {
     fn state(&self) -> Arc<AppState> {
         self.app.state::<Arc<AppState>>().inner().clone()
+    }
+
+    /// The first pop-up after start should be as quick as the later ones: a reader opened and
+    /// the caller-history query prepared now, not when the first call rings.
+    async fn warm_up(&self) {
+        if let Some(engine) = &self.state().engine {
+            if let Err(e) = engine.store().read(popup::warm_up).await {
+                tracing::debug!("warming up the caller history: {e}");
+            }
+        }
+    }
+
+    /// The next message; while there is no server, reconnect (with backoff) between them.
+    /// None when the app is going away.
+    async fn next_message(&mut self, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Option<Msg> {
+        loop {
+            if self.server.is_some() {
+                return rx.recv().await;
+            }
+            match tokio::time::timeout(self.backoff, rx.recv()).await {
+                Ok(msg) => return msg,
+                Err(_) => {
+                    self.backoff = (self.backoff * 2).min(RECONNECT_MAX);
+                    self.connect().await;
+                }
+            }
+        }
+    }
+
+    /// Handle queued messages in order; of several changes of one call in a row only the last
+    /// is shown (server events and the user's actions come after the changes before them).
+    async fn handle(&mut self, batch: Vec<Msg>) {
+        let mut changes: Vec<(Box<Change>, PopupPrefs)> = Vec::new();
+        for m in batch {
+            match m {
+                Msg::Change(c, prefs) => {
+                    changes.retain(|(l, _)| l.call.uuid != c.call.uuid);
+                    changes.push((c, prefs));
+                }
+                other => {
+                    for (c, prefs) in changes.drain(..) {
+                        self.on_change(&c, &prefs).await;
+                    }
+                    self.on_other(other).await;
+                }
+            }
+        }
+        for (c, prefs) in changes {
+            self.on_change(&c, &prefs).await;
+        }
     }
 
     async fn connect(&mut self) {

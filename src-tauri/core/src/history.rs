@@ -186,7 +186,7 @@ impl Hits {
     fn merge(self, other: Hits, limit: usize) -> Hits {
         let more = self.more || other.more;
         let mut all: Vec<(i64, Call)> = self.calls.into_iter().chain(other.calls).collect();
-        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
         all.dedup_by_key(|(k, _)| *k);
         let over = all.len() > limit;
         all.truncate(limit);

@@ -292,8 +292,11 @@ fn folded_of(name: &str, company: Option<&str>) -> String {
     fold(&format!("{name} {}", company.unwrap_or("")))
 }
 
+/// A number as given, its E.164 form when it has one, and the key calls are matched with.
+type KeyedNumber = (CardNumber, Option<String>, String);
+
 /// Numbers that can be matched, each with its key; the others are reported.
-fn keyed_numbers(numbers: &[CardNumber]) -> (Vec<(CardNumber, Option<String>, String)>, Vec<String>) {
+fn keyed_numbers(numbers: &[CardNumber]) -> (Vec<KeyedNumber>, Vec<String>) {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
     for n in numbers {
@@ -549,7 +552,7 @@ pub fn lookup_key(conn: &Connection, key: &str) -> Result<Option<ContactMatch>, 
         .optional()?)
 }
 
-fn checked_input(input: &ContactInput) -> Result<(Vec<(CardNumber, Option<String>, String)>, String), ContactsError> {
+fn checked_input(input: &ContactInput) -> Result<(Vec<KeyedNumber>, String), ContactsError> {
     let name = input.name.trim().to_owned();
     if name.is_empty() {
         return Err(ContactsError::NoName);

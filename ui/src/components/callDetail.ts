@@ -16,7 +16,7 @@ import {
 } from "../lib/format";
 import { t } from "../lib/i18n";
 import type { Call, CallDetail, CallflowLeg, CallState, EventView } from "../lib/types";
-import { directionIcon, directionLabel, partyText } from "./callRow";
+import { directionIcon, directionLabel, namedParty, partyText } from "./callRow";
 import { icon } from "./icons";
 import { button, copyButton, statePill, testBadge } from "./ui";
 import type { AppContext, View } from "./view";
@@ -169,6 +169,7 @@ export class CallDetailView implements View {
   private renderCall(c: CallDetail): Child[] {
     const state = stateAt(c, Date.now() * 1000);
     const caller = partyText(c.caller);
+    const name = c.caller_name?.trim() || null;
     const number = copyableNumber(c);
     const actions = h(
       "div",
@@ -200,7 +201,8 @@ export class CallDetailView implements View {
         h(
           "h1",
           { class: "detail-caller-line", id: this.titleId },
-          h("span", { class: "detail-caller", testid: "detail-caller", text: caller }),
+          name ? h("span", { class: "detail-name", testid: "detail-name", text: name }) : null,
+          h("span", { class: ["detail-caller", !!name && "has-name"], testid: "detail-caller", text: caller }),
           isTestCall(c) ? testBadge() : null,
         ),
         h(
@@ -217,7 +219,7 @@ export class CallDetailView implements View {
     const hangup = hangupText(c.hangup_cause, c.hangup_detail);
     const facts: [string, Child, string?][] = [
       [t("detail.caller"), partyText(c.caller), "detail-caller-number"],
-      [t("detail.callee"), partyText(c.callee), "detail-callee"],
+      [t("detail.callee"), namedParty(c.callee_name, c.callee), "detail-callee"],
       [t("detail.direction"), directionLabel(c)],
       [t("detail.started"), formatDateTime(c.started_at_us || c.started_at), "detail-started"],
       [t("detail.ended"), endedText(c, state)],

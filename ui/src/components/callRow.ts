@@ -23,13 +23,19 @@ export function partyText(value: string | null | undefined): string {
   return value && value.trim() !== "" ? value : t("call.unknownNumber");
 }
 
+/** "Mehmet Öztürk · 0 850 885 00 00" when the phone book knows the number, else the number. */
+export function namedParty(name: string | null | undefined, number: string | null | undefined): string {
+  const n = name?.trim();
+  return n ? `${n} · ${partyText(number)}` : partyText(number);
+}
+
 export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
   const route = routeSummary(call.route);
   const state = stateAt(call, now.getTime() * 1000);
   const calleeLine = h(
     "span",
     { class: "row-sub" },
-    h("span", { class: "row-callee", text: `→ ${partyText(call.callee)}` }),
+    h("span", { class: "row-callee", text: `→ ${namedParty(call.callee_name, call.callee)}` }),
     route ? h("span", { class: "row-route", text: route }) : null,
   );
   return h(
@@ -51,7 +57,8 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
       h(
         "span",
         { class: "row-title" },
-        h("span", { class: "row-caller", text: partyText(call.caller) }),
+        call.caller_name?.trim() ? h("span", { class: "row-name", testid: "row-name", text: call.caller_name.trim() }) : null,
+        h("span", { class: ["row-caller", !!call.caller_name?.trim() && "has-name"], text: partyText(call.caller) }),
         isTestCall(call) ? testBadge() : null,
       ),
       calleeLine,

@@ -97,6 +97,9 @@ export function searchText(call: Call): string {
   // Display forms too, so text typed as shown on screen also matches.
   if (call.caller) parts.push(call.caller);
   if (call.callee) parts.push(call.callee);
+  // Names from the phone book (the engine also forgives Turkish letters; the fake need not).
+  if (call.caller_name) parts.push(call.caller_name);
+  if (call.callee_name) parts.push(call.callee_name);
   return parts.filter((p) => p !== "").join(" ").toLowerCase();
 }
 

@@ -18,6 +18,18 @@ fn main() {
             "copy_text",
             "open_url",
             "mark_missed_seen",
+            "list_contacts",
+            "get_contact",
+            "add_contact",
+            "update_contact",
+            "delete_contact",
+            "add_number_to_contact",
+            "import_contacts",
+            "import_contact_file",
+            "export_contacts",
+            "set_call_note",
+            "set_call_tags",
+            "list_tags",
         ]),
     ))
     .expect("tauri build script");

@@ -202,6 +202,18 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
             commands::copy_text,
             commands::open_url,
             commands::mark_missed_seen,
+            commands::list_contacts,
+            commands::get_contact,
+            commands::add_contact,
+            commands::update_contact,
+            commands::delete_contact,
+            commands::add_number_to_contact,
+            commands::import_contacts,
+            commands::import_contact_file,
+            commands::export_contacts,
+            commands::set_call_note,
+            commands::set_call_tags,
+            commands::list_tags,
         ])
         .setup(move |app| {
             let mut early_listener = early_listener;

@@ -166,6 +166,21 @@ export class CallDetailView implements View {
     }
   }
 
+  /** "Kişilere ekle", or "Kişiyi düzenle" when the other party is in the phone book. */
+  private contactButton(c: CallDetail): HTMLButtonElement | null {
+    const out = c.direction === "out";
+    const number = out ? c.callee_e164 || c.callee || c.callee_raw : copyableNumber(c);
+    const add = this.ctx.addToContacts?.bind(this.ctx);
+    if (!number || !add) return null;
+    const known = !!(out ? c.callee_name : c.caller_name)?.trim();
+    return button({
+      label: known ? t("detail.editContact") : t("detail.addContact"),
+      icon: known ? "user" : "plus",
+      testid: known ? "detail-edit-contact" : "detail-add-contact",
+      onClick: () => add(number, c.uuid, known),
+    });
+  }
+
   private renderCall(c: CallDetail): Child[] {
     const state = stateAt(c, Date.now() * 1000);
     const caller = partyText(c.caller);
@@ -188,6 +203,8 @@ export class CallDetailView implements View {
           })
         : null,
     );
+    const contactBtn = this.contactButton(c);
+    if (contactBtn) actions.appendChild(contactBtn);
     const copyNumberBtn = actions.firstElementChild as HTMLButtonElement;
     if (!number) copyNumberBtn.disabled = true;
 

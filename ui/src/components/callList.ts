@@ -471,6 +471,12 @@ export class CallListView implements View {
     }
   }
 
+  /** Names changed (the phone book was edited): read the list again when next shown. */
+  invalidate(): void {
+    this.gen++;
+    this.phase = "idle";
+  }
+
   // ---- view lifecycle ----
 
   mount(): void {

@@ -41,7 +41,7 @@ export type { PopupEvents } from "../bindings/PopupEvents";
 export type { DesktopSettings as Settings } from "../bindings/DesktopSettings";
 
 /** The views the `navigate` event can ask for. */
-export type NavView = "history" | "faxes" | "settings" | "guide";
+export type NavView = "history" | "faxes" | "contacts" | "settings" | "guide";
 export interface NavigatePayload {
   view: NavView;
   /** A list filter to apply with the view ("missed" from the missed-calls notice). */

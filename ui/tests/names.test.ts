@@ -2,11 +2,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { renderCallRow } from "../src/components/callRow";
 import { SEARCH_DEBOUNCE_MS } from "../src/components/callList";
+import { NAME_CHARS } from "../src/lib/format";
 import { sampleCall } from "../src/dev/sample";
 import { $, cleanup, FakeBackend, flush, installFake, rowUuids, startTestApp, type } from "./helpers";
 
 const NOW_US = Date.now() * 1000;
 const HOSTILE = `<img src=x onerror=alert(1)><script>alert(2)</script>${"Ş".repeat(5_000)}`;
+/** What the window shows of it: the markup as text, cut at NAME_CHARS characters. */
+const SHOWN = `${Array.from(HOSTILE).slice(0, NAME_CHARS - 1).join("")}…`;
 
 function named(uuid: string, name: string | null, calleeName: string | null = null) {
   return { ...sampleCall({ uuid, startedAtUs: NOW_US - rowUuidsOffset(uuid) }), caller_name: name, callee_name: calleeName };
@@ -31,15 +34,15 @@ describe("names beside numbers", () => {
 
   it("a hostile name is text, never markup, in the row and the detail", async () => {
     const row = renderCallRow(named("a", HOSTILE));
-    expect(row.querySelector(".row-name")!.textContent).toBe(HOSTILE);
+    expect(row.querySelector(".row-name")!.textContent).toBe(SHOWN);
     expect(row.querySelectorAll("img, script").length).toBe(0);
 
     installFake(new FakeBackend([named("e", HOSTILE)]));
     const app = await startTestApp();
-    expect($("row-name").textContent).toBe(HOSTILE);
+    expect($("row-name").textContent).toBe(SHOWN);
     app.openCall("e");
     await flush();
-    expect($("detail-name").textContent).toBe(HOSTILE);
+    expect($("detail-name").textContent).toBe(SHOWN);
     expect($("detail-caller").textContent).toBe("0 532 444 55 66");
     expect(document.querySelectorAll("img, script").length).toBe(0);
   });

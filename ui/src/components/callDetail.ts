@@ -5,6 +5,7 @@ import { getCall, openUrl } from "../lib/backend";
 import { copyableNumber, isTestCall, stateAt } from "../lib/calls";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import {
+  displayName,
   eventTypeLabel,
   formatClock,
   formatDateTime,
@@ -184,7 +185,7 @@ export class CallDetailView implements View {
   private renderCall(c: CallDetail): Child[] {
     const state = stateAt(c, Date.now() * 1000);
     const caller = partyText(c.caller);
-    const name = c.caller_name?.trim() || null;
+    const name = displayName(c.caller_name) || null;
     const number = copyableNumber(c);
     const actions = h(
       "div",

@@ -2,7 +2,7 @@
 
 import { isTestCall, stateAt } from "../lib/calls";
 import { h } from "../lib/dom";
-import { formatDuration, formatListTime, routeSummary } from "../lib/format";
+import { displayName, formatDuration, formatListTime, routeSummary } from "../lib/format";
 import { t } from "../lib/i18n";
 import type { Call } from "../lib/types";
 import { icon } from "./icons";
@@ -25,7 +25,7 @@ export function partyText(value: string | null | undefined): string {
 
 /** "Mehmet Öztürk · 0 850 885 00 00" when the phone book knows the number, else the number. */
 export function namedParty(name: string | null | undefined, number: string | null | undefined): string {
-  const n = name?.trim();
+  const n = displayName(name);
   return n ? `${n} · ${partyText(number)}` : partyText(number);
 }
 
@@ -57,7 +57,7 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
       h(
         "span",
         { class: "row-title" },
-        call.caller_name?.trim() ? h("span", { class: "row-name", testid: "row-name", text: call.caller_name.trim() }) : null,
+        call.caller_name?.trim() ? h("span", { class: "row-name", testid: "row-name", text: displayName(call.caller_name) }) : null,
         h("span", { class: ["row-caller", !!call.caller_name?.trim() && "has-name"], text: partyText(call.caller) }),
         isTestCall(call) ? testBadge() : null,
       ),

@@ -5,6 +5,7 @@
 
 import * as backend from "../lib/backend";
 import { debounce, h, nextId, replaceChildren, setText } from "../lib/dom";
+import { displayName } from "../lib/format";
 import { t } from "../lib/i18n";
 import type { Contact, ContactInput, ExportFormat, ImportReport } from "../lib/types";
 import { contactForm } from "./contactForm";
@@ -282,12 +283,12 @@ export class ContactsView implements View {
         h(
           "p",
           { class: "contact-title" },
-          h("span", { class: "contact-name", testid: "contact-name", text: c.name }),
-          c.company ? h("span", { class: "contact-company", text: c.company }) : null,
-          ...c.tags.map((tag) => h("span", { class: "badge contact-tag", text: tag })),
+          h("span", { class: "contact-name", testid: "contact-name", text: displayName(c.name) }),
+          c.company ? h("span", { class: "contact-company", text: displayName(c.company) }) : null,
+          ...c.tags.map((tag) => h("span", { class: "badge contact-tag", text: displayName(tag, 40) })),
         ),
         h("p", { class: "contact-numbers", testid: "contact-numbers", text: c.numbers.map((n) => (n.label ? `${n.raw} (${n.label})` : n.raw)).join(" · ") }),
-        c.note ? h("p", { class: "contact-note", text: c.note }) : null,
+        c.note ? h("p", { class: "contact-note", text: displayName(c.note, 200) }) : null,
       ),
       h("div", { class: "contact-actions" }, ...actions),
     );
@@ -351,7 +352,7 @@ export class ContactsView implements View {
   private async remove(c: Contact): Promise<void> {
     const ok = await confirmDialog({
       title: t("contacts.deleteTitle"),
-      body: t("contacts.deleteBody", { name: c.name }),
+      body: t("contacts.deleteBody", { name: displayName(c.name) }),
       confirm: t("contacts.delete"),
       danger: true,
       testid: "contact-delete-dialog",

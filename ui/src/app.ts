@@ -230,7 +230,7 @@ export class App implements AppContext {
     this.settingsView.focusTunnel();
   }
 
-  contactsChanged(): void {
+  annotationsChanged(): void {
     this.history.invalidate();
     this.faxes.invalidate();
   }

@@ -18,6 +18,7 @@ import {
 import { t } from "../lib/i18n";
 import type { Call, CallDetail, CallflowLeg, CallState, EventView } from "../lib/types";
 import { directionIcon, directionLabel, namedParty, partyText } from "./callRow";
+import { CallNotes } from "./callNotes";
 import { icon } from "./icons";
 import { button, copyButton, statePill, testBadge } from "./ui";
 import type { AppContext, View } from "./view";
@@ -48,6 +49,8 @@ export class CallDetailView implements View {
   private detail: CallDetail | null = null;
   private phase: Phase = "idle";
   private gen = 0;
+  /** Kept across renders so a note being typed survives a webhook for the call. */
+  private notes: CallNotes;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private openRaw = new Set<number>();
   private readonly titleId = nextId("detail-title");
@@ -57,6 +60,14 @@ export class CallDetailView implements View {
     private readonly onBack: () => void,
   ) {
     this.el = h("section", { class: "view view-detail", testid: "call-detail", attrs: { "aria-labelledby": this.titleId } });
+    this.notes = this.newNotes();
+  }
+
+  private newNotes(): CallNotes {
+    return new CallNotes(this.ctx, () => {
+      this.ctx.annotationsChanged?.();
+      void this.load(false);
+    });
   }
 
   get currentUuid(): string | null {
@@ -254,9 +265,11 @@ export class CallDetailView implements View {
       dl.appendChild(h("div", { class: "fact" }, h("dt", { text: k }), h("dd", { testid }, v)));
     }
 
+    this.notes.set(c);
     const sections: Child[] = [
       header,
       h("div", { class: "card" }, dl),
+      this.notes.el,
       this.renderTimeline(c.events),
     ];
     if (c.callflow && c.callflow.length > 0) sections.push(this.renderCallflow(c.callflow));
@@ -403,6 +416,8 @@ export class CallDetailView implements View {
   }
 
   rerender(): void {
+    // A language switch: the editor's labels are new (text being typed is not kept).
+    this.notes = this.newNotes();
     if (this.uuid !== null) this.render();
   }
 

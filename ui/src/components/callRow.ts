@@ -37,6 +37,8 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
     { class: "row-sub" },
     h("span", { class: "row-callee", text: `→ ${namedParty(call.callee_name, call.callee)}` }),
     route ? h("span", { class: "row-route", text: route }) : null,
+    ...call.tags.slice(0, 3).map((tag) => h("span", { class: "badge row-tag", testid: "row-tag", text: displayName(tag, 24) })),
+    call.note ? h("span", { class: "row-note", testid: "row-note", text: displayName(call.note, 60) }) : null,
   );
   return h(
     "div",

@@ -330,7 +330,7 @@ export class ContactsView implements View {
   private async save(before: Contact | null, input: ContactInput): Promise<void> {
     const saved = before ? await backend.updateContact(before.id, input) : await backend.addContact(input);
     this.ctx.notify.toast(t("contacts.saved", { name: saved.name }));
-    this.ctx.contactsChanged?.();
+    this.ctx.annotationsChanged?.();
     await this.reload();
     this.closeForm();
   }
@@ -341,7 +341,7 @@ export class ContactsView implements View {
     try {
       const saved = await backend.addNumberToContact(c.id, { raw: p.number, label: null });
       this.ctx.notify.toast(t("contacts.numberAdded", { name: saved.name }));
-      this.ctx.contactsChanged?.();
+      this.ctx.annotationsChanged?.();
       await this.reload();
       this.closeForm();
     } catch (e) {
@@ -361,7 +361,7 @@ export class ContactsView implements View {
     try {
       await backend.deleteContact(c.id);
       this.ctx.notify.toast(t("contacts.deleted"));
-      this.ctx.contactsChanged?.();
+      this.ctx.annotationsChanged?.();
       await this.reload();
     } catch (e) {
       this.ctx.notify.error(e);
@@ -393,7 +393,7 @@ export class ContactsView implements View {
     } catch (e) {
       this.ctx.notify.error(e);
     }
-    this.ctx.contactsChanged?.();
+    this.ctx.annotationsChanged?.();
     await this.reload();
   }
 

@@ -19,8 +19,9 @@ export interface AppContext {
   addToContacts?(number: string, callUuid: string | null, known: boolean): void;
   /** The user is looking at the missed calls (optional: test contexts leave it out). */
   missedSeen?(): void;
-  /** The phone book changed: lists show names read afresh (optional in test contexts). */
-  contactsChanged?(): void;
+  /** Names, notes or tags changed: lists read calls afresh when next shown (optional in test
+   * contexts). */
+  annotationsChanged?(): void;
   /** Copies to the clipboard; shows an error and resolves false when it failed. */
   copy(text: string): Promise<boolean>;
 }

@@ -1,7 +1,7 @@
 // A note and tags on a call: edited and saved in the call detail, shown in the list.
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleCall } from "../src/dev/sample";
-import { $, $$, cleanup, FakeBackend, flush, installFake, startTestApp } from "./helpers";
+import { $, $$, cleanup, FakeBackend, flush, installFake, rowUuids, searches, startTestApp } from "./helpers";
 
 const NOW_US = Date.now() * 1000;
 
@@ -62,5 +62,29 @@ describe("notes and tags on a call", () => {
     await flush(8);
     expect($("error-banner").textContent).toContain("Bu arama artık yok");
     expect(($("detail-note-save") as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("a tag filter lists the tags in use and shows only the calls carrying the chosen one", async () => {
+    const fake = new FakeBackend([
+      sampleCall({ uuid: "a", startedAtUs: NOW_US }),
+      sampleCall({ uuid: "b", startedAtUs: NOW_US - 60_000_000 }),
+    ]);
+    installFake(fake);
+    await startTestApp();
+    const select = $("filter-tag") as HTMLSelectElement;
+    expect(select.hidden).toBe(true);
+    cleanup();
+
+    fake.notes.set("b", { note: null, tags: ["fatura"] });
+    installFake(fake);
+    await startTestApp();
+    const tags = $("filter-tag") as HTMLSelectElement;
+    expect(tags.hidden).toBe(false);
+    expect([...tags.options].map((o) => o.textContent)).toEqual(["Tüm etiketler", "fatura"]);
+    tags.value = "fatura";
+    tags.dispatchEvent(new Event("change", { bubbles: true }));
+    await flush(8);
+    expect(searches(fake).at(-1)).toMatchObject({ tag: "fatura" });
+    expect(rowUuids()).toEqual(["b"]);
   });
 });

@@ -386,7 +386,7 @@ export class FakeBackend {
 
   search(q: Query): Page {
     const filter: Filter = q.missed_only ? "missed" : q.direction === "in" ? "in" : q.direction === "out" ? "out" : "all";
-    const f: ListFilters = { text: q.text, filter, from: "", to: "" };
+    const f: ListFilters = { text: q.text, filter, from: "", to: "", tag: q.tag ?? "" };
     const before = q.before === null ? null : Number(q.before);
     const out: Call[] = [];
     let more = false;

@@ -27,6 +27,7 @@ fn main() {
             "import_contacts",
             "import_contact_file",
             "export_contacts",
+            "export_calls",
             "set_call_note",
             "set_call_tags",
             "list_tags",

@@ -87,4 +87,18 @@ describe("notes and tags on a call", () => {
     expect(searches(fake).at(-1)).toMatchObject({ tag: "fatura" });
     expect(rowUuids()).toEqual(["b"]);
   });
+
+  it("the list's CSV export sends the list's own filters", async () => {
+    const fake = new FakeBackend([sampleCall({ uuid: "a", startedAtUs: NOW_US })]);
+    installFake(fake);
+    await startTestApp();
+    $("filter-missed").click();
+    await flush();
+    $("list-export").click();
+    await flush();
+    const args = fake.calledWith("export_calls").at(-1) as { query: Record<string, unknown>; semicolon: boolean };
+    expect(args.query).toMatchObject({ kind: "call", missed_only: true });
+    expect(args.semicolon).toBe(true);
+    expect($("toast").textContent).toContain("aramalar.csv");
+  });
 });

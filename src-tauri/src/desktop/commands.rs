@@ -61,7 +61,7 @@ pub enum ErrorCode {
     CallNotFound,
     /// A tag is empty, or a colour is not in the palette.
     BadTag,
-    /// The exported phone book could not be written.
+    /// An exported file (the phone book, the calls) could not be written.
     ExportFailed,
 }
 
@@ -402,21 +402,55 @@ pub async fn import_contact_file(app: AppHandle, state: State<'_, Arc<AppState>>
 /// kisiler-<date>.vcf/.csv; resolves to the path written.
 #[tauri::command]
 pub async fn export_contacts(app: AppHandle, state: State<'_, Arc<AppState>>, format: ExportFormat, path: Option<std::path::PathBuf>) -> Result<String> {
-    use tauri::Manager as _;
     let bytes = engine(&state)?.export_contacts(format).await?;
     let path = match path {
         Some(p) => p,
-        None => {
-            let dir = app.path().download_dir().or_else(|_| app.path().home_dir())?;
-            let ext = if format == ExportFormat::Vcard { "vcf" } else { "csv" };
-            dir.join(format!("kisiler-{}.{ext}", chrono::Local::now().format("%Y-%m-%d")))
-        }
+        None => download_path(&app, "kisiler", if format == ExportFormat::Vcard { "vcf" } else { "csv" })?,
     };
+    write_file(path, bytes).await
+}
+
+/// `<Downloads>/<stem>-<date>.<ext>` (the home folder when there is no Downloads folder).
+fn download_path(app: &AppHandle, stem: &str, ext: &str) -> Result<std::path::PathBuf> {
+    use tauri::Manager as _;
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir())?;
+    Ok(dir.join(format!("{stem}-{}.{ext}", chrono::Local::now().format("%Y-%m-%d"))))
+}
+
+/// Write `bytes` to `path` off the async threads; resolves to the path written.
+async fn write_file(path: std::path::PathBuf, bytes: Vec<u8>) -> Result<String> {
     blocking(move || {
         std::fs::write(&path, bytes).map_err(|e| CommandError::new(ErrorCode::ExportFailed, format!("{}: {e}", path.display())))?;
         Ok(path.display().to_string())
     })
     .await
+}
+
+/// Every call the list's filters select, newest first, as CSV for a spreadsheet (UTF-8 with a
+/// BOM, formula-safe), written to the Downloads folder; `semicolon` for Excel on a Turkish
+/// Windows, else commas. Resolves to the path written.
+#[tauri::command]
+pub async fn export_calls(app: AppHandle, state: State<'_, Arc<AppState>>, mut query: Query, semicolon: bool) -> Result<String> {
+    let engine = engine(&state)?;
+    query.before = None;
+    query.limit = 10_000;
+    let calls = engine
+        .store()
+        .read(move |c| {
+            let mut all = Vec::new();
+            loop {
+                let page = history::search(c, &query)?;
+                all.extend(page.calls);
+                match page.next_cursor {
+                    Some(next) => query.before = Some(next),
+                    None => return Ok(all),
+                }
+            }
+        })
+        .await?;
+    let mut bytes = Vec::new();
+    kanca_core::export::calls_csv(&mut bytes, if semicolon { b';' } else { b',' }, &calls).map_err(|e| CommandError::new(ErrorCode::ExportFailed, e))?;
+    write_file(download_path(&app, "aramalar", "csv")?, bytes).await
 }
 
 /// Set a call's note (empty removes it).

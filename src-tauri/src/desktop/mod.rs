@@ -211,6 +211,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
             commands::import_contacts,
             commands::import_contact_file,
             commands::export_contacts,
+            commands::export_calls,
             commands::set_call_note,
             commands::set_call_tags,
             commands::list_tags,

@@ -1,10 +1,10 @@
 // The history list (calls or faxes): search-as-you-type, filter chips, date range, a virtualised
 // list paged from the backend, and live updates from `calls-changed`.
 
-import { listTags, PAGE_SIZE, searchCalls } from "../lib/backend";
+import { exportCalls, listTags, PAGE_SIZE, searchCalls } from "../lib/backend";
 import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, stateAt, type Filter, type ListFilters } from "../lib/calls";
 import { debounce, h, nextId, replaceChildren } from "../lib/dom";
-import { t } from "../lib/i18n";
+import { language, t } from "../lib/i18n";
 import type { Call, CallKind, Page, Tag } from "../lib/types";
 import { renderCallRow } from "./callRow";
 import { icon } from "./icons";
@@ -222,6 +222,7 @@ export class CallListView implements View {
         { class: "view-header" },
         h("h1", { class: "view-title", id: this.titleId, text: title }),
         this.statusLine,
+        button({ label: t("list.exportCsv"), small: true, variant: "ghost", testid: "list-export", onClick: () => void this.exportCsv() }),
       ),
       h("div", { class: "toolbar" }, search, h("div", { class: "toolbar-row" }, chipRow, this.tagSelect, dates)),
       this.body,
@@ -489,6 +490,16 @@ export class CallListView implements View {
   invalidate(): void {
     this.gen++;
     this.phase = "idle";
+  }
+
+  /** The list as it is filtered, as CSV in the Downloads folder (";" for a Turkish Excel). */
+  private async exportCsv(): Promise<void> {
+    try {
+      const path = await exportCalls(buildQuery(this.kind, this.filters), language() === "tr");
+      this.ctx.notify.toast(t("list.exported", { path }), 8000);
+    } catch (e) {
+      this.ctx.notify.error(e);
+    }
   }
 
   /** The tag filter's choices: every tag in use, and the chosen one even when none carry it. */

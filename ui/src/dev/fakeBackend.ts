@@ -248,6 +248,8 @@ export class FakeBackend {
         const format = (args as { format: string }).format;
         return `/home/resepsiyon/İndirilenler/kisiler.${format === "vcard" ? "vcf" : "csv"}`;
       }
+      case "export_calls":
+        return "/home/resepsiyon/İndirilenler/aramalar.csv";
       case "set_call_note": {
         const a = args as { uuid: string; note: string };
         const n = this.notes.get(a.uuid) ?? { note: null, tags: [] };

@@ -200,6 +200,14 @@ export function exportContacts(format: ExportFormat): Promise<string> {
   return call<string>("export_contacts", { format, path: null });
 }
 
+/**
+ * Writes every call the query selects (all pages) as CSV to the Downloads folder; `semicolon`
+ * for Excel on a Turkish Windows. Resolves to the path written.
+ */
+export function exportCalls(query: Query, semicolon: boolean): Promise<string> {
+  return call<string>("export_calls", { query, semicolon });
+}
+
 // ---- notes and tags on calls ----
 
 export async function setCallNote(uuid: string, note: string): Promise<void> {

@@ -213,6 +213,15 @@ async fn screenshot(client: &fantoccini::Client, name: &str) {
     }
 }
 
+/// A screenshot through WebDriver, or of the X screen when WebKit's snapshot stalls (it has, for
+/// minutes, on a loaded machine): the picture is for a person to look at, not an assertion.
+async fn snapshot(client: &fantoccini::Client, desk: &Desktop, name: &str) {
+    if tokio::time::timeout(Duration::from_secs(15), screenshot(client, name)).await.is_err() {
+        let out = artifacts().join(format!("{name}.png"));
+        let _ = desk.command("import").args(["-window", "root"]).arg(&out).status();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a display stack and tauri-driver: run with --ignored (tests/run.sh does)"]
 async fn popups_follow_the_call_and_a_click_opens_it() {
@@ -889,4 +898,96 @@ fn a_call_in_the_first_moment_after_start_pops_up() {
         notifications(&log).into_iter().find(|n| n.summary.contains("0 555 000 11 22"))
     });
     assert_eq!(popup.summary, "Gelen arama: 0 555 000 11 22", "{popup:?}\n{}", std::fs::read_to_string(&app_log).unwrap_or_default());
+}
+
+/// The phone book end to end: a vCard picked in the Contacts view names the pop-up of a call
+/// from one of its numbers (in another spelling) and the history rows; a hostile name stays text
+/// in the window and is cut short in the notification; a number added from a call's detail
+/// names that call at once.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display stack and tauri-driver: run with --ignored (tests/run.sh does)"]
+async fn contacts_name_pop_ups_and_rows_and_hostile_names_stay_text() {
+    let work = Workdir::new();
+    let desk = Desktop::start();
+    let log = work.tmp.path().join("notify.log");
+    let _server = notification_server(&desk, &log);
+    let app = start_app(&desk, &work).await;
+    let client = &app.client;
+    let port = app.listen_port;
+    let js = |script: &str, args: Vec<serde_json::Value>| {
+        let client = client.clone();
+        let script = script.to_string();
+        async move { client.execute(&script, args).await.unwrap() }
+    };
+
+    let hostile = format!("<img src=x onerror=alert(1)><script>alert(2)</script>{}", "Ş".repeat(5_000));
+    // What the window shows of it: the markup as text, cut at 120 characters.
+    let shown = format!("{}…", hostile.chars().take(119).collect::<String>());
+    let vcard = format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Mehmet Öztürk\r\nORG:Öztürk Lojistik\r\nTEL;TYPE=CELL:0532 444 55 66\r\nNOTE:sabah 9'dan önce aramayın\r\nEND:VCARD\r\n\
+         BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{hostile}\r\nTEL:0212 555 00 00\r\nEND:VCARD\r\n"
+    );
+    let file = work.tmp.path().join("rehber.vcf");
+    std::fs::write(&file, vcard).unwrap();
+
+    // Import through the file picker, as a user would.
+    click(client, "nav-contacts").await;
+    let input = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=contacts-import-input]")).await.unwrap();
+    input.send_keys(&file.display().to_string()).await.expect("pick the file");
+    let summary = wait_for_js(client, "return document.querySelector('[data-testid=contacts-report-summary]')?.textContent ?? null").await;
+    assert_eq!(summary, json!("2 eklendi, 0 güncellendi, 0 değişmedi, 0 atlandı"));
+    let names = wait_for_js(client, "const n = [...document.querySelectorAll('[data-testid=contact-name]')].map(e => e.textContent); return n.length === 2 ? n : null").await;
+    assert!(names.as_array().unwrap().iter().any(|n| n == &json!(shown)), "the hostile name is shown as text, cut short");
+    assert!(names.as_array().unwrap().iter().any(|n| n == &json!("Mehmet Öztürk")), "{names:?}");
+    assert_eq!(js("return document.querySelectorAll('#app img, #app script').length", vec![]).await, json!(0), "no element from a name");
+    snapshot(client, &desk, "09-contacts").await;
+
+    // A call from that number, spelt as Bulutfon sends it: the pop-up is titled with the name.
+    let before = notifications(&log).len();
+    assert_eq!(post(port, &call_json("named-1", "call_init", "905324445566", now_us() / 1_000_000 - 60)), 200);
+    let named = wait_until("the named pop-up", Duration::from_secs(15), || notifications(&log).into_iter().nth(before));
+    assert_eq!(named.summary, "Gelen arama: Mehmet Öztürk · Öztürk Lojistik", "{named:?}");
+    assert_eq!(named.body.lines().next(), Some("0 532 444 55 66"), "the number under the name: {named:?}");
+    assert!(named.body.contains("Not: sabah 9&#39;dan önce aramayın"), "the contact's note, escaped: {named:?}");
+
+    // The hostile contact: plain text in the title, cut short, never markup in the body.
+    assert_eq!(post(port, &call_json("hostile-1", "call_init", "902125550000", now_us() / 1_000_000 - 30)), 200);
+    let evil = wait_until("the hostile pop-up", Duration::from_secs(15), || notifications(&log).into_iter().nth(before + 1));
+    assert!(evil.summary.starts_with("Gelen arama: <img src=x onerror=alert(1)><script>alert(2)</script>ŞŞŞ"), "{:?}", evil.summary);
+    assert!(evil.summary.chars().count() < 200, "cut short: {} characters", evil.summary.chars().count());
+    assert!(!evil.body.contains('<'), "{:?}", evil.body);
+
+    // The history rows carry the names, as text.
+    click(client, "nav-history").await;
+    wait_until_async(client, |rows: &[String]| rows.len() == 2).await;
+    let row_names = wait_for_js(client, "const n = [...document.querySelectorAll('[data-testid=row-name]')].map(e => e.textContent); return n.length === 2 ? n : null").await;
+    assert_eq!(row_names, json!([shown, "Mehmet Öztürk"]));
+    assert_eq!(js("return document.querySelectorAll('#app img, #app script').length", vec![]).await, json!(0));
+    snapshot(client, &desk, "10-history-names").await;
+
+    // An unknown caller added from the call's detail: named there at once, and in later pop-ups.
+    assert_eq!(post(port, &call_json("unknown-1", "call_init", "905551234567", now_us() / 1_000_000 - 10)), 200);
+    wait_until("the unknown caller's pop-up", Duration::from_secs(15), || notifications(&log).into_iter().nth(before + 2));
+    click(client, "nav-history").await;
+    wait_until_async(client, |rows: &[String]| rows.first().map(String::as_str) == Some("unknown-1")).await;
+    js("document.querySelector(`[data-testid=call-row][data-uuid='unknown-1']`).click(); return 1", vec![]).await;
+    let opened = wait_for_js(client, "return document.querySelector(`[data-testid=call-detail][data-uuid='unknown-1'] [data-testid=detail-add-contact]`) ? true : null").await;
+    assert_eq!(opened, json!(true));
+    click(client, "detail-add-contact").await;
+    wait_for_js(client, "return document.querySelector('[data-testid=contact-name]') ? true : null").await;
+    js(
+        "const i = document.querySelector('[data-testid=contact-name]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', {bubbles: true})); return 1",
+        vec![json!("Yeni Müşteri")],
+    )
+    .await;
+    click(client, "contact-save").await;
+    let detail_name = wait_for_js(client, "return document.querySelector(`[data-testid=call-detail][data-uuid='unknown-1'] [data-testid=detail-name]`)?.textContent ?? null").await;
+    assert_eq!(detail_name, json!("Yeni Müşteri"));
+    snapshot(client, &desk, "11-detail-named").await;
+    assert_eq!(post(port, &call_json("unknown-2", "call_init", "05551234567", now_us() / 1_000_000)), 200);
+    let later = wait_until("the next pop-up from that number", Duration::from_secs(15), || notifications(&log).into_iter().nth(before + 3));
+    assert_eq!(later.summary, "Gelen arama: Yeni Müşteri");
+    let banner = js("return document.querySelector('[data-testid=error-banner]')?.textContent ?? null", vec![]).await;
+    assert_eq!(banner, json!(null), "no error on the way");
+    let _ = app.client.clone().close().await;
 }

@@ -8,6 +8,7 @@ import { onLanguageChange, setLanguage, setSystemLanguage } from "./lib/i18n";
 import type { AppStatus, Change, NavView, Settings } from "./lib/types";
 import { CallDetailView } from "./components/callDetail";
 import { CallListView } from "./components/callList";
+import { ContactsView } from "./components/contacts";
 import { GuideView } from "./components/guide";
 import { Notifier } from "./components/notifier";
 import { SettingsView } from "./components/settings";
@@ -16,7 +17,7 @@ import type { AppContext, View } from "./components/view";
 
 export type ViewName = NavView | "detail";
 
-const NAV_VIEWS: readonly NavView[] = ["history", "faxes", "settings", "guide"];
+const NAV_VIEWS: readonly NavView[] = ["history", "faxes", "contacts", "settings", "guide"];
 
 export function isNavView(v: unknown): v is NavView {
   return typeof v === "string" && (NAV_VIEWS as readonly string[]).includes(v);
@@ -27,6 +28,7 @@ export class App implements AppContext {
   readonly sidebar: Sidebar;
   readonly history: CallListView;
   readonly faxes: CallListView;
+  readonly contacts: ContactsView;
   readonly settingsView: SettingsView;
   readonly guide: GuideView;
   readonly detail: CallDetailView;
@@ -39,6 +41,8 @@ export class App implements AppContext {
 
   private current: ViewName | null = null;
   private returnTo: NavView = "history";
+  /** The contacts view was opened from a call's detail ("Kişilere ekle"). */
+  private contactsFromCall = false;
   private readonly viewHost: HTMLElement;
   private readonly unlisteners: UnlistenFn[] = [];
   private readonly stopLanguage: () => void;
@@ -53,6 +57,7 @@ export class App implements AppContext {
     );
     this.history = new CallListView(this, "call");
     this.faxes = new CallListView(this, "fax");
+    this.contacts = new ContactsView(this);
     this.settingsView = new SettingsView(this);
     this.guide = new GuideView(this, () => void this.finishGuide());
     this.detail = new CallDetailView(this, () => this.back());
@@ -100,6 +105,11 @@ export class App implements AppContext {
         else if (p && isNavView(p.view)) this.navigate(p.view);
       }),
       backend.onAppError((e) => this.notify.error(e)),
+      // Phone books dropped anywhere on the window are imported, and the contacts shown.
+      backend.onFilesDropped((paths) => {
+        this.navigate("contacts");
+        void this.contacts.importPaths(paths);
+      }),
     ];
     const results = await Promise.allSettled(subs);
     for (const r of results) {
@@ -223,8 +233,24 @@ export class App implements AppContext {
     this.settingsView.focusTunnel();
   }
 
+  annotationsChanged(): void {
+    this.history.invalidate();
+    this.faxes.invalidate();
+  }
+
+  /** "Kişilere ekle" / "Düzenle" on a call: the contacts view with the number at hand. */
+  addToContacts(number: string, callUuid: string | null, known: boolean): void {
+    // Back from the call afterwards leads where the call was opened from, not to the contacts.
+    this.contactsFromCall = true;
+    this.show("contacts");
+    if (known) void this.contacts.editContactOf(number, callUuid);
+    else this.contacts.addNumber(number, callUuid);
+  }
+
   openCall(uuid: string): void {
-    if (this.current !== "detail" && this.current !== null) this.returnTo = this.current;
+    const fromCall = this.contactsFromCall && this.current === "contacts";
+    this.contactsFromCall = false;
+    if (this.current !== "detail" && this.current !== null && !fromCall) this.returnTo = this.current;
     this.show("detail");
     void this.detail.show(uuid).then(() => {
       if (this.current === "detail") this.detail.focus();
@@ -243,6 +269,8 @@ export class App implements AppContext {
         return this.history;
       case "faxes":
         return this.faxes;
+      case "contacts":
+        return this.contacts;
       case "settings":
         return this.settingsView;
       case "guide":
@@ -345,6 +373,7 @@ export class App implements AppContext {
     this.notify.rerender();
     this.history.rerender();
     this.faxes.rerender();
+    this.contacts.rerender();
     this.settingsView.rerender();
     this.guide.rerender();
     this.detail.rerender();

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   dateInputToMicros,
+  displayName,
   eventTypeLabel,
   formatDateTime,
   formatDuration,
@@ -177,5 +178,16 @@ describe("routes, events, payloads", () => {
     expect(dateInputToMicros("2026-11-27", 1)).toBe(new Date(2026, 10, 28).getTime() * 1000);
     expect(dateInputToMicros("")).toBeNull();
     expect(dateInputToMicros("27.11.2026")).toBeNull();
+  });
+});
+
+describe("names for display", () => {
+  it("keeps a short name, folds white space, cuts a long one by characters with an ellipsis", () => {
+    expect(displayName("  Mehmet\n Öztürk ")).toBe("Mehmet Öztürk");
+    expect(displayName(null)).toBe("");
+    const long = displayName("Ş".repeat(5_000));
+    expect(Array.from(long).length).toBe(120);
+    expect(long.endsWith("Ş…")).toBe(true);
+    expect(displayName("🙂".repeat(10), 5)).toBe("🙂🙂🙂🙂…");
   });
 });

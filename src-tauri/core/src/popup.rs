@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::call::{Call, CallKind, CallState, Direction, RouteStep};
+use crate::contacts::ContactMatch;
 use crate::i18n::{route_words, t, tf};
 use crate::store::{Change, StoreError};
 use crate::webhook::RouteType;
@@ -58,13 +59,46 @@ pub struct Popup {
     pub number: Option<String>,
 }
 
-/// What Kanca knows of a caller from earlier calls.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What Kanca knows of a caller: earlier calls, and the phone book's entry for the other party.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallerHistory {
     /// Calls from this number since Monday 00:00, including this one.
     pub this_week: i64,
     /// The previous call: start (microseconds) and whether it was missed.
     pub previous: Option<(i64, bool)>,
+    /// The contact of the caller (of the callee for an outgoing call), when the book has one.
+    pub contact: Option<ContactMatch>,
+}
+
+/// Longest name or note a pop-up shows; a longer one is cut with "…" (a 5,000-character name
+/// from an imported file must not fill the screen).
+const NAME_CHARS: usize = 80;
+const NOTE_CHARS: usize = 200;
+
+/// One line of plain text from untrusted text: control characters and runs of white space
+/// become one space, and it is cut at `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let words: Vec<&str> = s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
+    let joined = words.join(" ");
+    if joined.chars().count() <= max {
+        joined
+    } else {
+        let mut cut: String = joined.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// "Mehmet Öztürk · Öztürk Lojistik" (plain text), or None when the contact has no usable name.
+pub fn contact_title(c: &ContactMatch) -> Option<String> {
+    let name = one_line(&c.name, NAME_CHARS);
+    if name.is_empty() {
+        return None;
+    }
+    match c.company.as_deref().map(|co| one_line(co, NAME_CHARS)).filter(|co| !co.is_empty()) {
+        Some(co) => Some(format!("{name} · {co}")),
+        None => Some(name),
+    }
 }
 
 /// Escape text for the Desktop Notifications body markup (a small subset of HTML).
@@ -148,15 +182,26 @@ pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: D
     let en = prefs.english;
     let kind = wanted(change, prefs)?;
     let caller = call.caller.clone().unwrap_or_else(|| t(en, "call.unknownNumber").into());
-    let summary = match (kind, call.direction) {
-        (PopupKind::Fax, _) => tf(en, "popup.fax", &[("caller", &caller)]),
-        (PopupKind::Missed, _) => tf(en, "popup.missed", &[("caller", &caller)]),
-        (PopupKind::Ringing, Direction::Out) => tf(en, "popup.outgoing", &[("callee", &call.callee.as_deref().unwrap_or("?"))]),
-        (PopupKind::Ringing, Direction::In) => tf(en, "popup.incoming", &[("caller", &caller)]),
+    let callee = call.callee.clone().unwrap_or_else(|| "?".into());
+    let outgoing = call.direction == Direction::Out && kind == PopupKind::Ringing;
+    // A known party's name (and company) is the title; its number moves to the first line.
+    let named = history.contact.as_ref().and_then(contact_title);
+    let party = |number: &String| named.clone().unwrap_or_else(|| number.clone());
+    let summary = match (kind, outgoing) {
+        (PopupKind::Fax, _) => tf(en, "popup.fax", &[("caller", &party(&caller))]),
+        (PopupKind::Missed, _) => tf(en, "popup.missed", &[("caller", &party(&caller))]),
+        (PopupKind::Ringing, true) => tf(en, "popup.outgoing", &[("callee", &party(&callee))]),
+        (PopupKind::Ringing, false) => tf(en, "popup.incoming", &[("caller", &party(&caller))]),
     };
     let mut lines = Vec::new();
-    if let Some(callee) = &call.callee {
+    if named.is_some() {
+        lines.push(if outgoing { callee.clone() } else { caller.clone() });
+    }
+    if let (Some(callee), false) = (&call.callee, outgoing && named.is_some()) {
         lines.push(tf(en, "popup.to", &[("callee", callee)]));
+    }
+    if let Some(note) = history.contact.as_ref().and_then(|c| c.note.as_deref()).map(|n| one_line(n, NOTE_CHARS)).filter(|n| !n.is_empty()) {
+        lines.push(tf(en, "popup.note", &[("note", &note)]));
     }
     if !call.route.is_empty() {
         lines.push(route_text(&call.route, en));
@@ -174,7 +219,8 @@ pub fn plan(change: &Change, prefs: &PopupPrefs, history: &CallerHistory, now: D
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissedEntry {
     pub uuid: String,
-    /// Display form of the caller ("0 532 444 55 66"), or None when withheld.
+    /// The caller's name from the phone book, else the display form of the number
+    /// ("0 532 444 55 66"), or None when withheld.
     pub caller: Option<String>,
     pub started_at_us: i64,
     /// The last extension or group it rang at, if routed ("Dahili 1000").
@@ -185,7 +231,8 @@ impl MissedEntry {
     pub fn of(call: &Call, english: bool) -> MissedEntry {
         MissedEntry {
             uuid: call.uuid.clone(),
-            caller: call.caller.clone(),
+            // The phone book's name when the writer found one, else the number.
+            caller: call.caller_name.as_deref().map(|n| one_line(n, NAME_CHARS)).filter(|n| !n.is_empty()).or_else(|| call.caller.clone()),
             started_at_us: call.started_at_us,
             last_route: route_words(english, &call.route).pop(),
         }
@@ -249,10 +296,11 @@ pub fn warm_up(conn: &Connection) -> Result<(), StoreError> {
 /// Earlier calls from the same number (matched on E.164 when known, else as received). Test
 /// events (the guide's, "Test the connection") are not calls and are not counted.
 pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> Result<CallerHistory, StoreError> {
-    let Some(raw) = call.caller_raw.as_deref() else { return Ok(CallerHistory::default()) };
+    let contact = party_contact(conn, call);
+    let Some(raw) = call.caller_raw.as_deref() else { return Ok(CallerHistory { contact, ..Default::default() }) };
     let digits = crate::phone::normalize(raw).search;
     if digits.is_empty() {
-        return Ok(CallerHistory::default());
+        return Ok(CallerHistory { contact, ..Default::default() });
     }
     let monday = now.date_naive() - chrono::Duration::days(now.weekday().num_days_from_monday() as i64);
     let week_start = Local
@@ -264,7 +312,7 @@ pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> R
     let pattern = format!("{}*", digits.replace(['*', '?', '['], ""));
     let mut stmt = conn.prepare_cached(CALLER_HISTORY)?;
     let rows = stmt.query_map([pattern], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
-    let mut h = CallerHistory::default();
+    let mut h = CallerHistory { contact, ..Default::default() };
     for row in rows {
         let (uuid, started, missed) = row?;
         if started >= week_start {
@@ -278,6 +326,20 @@ pub fn caller_history(conn: &Connection, call: &Call, now: DateTime<Local>) -> R
         h.this_week = 1;
     }
     Ok(h)
+}
+
+/// The phone book's entry for the other party of `call` (the caller, the callee of an outgoing
+/// call): one indexed look-up of the whole number. A failed look-up only costs the name.
+fn party_contact(conn: &Connection, call: &Call) -> Option<ContactMatch> {
+    let (e164, raw) = match call.direction {
+        Direction::Out => (&call.callee_e164, &call.callee_raw),
+        Direction::In => (&call.caller_e164, &call.caller_raw),
+    };
+    let key = e164.clone().or_else(|| raw.as_deref().and_then(crate::contacts::number_key))?;
+    crate::contacts::lookup_key(conn, &key).unwrap_or_else(|e| {
+        tracing::warn!("cannot look up the contact of call {}: {e}", call.uuid);
+        None
+    })
 }
 
 #[cfg(test)]
@@ -305,7 +367,7 @@ mod tests {
     #[test]
     fn ringing_call_pops_up_with_route_and_history() {
         let c = change(&[INIT, MENU, EXT], "call_init_extension");
-        let h = CallerHistory { this_week: 3, previous: Some((1_700_000_000_000_000 - 86_400_000_000, true)) };
+        let h = CallerHistory { this_week: 3, previous: Some((1_700_000_000_000_000 - 86_400_000_000, true)), contact: None };
         let p = plan(&c, &PopupPrefs::default(), &h, now()).unwrap();
         assert_eq!(p.kind, PopupKind::Ringing);
         assert_eq!(p.summary, "Gelen arama: 0 532 444 55 66");
@@ -322,6 +384,79 @@ mod tests {
         let p = plan(&change(&[evil], "call_init"), &PopupPrefs::default(), &CallerHistory::default(), now()).unwrap();
         assert!(p.body.contains("&lt;b&gt;&amp;"), "{}", p.body);
         assert!(!p.body.contains('<'));
+    }
+
+    fn known(name: &str, company: Option<&str>, note: Option<&str>) -> CallerHistory {
+        let contact = ContactMatch { id: 1, name: name.into(), company: company.map(Into::into), note: note.map(Into::into) };
+        CallerHistory { contact: Some(contact), ..Default::default() }
+    }
+
+    #[test]
+    fn a_known_caller_is_named_in_the_title_with_the_number_under_it() {
+        let c = change(&[INIT, MENU, EXT], "call_init_extension");
+        let h = known("Mehmet Öztürk", Some("Öztürk Lojistik"), Some("sabah 9'dan önce\naramayın"));
+        let p = plan(&c, &PopupPrefs::default(), &h, now()).unwrap();
+        assert_eq!(p.summary, "Gelen arama: Mehmet Öztürk · Öztürk Lojistik");
+        let lines: Vec<&str> = p.body.lines().collect();
+        assert_eq!(lines[0], "0 532 444 55 66", "{}", p.body);
+        assert!(lines.contains(&"Not: sabah 9&#39;dan önce aramayın"), "one line, escaped: {}", p.body);
+        assert_eq!(p.number.as_deref(), Some("+905324445566"));
+        let en = plan(&c, &PopupPrefs { english: true, ..Default::default() }, &known("Ayşe", None, None), now()).unwrap();
+        assert!(en.summary.ends_with(": Ayşe"), "{}", en.summary);
+        assert!(!en.body.contains("Note"), "{}", en.body);
+        // Unknown numbers read as before.
+        let p = plan(&c, &PopupPrefs::default(), &CallerHistory::default(), now()).unwrap();
+        assert_eq!(p.summary, "Gelen arama: 0 532 444 55 66");
+    }
+
+    #[test]
+    fn a_hostile_contact_name_stays_plain_text_and_short() {
+        let c = change(&[INIT], "call_init");
+        let long = "Ş".repeat(5_000);
+        let hostile = format!("<b>Evil</b><script>alert(1)</script>\n{long}");
+        let p = plan(&c, &PopupPrefs::default(), &known(&hostile, Some("<i>&Co</i>"), Some("<a href='x'>tık</a>")), now()).unwrap();
+        // The title is plain text (the server does not read markup there): shown as written,
+        // on one line, cut short.
+        assert!(p.summary.starts_with("Gelen arama: <b>Evil</b><script>alert(1)</script> ŞŞŞ"), "{}", p.summary);
+        assert!(!p.summary.contains('\n'));
+        assert!(p.summary.chars().count() < 200, "{} characters", p.summary.chars().count());
+        assert!(p.summary.contains("… · <i>&Co</i>"), "{}", p.summary);
+        // The body is markup: every piece of the contact is escaped.
+        assert!(!p.body.contains('<'), "{}", p.body);
+        assert!(p.body.contains("Not: &lt;a href=&#39;x&#39;&gt;tık&lt;/a&gt;"), "{}", p.body);
+        // A name of nothing but blanks does not make an empty title.
+        let p = plan(&c, &PopupPrefs::default(), &known(" \t ", None, None), now()).unwrap();
+        assert_eq!(p.summary, "Gelen arama: 0 532 444 55 66");
+    }
+
+    #[test]
+    fn an_outgoing_call_names_the_callee() {
+        let out = INIT.replace("\"IN\"", "\"OUT\"");
+        let prefs = PopupPrefs { events: PopupEvents { outgoing: true, ..Default::default() }, ..Default::default() };
+        let p = plan(&change(&[&out], "call_init"), &prefs, &known("Bulutfon Destek", None, None), now()).unwrap();
+        assert_eq!(p.summary, "Giden arama: Bulutfon Destek");
+        assert_eq!(p.body.lines().next(), Some("0 850 885 00 00"), "{}", p.body);
+    }
+
+    #[test]
+    fn the_phone_book_names_the_caller_from_the_database() {
+        use crate::store::{ingest_batch, open, IncomingEvent, DB_FILE};
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let input = crate::contacts::ContactInput {
+            name: "Mehmet Öztürk".into(),
+            numbers: vec![crate::contacts::NumberInput { raw: "0532 444 55 66".into(), label: None }],
+            note: Some("VIP".into()),
+            ..Default::default()
+        };
+        crate::contacts::add(&mut conn, &input).unwrap();
+        let ev = IncomingEvent { event: webhook::parse(None, INIT.as_bytes()).unwrap(), raw: INIT.as_bytes().to_vec(), content_type: None, received_at_us: 1 };
+        ingest_batch(&mut conn, &[ev]).unwrap();
+        let call = crate::history::get_call(&conn, "u").unwrap().unwrap().call;
+        let h = caller_history(&conn, &call, now()).unwrap();
+        assert_eq!(h.contact.as_ref().map(|c| c.name.as_str()), Some("Mehmet Öztürk"));
+        assert_eq!(h.contact.as_ref().and_then(|c| c.note.as_deref()), Some("VIP"));
+        assert_eq!(MissedEntry::of(&call, false).caller.as_deref(), Some("Mehmet Öztürk"));
     }
 
     #[test]

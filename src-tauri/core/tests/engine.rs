@@ -428,3 +428,19 @@ async fn port_in_use_is_explained() {
     }
     assert_eq!(chained.matches("os error").count(), 1, "{chained}");
 }
+
+#[tokio::test]
+async fn a_file_given_by_content_imports_like_one_given_by_path() {
+    let h = Harness::new();
+    let bytes = std::fs::read(format!("{FIXTURES}/contacts/outlook-1254.csv")).unwrap();
+    let first = h.engine.import_contact_bytes("outlook-1254.csv".into(), bytes.clone()).await.unwrap();
+    assert!(first.added > 0, "{first:?}");
+    let again = h.engine.import_contact_bytes("outlook-1254.csv".into(), bytes).await.unwrap();
+    assert_eq!((again.added, again.updated), (0, 0), "re-import adds nothing: {again:?}");
+    let by_path = h.engine.import_contacts(vec![format!("{FIXTURES}/contacts/outlook-1254.csv").into()]).await.unwrap();
+    assert_eq!((by_path.added, by_path.updated), (0, 0), "{by_path:?}");
+    // Not a contacts file: reported, nothing stored.
+    let junk = h.engine.import_contact_bytes("photo.jpg".into(), vec![0xFF, 0xD8, 0, 0, 1, 2]).await.unwrap();
+    assert_eq!(junk.added, 0);
+    assert!(junk.skipped[0].place.contains("photo.jpg"), "{junk:?}");
+}

@@ -8,6 +8,9 @@ use kanca_core::history::{self, CallDetail, Page, Query};
 use kanca_core::selftest::SelfTestResult;
 use kanca_core::tunnel::{self, TunnelMode, TunnelSettings, TunnelState};
 use kanca_core::config::ConfigError;
+use kanca_core::contacts::api::ExportFormat;
+use kanca_core::contacts::{Contact, ContactInput, ContactsError, ImportReport, NumberInput};
+use kanca_core::notes::{NotesError, Tag};
 use kanca_core::store::StoreError;
 use kanca_core::{Change, Engine, EngineError, KeysError, WebhookForm};
 use serde::Serialize;
@@ -36,6 +39,19 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         open_url,
         mark_missed_seen,
         take_call_changes,
+        list_contacts,
+        get_contact,
+        add_contact,
+        update_contact,
+        delete_contact,
+        add_number_to_contact,
+        import_contacts,
+        import_contact_file,
+        export_contacts,
+        export_calls,
+        set_call_note,
+        set_call_tags,
+        list_tags,
     ]
 }
 
@@ -70,6 +86,18 @@ pub enum ErrorCode {
     Opener,
     /// A background task died (a bug).
     Internal,
+    /// The contact is gone (deleted meanwhile).
+    ContactNotFound,
+    /// A contact needs a name.
+    ContactNoName,
+    /// A contact's number is no phone number.
+    BadNumber,
+    /// The call is gone (a note or tag on it cannot be saved).
+    CallNotFound,
+    /// A tag is empty, or a colour is not in the palette.
+    BadTag,
+    /// An exported file (the phone book, the calls) could not be written.
+    ExportFailed,
 }
 
 /// What every command rejects with: a code for the UI, and the technical detail (English, for
@@ -122,6 +150,29 @@ impl From<EngineError> for CommandError {
 impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         CommandError::new(ErrorCode::Database, e)
+    }
+}
+
+impl From<ContactsError> for CommandError {
+    fn from(e: ContactsError) -> Self {
+        let code = match e {
+            ContactsError::Store(_) => ErrorCode::Database,
+            ContactsError::NotFound(_) => ErrorCode::ContactNotFound,
+            ContactsError::NoName => ErrorCode::ContactNoName,
+            ContactsError::BadNumber(_) => ErrorCode::BadNumber,
+        };
+        CommandError::new(code, e)
+    }
+}
+
+impl From<NotesError> for CommandError {
+    fn from(e: NotesError) -> Self {
+        let code = match e {
+            NotesError::Store(_) => ErrorCode::Database,
+            NotesError::UnknownCall(_) => ErrorCode::CallNotFound,
+            NotesError::BadColour(_) | NotesError::EmptyTag => ErrorCode::BadTag,
+        };
+        CommandError::new(code, e)
     }
 }
 
@@ -326,4 +377,161 @@ pub fn take_call_changes(state: State<'_, Arc<AppState>>) -> Option<Vec<Change>>
 #[tauri::command]
 pub fn mark_missed_seen(state: State<'_, Arc<AppState>>) {
     state.popups.missed_seen();
+}
+
+// ---- the phone book, and notes and tags on calls ----
+
+/// How many contacts a list shows at most (the search narrows it).
+const CONTACTS_LIMIT: usize = 2_000;
+
+/// Contacts matching `query` (name or company, Turkish letters forgiven, or a whole number).
+#[tauri::command]
+pub async fn list_contacts(state: State<'_, Arc<AppState>>, query: String) -> Result<Vec<Contact>> {
+    Ok(engine(&state)?.list_contacts(query, CONTACTS_LIMIT).await?)
+}
+
+#[tauri::command]
+pub async fn get_contact(state: State<'_, Arc<AppState>>, id: i64) -> Result<Option<Contact>> {
+    Ok(engine(&state)?.get_contact(id).await?)
+}
+
+#[tauri::command]
+pub async fn add_contact(app: AppHandle, state: State<'_, Arc<AppState>>, input: ContactInput) -> Result<Contact> {
+    let c = engine(&state)?.add_contact(input).await?;
+    contacts_changed(&app, &state).await;
+    Ok(c)
+}
+
+#[tauri::command]
+pub async fn update_contact(app: AppHandle, state: State<'_, Arc<AppState>>, id: i64, input: ContactInput) -> Result<Contact> {
+    let c = engine(&state)?.update_contact(id, input).await?;
+    contacts_changed(&app, &state).await;
+    Ok(c)
+}
+
+#[tauri::command]
+pub async fn delete_contact(app: AppHandle, state: State<'_, Arc<AppState>>, id: i64) -> Result<()> {
+    engine(&state)?.delete_contact(id).await?;
+    contacts_changed(&app, &state).await;
+    Ok(())
+}
+
+/// "Kişilere ekle" on a call: its number joins an existing contact.
+#[tauri::command]
+pub async fn add_number_to_contact(app: AppHandle, state: State<'_, Arc<AppState>>, id: i64, number: NumberInput) -> Result<Contact> {
+    let c = engine(&state)?.add_number_to_contact(id, number).await?;
+    contacts_changed(&app, &state).await;
+    Ok(c)
+}
+
+/// Import vCard and CSV files by path (dropped on the window).
+#[tauri::command]
+pub async fn import_contacts(app: AppHandle, state: State<'_, Arc<AppState>>, paths: Vec<std::path::PathBuf>) -> Result<ImportReport> {
+    let report = engine(&state)?.import_contacts(paths).await?;
+    contacts_changed(&app, &state).await;
+    Ok(report)
+}
+
+/// Import one file by its content (the file picker gives contents, not paths).
+#[tauri::command]
+pub async fn import_contact_file(app: AppHandle, state: State<'_, Arc<AppState>>, name: String, bytes: Vec<u8>) -> Result<ImportReport> {
+    let report = engine(&state)?.import_contact_bytes(name, bytes).await?;
+    contacts_changed(&app, &state).await;
+    Ok(report)
+}
+
+/// Write the phone book (vCard 3.0 or CSV for Excel) to `path`, or to the Downloads folder as
+/// kisiler-<date>.vcf/.csv; resolves to the path written.
+#[tauri::command]
+pub async fn export_contacts(app: AppHandle, state: State<'_, Arc<AppState>>, format: ExportFormat, path: Option<std::path::PathBuf>) -> Result<String> {
+    let bytes = engine(&state)?.export_contacts(format).await?;
+    let path = match path {
+        Some(p) => p,
+        None => download_path(&app, "kisiler", if format == ExportFormat::Vcard { "vcf" } else { "csv" })?,
+    };
+    write_file(path, bytes).await
+}
+
+/// `<Downloads>/<stem>-<date>.<ext>` (the home folder when there is no Downloads folder).
+fn download_path(app: &AppHandle, stem: &str, ext: &str) -> Result<std::path::PathBuf> {
+    use tauri::Manager as _;
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir())?;
+    Ok(dir.join(format!("{stem}-{}.{ext}", chrono::Local::now().format("%Y-%m-%d"))))
+}
+
+/// Write `bytes` to `path` off the async threads; resolves to the path written.
+async fn write_file(path: std::path::PathBuf, bytes: Vec<u8>) -> Result<String> {
+    blocking(move || {
+        std::fs::write(&path, bytes).map_err(|e| CommandError::new(ErrorCode::ExportFailed, format!("{}: {e}", path.display())))?;
+        Ok(path.display().to_string())
+    })
+    .await
+}
+
+/// Every call the list's filters select, newest first, as CSV for a spreadsheet (UTF-8 with a
+/// BOM, formula-safe), written to the Downloads folder; `semicolon` for Excel on a Turkish
+/// Windows, else commas. Resolves to the path written.
+#[tauri::command]
+pub async fn export_calls(app: AppHandle, state: State<'_, Arc<AppState>>, mut query: Query, semicolon: bool) -> Result<String> {
+    let engine = engine(&state)?;
+    query.before = None;
+    query.limit = 10_000;
+    let calls = engine
+        .store()
+        .read(move |c| {
+            let mut all = Vec::new();
+            loop {
+                let page = history::search(c, &query)?;
+                all.extend(page.calls);
+                match page.next_cursor {
+                    Some(next) => query.before = Some(next),
+                    None => return Ok(all),
+                }
+            }
+        })
+        .await?;
+    let mut bytes = Vec::new();
+    kanca_core::export::calls_csv(&mut bytes, if semicolon { b';' } else { b',' }, &calls).map_err(|e| CommandError::new(ErrorCode::ExportFailed, e))?;
+    write_file(download_path(&app, "aramalar", "csv")?, bytes).await
+}
+
+/// Set a call's note (empty removes it).
+#[tauri::command]
+pub async fn set_call_note(state: State<'_, Arc<AppState>>, uuid: String, note: String) -> Result<()> {
+    Ok(engine(&state)?.set_call_note(uuid, note).await?)
+}
+
+/// Set a call's tags (empty removes them).
+#[tauri::command]
+pub async fn set_call_tags(state: State<'_, Arc<AppState>>, uuid: String, tags: Vec<String>) -> Result<()> {
+    Ok(engine(&state)?.set_call_tags(uuid, tags).await?)
+}
+
+/// Every tag with its colour, for the tag filter.
+#[tauri::command]
+pub async fn list_tags(state: State<'_, Arc<AppState>>) -> Result<Vec<Tag>> {
+    Ok(engine(&state)?.call_tags().await?)
+}
+
+/// The phone book changed: the tray's last calls take the new names at once (pop-ups and the
+/// window read names when they read a call).
+async fn contacts_changed(app: &AppHandle, state: &Arc<AppState>) {
+    let Ok(engine) = engine(state) else { return };
+    let mut recent = state.recent.lock().map(|r| r.clone()).unwrap_or_default();
+    let named = engine.store().read(move |c| kanca_core::contacts::annotate_all(c, &mut recent).map(|_| recent).map_err(|e| StoreError::Corrupt(e.to_string()))).await;
+    match named {
+        Ok(calls) => {
+            if let Ok(mut r) = state.recent.lock() {
+                // Only names change here; a call that arrived meanwhile keeps its place.
+                for c in r.iter_mut() {
+                    if let Some(n) = calls.iter().find(|n| n.uuid == c.uuid) {
+                        c.caller_name = n.caller_name.clone();
+                        c.callee_name = n.callee_name.clone();
+                    }
+                }
+            }
+            super::tray::refresh(app);
+        }
+        Err(e) => tracing::warn!("cannot refresh the names of the recent calls: {e}"),
+    }
 }

@@ -50,7 +50,7 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
         let when = chrono::DateTime::parse_from_rfc3339(&call.started_at)
             .map(|d| d.with_timezone(&chrono::Local).format("%H:%M").to_string())
             .unwrap_or_default();
-        let who = call.caller.clone().unwrap_or_else(|| "?".into());
+        let who = recent_who(call);
         let what = match (call.kind, call.state) {
             (kanca_core::CallKind::Fax, _) => format!(" · {}", t(en, "tray.recent.fax")),
             (_, kanca_core::CallState::Missed) => format!(" · {}", t(en, "tray.recent.missed")),
@@ -81,6 +81,17 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
 }
 
 /// "3 cevapsız arama — göster": stays until the user looks, whatever the pop-ups did.
+/// "Mehmet Öztürk · 0 532 444 55 66" when the phone book knows the caller (a long name cut, so
+/// the menu stays narrow), else the number.
+fn recent_who(call: &kanca_core::Call) -> String {
+    let number = call.caller.clone().unwrap_or_else(|| "?".into());
+    match call.caller_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) if name.chars().count() > 40 => format!("{}… · {number}", name.chars().take(39).collect::<String>().trim_end()),
+        Some(name) => format!("{name} · {number}"),
+        None => number,
+    }
+}
+
 fn missed_line(n: usize, en: bool) -> String {
     match n {
         1 => t(en, "tray.missedOne").into(),
@@ -152,7 +163,7 @@ fn signature(state: &AppState) -> String {
     let recent: Vec<String> = state
         .recent
         .lock()
-        .map(|r| r.iter().map(|c| format!("{}|{:?}|{:?}|{:?}|{}", c.uuid, c.caller, c.kind, c.state, c.started_at)).collect())
+        .map(|r| r.iter().map(|c| format!("{}|{:?}|{:?}|{:?}|{:?}|{}", c.uuid, c.caller, c.caller_name, c.kind, c.state, c.started_at)).collect())
         .unwrap_or_default();
     format!(
         "{en}|{}|{}|{:?}|{:?}|{}|{}|{recent:?}",
@@ -226,6 +237,18 @@ mod tests {
         assert_eq!(missed_line(1, false), "1 cevapsız arama — göster");
         assert_eq!(missed_line(3, false), "3 cevapsız arama — göster");
         assert_eq!(missed_line(3, true), "3 missed calls — show");
+    }
+
+    #[test]
+    fn recent_calls_name_the_caller_beside_the_number() {
+        let body = br#"{"event_type":"call_init","uuid":"u","caller":"905324445566","direction":"IN","timestamp":1700000000000000}"#;
+        let rec = kanca_core::call::EventRecord { event: kanca_core::webhook::parse(None, body).unwrap(), received_at_us: 1 };
+        let mut call = kanca_core::call::assemble(&[rec]).unwrap();
+        assert_eq!(recent_who(&call), "0 532 444 55 66");
+        call.caller_name = Some("Mehmet Öztürk".into());
+        assert_eq!(recent_who(&call), "Mehmet Öztürk · 0 532 444 55 66");
+        call.caller_name = Some("Ş".repeat(5_000));
+        assert_eq!(recent_who(&call), format!("{}… · 0 532 444 55 66", "Ş".repeat(39)));
     }
 
     #[test]

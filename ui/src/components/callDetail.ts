@@ -5,6 +5,7 @@ import { getCall, openUrl } from "../lib/backend";
 import { copyableNumber, isTestCall, stateAt } from "../lib/calls";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import {
+  displayName,
   eventTypeLabel,
   formatClock,
   formatDateTime,
@@ -16,7 +17,8 @@ import {
 } from "../lib/format";
 import { t } from "../lib/i18n";
 import type { Call, CallDetail, CallflowLeg, CallState, EventView } from "../lib/types";
-import { directionIcon, directionLabel, partyText } from "./callRow";
+import { directionIcon, directionLabel, namedParty, partyText } from "./callRow";
+import { CallNotes } from "./callNotes";
 import { icon } from "./icons";
 import { button, copyButton, statePill, testBadge } from "./ui";
 import type { AppContext, View } from "./view";
@@ -47,6 +49,8 @@ export class CallDetailView implements View {
   private detail: CallDetail | null = null;
   private phase: Phase = "idle";
   private gen = 0;
+  /** Kept across renders so a note being typed survives a webhook for the call. */
+  private notes: CallNotes;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private openRaw = new Set<number>();
   private readonly titleId = nextId("detail-title");
@@ -56,6 +60,14 @@ export class CallDetailView implements View {
     private readonly onBack: () => void,
   ) {
     this.el = h("section", { class: "view view-detail", testid: "call-detail", attrs: { "aria-labelledby": this.titleId } });
+    this.notes = this.newNotes();
+  }
+
+  private newNotes(): CallNotes {
+    return new CallNotes(this.ctx, () => {
+      this.ctx.annotationsChanged?.();
+      void this.load(false);
+    });
   }
 
   get currentUuid(): string | null {
@@ -171,9 +183,25 @@ export class CallDetailView implements View {
     }
   }
 
+  /** "Kişilere ekle", or "Kişiyi düzenle" when the other party is in the phone book. */
+  private contactButton(c: CallDetail): HTMLButtonElement | null {
+    const out = c.direction === "out";
+    const number = out ? c.callee_e164 || c.callee || c.callee_raw : copyableNumber(c);
+    const add = this.ctx.addToContacts?.bind(this.ctx);
+    if (!number || !add) return null;
+    const known = !!(out ? c.callee_name : c.caller_name)?.trim();
+    return button({
+      label: known ? t("detail.editContact") : t("detail.addContact"),
+      icon: known ? "user" : "plus",
+      testid: known ? "detail-edit-contact" : "detail-add-contact",
+      onClick: () => add(number, c.uuid, known),
+    });
+  }
+
   private renderCall(c: CallDetail): Child[] {
     const state = stateAt(c, Date.now() * 1000);
     const caller = partyText(c.caller);
+    const name = displayName(c.caller_name) || null;
     const number = copyableNumber(c);
     const actions = h(
       "div",
@@ -192,6 +220,8 @@ export class CallDetailView implements View {
           })
         : null,
     );
+    const contactBtn = this.contactButton(c);
+    if (contactBtn) actions.appendChild(contactBtn);
     const copyNumberBtn = actions.firstElementChild as HTMLButtonElement;
     if (!number) copyNumberBtn.disabled = true;
 
@@ -205,7 +235,8 @@ export class CallDetailView implements View {
         h(
           "h1",
           { class: "detail-caller-line", id: this.titleId },
-          h("span", { class: "detail-caller", testid: "detail-caller", text: caller }),
+          name ? h("span", { class: "detail-name", testid: "detail-name", text: name }) : null,
+          h("span", { class: ["detail-caller", !!name && "has-name"], testid: "detail-caller", text: caller }),
           isTestCall(c) ? testBadge() : null,
         ),
         h(
@@ -222,7 +253,7 @@ export class CallDetailView implements View {
     const hangup = hangupText(c.hangup_cause, c.hangup_detail);
     const facts: [string, Child, string?][] = [
       [t("detail.caller"), partyText(c.caller), "detail-caller-number"],
-      [t("detail.callee"), partyText(c.callee), "detail-callee"],
+      [t("detail.callee"), namedParty(c.callee_name, c.callee), "detail-callee"],
       [t("detail.direction"), directionLabel(c)],
       [t("detail.started"), formatDateTime(c.started_at_us || c.started_at), "detail-started"],
       [t("detail.ended"), endedText(c, state)],
@@ -239,9 +270,11 @@ export class CallDetailView implements View {
       dl.appendChild(h("div", { class: "fact" }, h("dt", { text: k }), h("dd", { testid }, v)));
     }
 
+    this.notes.set(c);
     const sections: Child[] = [
       header,
       h("div", { class: "card" }, dl),
+      this.notes.el,
       this.renderTimeline(c.events),
     ];
     if (c.callflow && c.callflow.length > 0) sections.push(this.renderCallflow(c.callflow));
@@ -388,6 +421,8 @@ export class CallDetailView implements View {
   }
 
   rerender(): void {
+    // A language switch: the editor's labels are new (text being typed is not kept).
+    this.notes = this.newNotes();
     if (this.uuid !== null) this.render();
   }
 

@@ -1,11 +1,11 @@
 // The history list (calls or faxes): search-as-you-type, filter chips, date range, a virtualised
 // list paged from the backend, and live updates from `calls-changed`.
 
-import { PAGE_SIZE, searchCalls } from "../lib/backend";
+import { exportCalls, listTags, PAGE_SIZE, searchCalls } from "../lib/backend";
 import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, stateAt, type Filter, type ListFilters } from "../lib/calls";
 import { debounce, h, nextId, replaceChildren } from "../lib/dom";
-import { t } from "../lib/i18n";
-import type { Call, CallKind, Page } from "../lib/types";
+import { language, t } from "../lib/i18n";
+import type { Call, CallKind, Page, Tag } from "../lib/types";
 import { renderCallRow } from "./callRow";
 import { icon } from "./icons";
 import { button } from "./ui";
@@ -47,6 +47,8 @@ export class CallListView implements View {
   private fromInput!: HTMLInputElement;
   private toInput!: HTMLInputElement;
   private clearDatesBtn!: HTMLButtonElement;
+  private tagSelect!: HTMLSelectElement;
+  private tags: Tag[] = [];
   private statusLine!: HTMLElement;
   private overlay!: HTMLElement;
   private body!: HTMLElement;
@@ -195,6 +197,18 @@ export class CallListView implements View {
       },
     });
     const dates = h("div", { class: "dates" }, fromField, toField, this.clearDatesBtn);
+    this.tagSelect = h("select", {
+      class: "select",
+      testid: "filter-tag",
+      attrs: { "aria-label": t("filter.tag") },
+      on: {
+        change: () => {
+          this.filters.tag = this.tagSelect.value;
+          void this.reload();
+        },
+      },
+    });
+    this.renderTags();
 
     this.statusLine = h("p", { class: "list-status", testid: "list-status", attrs: { "aria-live": "polite" } });
     this.overlay = h("div", { class: "list-overlay" });
@@ -208,8 +222,9 @@ export class CallListView implements View {
         { class: "view-header" },
         h("h1", { class: "view-title", id: this.titleId, text: title }),
         this.statusLine,
+        button({ label: t("list.exportCsv"), small: true, variant: "ghost", testid: "list-export", onClick: () => void this.exportCsv() }),
       ),
-      h("div", { class: "toolbar" }, search, h("div", { class: "toolbar-row" }, chipRow, dates)),
+      h("div", { class: "toolbar" }, search, h("div", { class: "toolbar-row" }, chipRow, this.tagSelect, dates)),
       this.body,
     );
     this.updateChrome();
@@ -477,10 +492,49 @@ export class CallListView implements View {
     if (this.phase !== "idle") void this.reload();
   }
 
+  /** Names changed (the phone book was edited): read the list again when next shown. */
+  invalidate(): void {
+    this.gen++;
+    this.phase = "idle";
+  }
+
+  /** The list as it is filtered, as CSV in the Downloads folder (";" for a Turkish Excel). */
+  private async exportCsv(): Promise<void> {
+    try {
+      const path = await exportCalls(buildQuery(this.kind, this.filters), language() === "tr");
+      this.ctx.notify.toast(t("list.exported", { path }), 8000);
+    } catch (e) {
+      this.ctx.notify.error(e);
+    }
+  }
+
+  /** The tag filter's choices: every tag in use, and the chosen one even when none carry it. */
+  private renderTags(): void {
+    const names = this.tags.map((tag) => tag.name);
+    if (this.filters.tag && !names.includes(this.filters.tag)) names.push(this.filters.tag);
+    const options = [h("option", { text: t("filter.tagAll"), attrs: { value: "" } })];
+    for (const name of names) options.push(h("option", { text: name, attrs: { value: name } }));
+    replaceChildren(this.tagSelect, ...options);
+    this.tagSelect.value = this.filters.tag;
+    this.tagSelect.hidden = names.length === 0;
+  }
+
+  private async loadTags(): Promise<void> {
+    try {
+      this.tags = await listTags();
+      this.renderTags();
+    } catch (e) {
+      this.ctx.notify.error(e);
+    }
+  }
+
   // ---- view lifecycle ----
 
   mount(): void {
-    if (this.phase === "idle") void this.reload();
+    if (this.phase === "idle") {
+      void this.reload();
+      void this.loadTags();
+    }
     this.list.scrollTop = this.savedScroll;
     this.list.render();
   }

@@ -2,7 +2,7 @@
 
 import { isTestCall, stateAt } from "../lib/calls";
 import { h } from "../lib/dom";
-import { formatDuration, formatListTime, routeSummary } from "../lib/format";
+import { displayName, formatDuration, formatListTime, routeSummary } from "../lib/format";
 import { t } from "../lib/i18n";
 import type { Call } from "../lib/types";
 import { icon } from "./icons";
@@ -23,14 +23,22 @@ export function partyText(value: string | null | undefined): string {
   return value && value.trim() !== "" ? value : t("call.unknownNumber");
 }
 
+/** "Mehmet Öztürk · 0 850 885 00 00" when the phone book knows the number, else the number. */
+export function namedParty(name: string | null | undefined, number: string | null | undefined): string {
+  const n = displayName(name);
+  return n ? `${n} · ${partyText(number)}` : partyText(number);
+}
+
 export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
   const route = routeSummary(call.route);
   const state = stateAt(call, now.getTime() * 1000);
   const calleeLine = h(
     "span",
     { class: "row-sub" },
-    h("span", { class: "row-callee", text: `→ ${partyText(call.callee)}` }),
+    h("span", { class: "row-callee", text: `→ ${namedParty(call.callee_name, call.callee)}` }),
     route ? h("span", { class: "row-route", text: route }) : null,
+    ...call.tags.slice(0, 3).map((tag) => h("span", { class: "badge row-tag", testid: "row-tag", text: displayName(tag, 24) })),
+    call.note ? h("span", { class: "row-note", testid: "row-note", text: displayName(call.note, 60) }) : null,
   );
   return h(
     "div",
@@ -51,7 +59,8 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
       h(
         "span",
         { class: "row-title" },
-        h("span", { class: "row-caller", text: partyText(call.caller) }),
+        call.caller_name?.trim() ? h("span", { class: "row-name", testid: "row-name", text: displayName(call.caller_name) }) : null,
+        h("span", { class: ["row-caller", !!call.caller_name?.trim() && "has-name"], text: partyText(call.caller) }),
         isTestCall(call) ? testBadge() : null,
       ),
       calleeLine,

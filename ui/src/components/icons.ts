@@ -106,6 +106,10 @@ const SHAPES = {
     ["line", { x1: 12, y1: 5, x2: 12, y2: 19 }],
     ["line", { x1: 5, y1: 12, x2: 19, y2: 12 }],
   ],
+  user: [
+    ["path", { d: "M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2" }],
+    ["circle", { cx: 12, cy: 7, r: 4 }],
+  ],
 } satisfies Record<string, Shape[]>;
 
 export type IconName = keyof typeof SHAPES;

@@ -11,9 +11,10 @@ import type { AppStatus, NavView } from "../lib/types";
 import { icon, type IconName } from "./icons";
 import { setButtonIcon } from "./ui";
 
-const NAV: readonly { view: NavView; icon: IconName; key: "nav.history" | "nav.faxes" | "nav.settings" | "nav.guide" }[] = [
+const NAV: readonly { view: NavView; icon: IconName; key: "nav.history" | "nav.faxes" | "nav.contacts" | "nav.settings" | "nav.guide" }[] = [
   { view: "history", icon: "phone", key: "nav.history" },
   { view: "faxes", icon: "fax", key: "nav.faxes" },
+  { view: "contacts", icon: "user", key: "nav.contacts" },
   { view: "settings", icon: "settings", key: "nav.settings" },
   { view: "guide", icon: "guide", key: "nav.guide" },
 ];

@@ -14,8 +14,14 @@ export interface AppContext {
   /** Opens the settings at "How Bulutfon reaches Kanca", focus on the chosen way. */
   showTunnelSettings(): void;
   openCall(uuid: string): void;
+  /** The contacts view with a call's number: a new contact or an existing one (`known`: edit
+   * the contact the number belongs to). Optional: test contexts leave it out. */
+  addToContacts?(number: string, callUuid: string | null, known: boolean): void;
   /** The user is looking at the missed calls (optional: test contexts leave it out). */
   missedSeen?(): void;
+  /** Names, notes or tags changed: lists read calls afresh when next shown (optional in test
+   * contexts). */
+  annotationsChanged?(): void;
   /** Copies to the clipboard; shows an error and resolves false when it failed. */
   copy(text: string): Promise<boolean>;
 }

@@ -3,7 +3,23 @@
 
 import { matchesFilters, type Filter, type ListFilters } from "../lib/calls";
 import { defaultTunnelSettings, offTunnel } from "../lib/tunnel";
-import type { AppStatus, Call, CallDetail, Change, Page, Query, SelfTestResult, Settings, TunnelSettings, TunnelStatus } from "../lib/types";
+import type {
+  AppStatus,
+  Call,
+  CallDetail,
+  Change,
+  Contact,
+  ContactInput,
+  ImportReport,
+  NumberInput,
+  Page,
+  Query,
+  SelfTestResult,
+  Settings,
+  Tag,
+  TunnelSettings,
+  TunnelStatus,
+} from "../lib/types";
 import { sampleCall, sampleDetail } from "./sample";
 
 export interface Invocation {
@@ -88,6 +104,50 @@ export function parseOwnUrl(input: string): { ok: true; base: string } | { ok: f
   return { ok: true, base };
 }
 
+/** Turkish folding as the engine does it, closely enough: case, dots and accents forgiven. */
+export function foldTr(s: string): string {
+  return s
+    .replace(/[İIı]/g, "i")
+    .toLocaleLowerCase("tr")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/ı/g, "i");
+}
+
+/** The whole-number key of a Turkish number as the engine matches it (E.164 digits). */
+export function numberKey(raw: string): string | null {
+  let d = raw.replace(/\D/g, "");
+  if (d === "") return null;
+  if (d.startsWith("00")) d = d.slice(2);
+  else if (d.length === 11 && d.startsWith("0")) d = `90${d.slice(1)}`;
+  else if (d.length === 10 && !raw.trim().startsWith("+")) d = `90${d}`;
+  return d;
+}
+
+/** A minimal reader of the files the tests import: vCard FN/TEL, or "name,number" CSV lines. */
+export function parseContactsFile(name: string, text: string): { cards: ContactInput[]; skipped: { where: string; reason: string }[] } {
+  const cards: ContactInput[] = [];
+  const skipped: { where: string; reason: string }[] = [];
+  const blank = (n: string, numbers: string[]): ContactInput => ({ name: n, company: null, numbers: numbers.map((raw) => ({ raw, label: null })), email: null, note: null, tags: [] });
+  if (/^\s*BEGIN:VCARD/i.test(text)) {
+    for (const [i, card] of text.split(/END:VCARD/i).entries()) {
+      if (!/BEGIN:VCARD/i.test(card)) continue;
+      const fn = /^FN[^:]*:(.*)$/im.exec(card)?.[1]?.trim() ?? "";
+      const tels = [...card.matchAll(/^(?:item\d+\.)?TEL[^:]*:(.*)$/gim)].map((m) => m[1]!.trim());
+      if (!fn) skipped.push({ where: `${name}: card ${i + 1}`, reason: "no name" });
+      else cards.push(blank(fn, tels));
+    }
+  } else {
+    for (const [i, line] of text.split(/\r?\n/).entries()) {
+      if (line.trim() === "" || (i === 0 && /name|ad/i.test(line))) continue;
+      const [n, num] = line.split(/[,;\t]/).map((x) => x.trim());
+      if (!n) skipped.push({ where: `${name}: line ${i + 1}`, reason: "no name" });
+      else cards.push(blank(n, num ? [num] : []));
+    }
+  }
+  return { cards, skipped };
+}
+
 export class FakeBackend {
   calls: Call[];
   details = new Map<string, CallDetail>();
@@ -112,6 +172,13 @@ export class FakeBackend {
   emit: (event: string, payload: unknown) => void = () => {};
   /** Serve pages of this size whatever the query asks (tests that fill a long list quickly). */
   pageSizeOverride: number | null = null;
+  /** The phone book; when it has contacts, calls are named from it as the engine does. */
+  contacts: Contact[] = [];
+  /** What import_contacts reads for a path (the fake has no file system). */
+  files = new Map<string, string>();
+  /** Notes and tags set on calls. */
+  notes = new Map<string, { note: string | null; tags: string[] }>();
+  private contactSeq = 0;
   private testSeq = 0;
   /** The URL secret in force; the status's one-paste URLs are built from it. */
   secret = FAKE_SECRET;
@@ -143,9 +210,65 @@ export class FakeBackend {
       case "get_call": {
         const uuid = (args as { uuid: string }).uuid;
         const d = this.details.get(uuid);
-        if (d) return d;
+        if (d) return this.annotate(d);
         const c = this.calls.find((x) => x.uuid === uuid);
-        return c ? sampleDetail(c) : null;
+        return c ? this.annotate(sampleDetail(c)) : null;
+      }
+      case "list_contacts":
+        return this.listContacts((args as { query: string }).query);
+      case "get_contact":
+        return structuredClone(this.contacts.find((c) => c.id === (args as { id: number }).id) ?? null);
+      case "add_contact":
+        return this.saveContact(null, (args as { input: ContactInput }).input);
+      case "update_contact": {
+        const a = args as { id: number; input: ContactInput };
+        return this.saveContact(a.id, a.input);
+      }
+      case "delete_contact": {
+        const id = (args as { id: number }).id;
+        if (!this.contacts.some((c) => c.id === id)) return Promise.reject({ code: "contact_not_found", message: `no contact with id ${id}` });
+        this.contacts = this.contacts.filter((c) => c.id !== id);
+        return null;
+      }
+      case "add_number_to_contact":
+        return this.addNumber(args as { id: number; number: NumberInput });
+      case "import_contacts": {
+        const report: ImportReport = { added: 0, updated: 0, unchanged: 0, skipped: [] };
+        for (const path of (args as { paths: string[] }).paths) {
+          const text = this.files.get(path);
+          if (text === undefined) report.skipped.push({ where: path, reason: "cannot read the file" });
+          else this.importText(path.split("/").pop() ?? path, text, report);
+        }
+        return report;
+      }
+      case "import_contact_file": {
+        const a = args as { name: string; bytes: number[] };
+        const report: ImportReport = { added: 0, updated: 0, unchanged: 0, skipped: [] };
+        this.importText(a.name, new TextDecoder().decode(new Uint8Array(a.bytes)), report);
+        return report;
+      }
+      case "export_contacts": {
+        const format = (args as { format: string }).format;
+        return `/home/resepsiyon/İndirilenler/kisiler.${format === "vcard" ? "vcf" : "csv"}`;
+      }
+      case "export_calls":
+        return "/home/resepsiyon/İndirilenler/aramalar.csv";
+      case "set_call_note": {
+        const a = args as { uuid: string; note: string };
+        const n = this.notes.get(a.uuid) ?? { note: null, tags: [] };
+        this.notes.set(a.uuid, { ...n, note: a.note.trim() || null });
+        return null;
+      }
+      case "set_call_tags": {
+        const a = args as { uuid: string; tags: string[] };
+        const n = this.notes.get(a.uuid) ?? { note: null, tags: [] };
+        this.notes.set(a.uuid, { ...n, tags: [...a.tags] });
+        return null;
+      }
+      case "list_tags": {
+        const count = new Map<string, number>();
+        for (const n of this.notes.values()) for (const tag of n.tags) count.set(tag, (count.get(tag) ?? 0) + 1);
+        return [...count].sort().map(([name, calls]): Tag => ({ name, colour: "blue", calls }));
       }
       case "get_status":
         return this.status;
@@ -196,9 +319,85 @@ export class FakeBackend {
     }
   }
 
+  /** The contact a number belongs to, matched whole. */
+  contactOf(number: string | null): Contact | null {
+    const key = number ? numberKey(number) : null;
+    if (!key) return null;
+    return this.contacts.find((c) => c.numbers.some((n) => numberKey(n.raw) === key)) ?? null;
+  }
+
+  /** Names, notes and tags filled in when a call is read, as the engine does. */
+  annotate<T extends Call>(call: T): T {
+    const out = { ...call };
+    if (this.contacts.length > 0) {
+      out.caller_name = this.contactOf(call.caller_e164 ?? call.caller_raw)?.name ?? null;
+      out.callee_name = this.contactOf(call.callee_e164 ?? call.callee_raw)?.name ?? null;
+    }
+    const n = this.notes.get(call.uuid);
+    if (n) {
+      out.note = n.note;
+      out.tags = [...n.tags];
+    }
+    return out;
+  }
+
+  private listContacts(query: string): Contact[] {
+    const q = query.trim();
+    const key = /\d{6,}/.test(q) ? numberKey(q) : null;
+    const words = foldTr(q).split(/\s+/).filter(Boolean);
+    return structuredClone(
+      this.contacts
+        .filter((c) => {
+          if (key) return c.numbers.some((n) => numberKey(n.raw) === key);
+          const hay = foldTr(`${c.name} ${c.company ?? ""}`);
+          return words.every((w) => hay.includes(w));
+        })
+        .sort((a, b) => a.name.localeCompare(b.name, "tr")),
+    );
+  }
+
+  private saveContact(id: number | null, input: ContactInput): Contact | Promise<never> {
+    const name = input.name.trim();
+    if (!name) return Promise.reject({ code: "contact_no_name", message: "a contact needs a name" });
+    const bad = input.numbers.find((n) => n.raw.trim() !== "" && !/\d{3,}/.test(n.raw));
+    if (bad) return Promise.reject({ code: "bad_number", message: `"${bad.raw}" is not a phone number` });
+    const numbers = input.numbers.filter((n) => n.raw.trim() !== "").map((n) => ({ raw: n.raw.trim(), e164: null, label: n.label }));
+    if (id === null) {
+      const c: Contact = { ...structuredClone(input), name, numbers, id: ++this.contactSeq, source: "typed" };
+      this.contacts.push(c);
+      return structuredClone(c);
+    }
+    const i = this.contacts.findIndex((c) => c.id === id);
+    if (i < 0) return Promise.reject({ code: "contact_not_found", message: `no contact with id ${id}` });
+    this.contacts[i] = { ...this.contacts[i]!, ...structuredClone(input), name, numbers };
+    return structuredClone(this.contacts[i]!);
+  }
+
+  private addNumber(a: { id: number; number: NumberInput }): Contact | Promise<never> {
+    const c = this.contacts.find((x) => x.id === a.id);
+    if (!c) return Promise.reject({ code: "contact_not_found", message: `no contact with id ${a.id}` });
+    const key = numberKey(a.number.raw);
+    if (!c.numbers.some((n) => numberKey(n.raw) === key)) c.numbers.push({ raw: a.number.raw, e164: null, label: a.number.label });
+    return structuredClone(c);
+  }
+
+  private importText(name: string, text: string, report: ImportReport): void {
+    const { cards, skipped } = parseContactsFile(name, text);
+    report.skipped.push(...skipped);
+    for (const card of cards) {
+      const same = this.contacts.find((c) => c.name === card.name);
+      if (same) {
+        report.unchanged++;
+        continue;
+      }
+      this.contacts.push({ ...card, id: ++this.contactSeq, numbers: card.numbers.map((n) => ({ ...n, e164: null })), source: "file" });
+      report.added++;
+    }
+  }
+
   search(q: Query): Page {
     const filter: Filter = q.missed_only ? "missed" : q.direction === "in" ? "in" : q.direction === "out" ? "out" : "all";
-    const f: ListFilters = { text: q.text, filter, from: "", to: "" };
+    const f: ListFilters = { text: q.text, filter, from: "", to: "", tag: q.tag ?? "" };
     const before = q.before === null ? null : Number(q.before);
     const out: Call[] = [];
     let more = false;
@@ -206,12 +405,13 @@ export class FakeBackend {
       if (before !== null && c.started_at_us >= before) continue;
       if (q.since_us !== null && c.started_at_us < q.since_us) continue;
       if (q.until_us !== null && c.started_at_us >= q.until_us) continue;
-      if (!matchesFilters(c, q.kind, f)) continue;
+      const named = this.annotate(c);
+      if (!matchesFilters(named, q.kind, f)) continue;
       if (out.length === (this.pageSizeOverride ?? q.limit)) {
         more = true;
         break;
       }
-      out.push(c);
+      out.push(named);
     }
     const last = out[out.length - 1];
     return { calls: out, next_cursor: more && last ? String(last.started_at_us) : null };

@@ -8,6 +8,12 @@ import type {
   CallDetail,
   Change,
   CommandError,
+  Contact,
+  ContactInput,
+  ExportFormat,
+  ImportReport,
+  NumberInput,
+  Tag,
   ErrorCode,
   NavigatePayload,
   OpenCallPayload,
@@ -150,6 +156,72 @@ export async function openUrl(url: string): Promise<void> {
   await call<null>("open_url", { url });
 }
 
+// ---- the phone book ----
+
+/** Contacts matching `query` (name or company, Turkish letters forgiven, or a whole number). */
+export function listContacts(query: string): Promise<Contact[]> {
+  return call<Contact[]>("list_contacts", { query });
+}
+
+export function getContact(id: number): Promise<Contact | null> {
+  return call<Contact | null>("get_contact", { id });
+}
+
+/** Rejects with `contact_no_name` or `bad_number` when the input cannot be stored. */
+export function addContact(input: ContactInput): Promise<Contact> {
+  return call<Contact>("add_contact", { input });
+}
+
+export function updateContact(id: number, input: ContactInput): Promise<Contact> {
+  return call<Contact>("update_contact", { id, input });
+}
+
+export async function deleteContact(id: number): Promise<void> {
+  await call<null>("delete_contact", { id });
+}
+
+/** "Kişilere ekle" on a call: its number joins an existing contact (nothing when already there). */
+export function addNumberToContact(id: number, number: NumberInput): Promise<Contact> {
+  return call<Contact>("add_number_to_contact", { id, number });
+}
+
+/** Import vCard/CSV files by path (dropped on the window). */
+export function importContacts(paths: string[]): Promise<ImportReport> {
+  return call<ImportReport>("import_contacts", { paths });
+}
+
+/** Import one file by its content (the file picker gives contents, not paths). */
+export function importContactFile(name: string, bytes: Uint8Array): Promise<ImportReport> {
+  return call<ImportReport>("import_contact_file", { name, bytes: Array.from(bytes) });
+}
+
+/** Writes the phone book to the Downloads folder; resolves to the path written. */
+export function exportContacts(format: ExportFormat): Promise<string> {
+  return call<string>("export_contacts", { format, path: null });
+}
+
+/**
+ * Writes every call the query selects (all pages) as CSV to the Downloads folder; `semicolon`
+ * for Excel on a Turkish Windows. Resolves to the path written.
+ */
+export function exportCalls(query: Query, semicolon: boolean): Promise<string> {
+  return call<string>("export_calls", { query, semicolon });
+}
+
+// ---- notes and tags on calls ----
+
+export async function setCallNote(uuid: string, note: string): Promise<void> {
+  await call<null>("set_call_note", { uuid, note });
+}
+
+export async function setCallTags(uuid: string, tags: string[]): Promise<void> {
+  await call<null>("set_call_tags", { uuid, tags });
+}
+
+export function listTags(): Promise<Tag[]> {
+  return call<Tag[]>("list_tags", {});
+}
+
 // ---- events ----
 
 async function on<T>(event: string, cb: (payload: T) => void): Promise<UnlistenFn> {
@@ -211,6 +283,14 @@ export function onNavigate(cb: (payload: NavigatePayload) => void): Promise<Unli
 }
 
 /** A command error from something done outside the window (the tray's pause). */
+/** Files dropped on the window: Tauri hands over their paths (the webview gets no contents). */
+export function onFilesDropped(cb: (paths: string[]) => void): Promise<UnlistenFn> {
+  return on<{ paths?: unknown }>("tauri://drag-drop", (p) => {
+    const paths = Array.isArray(p?.paths) ? p.paths.filter((x): x is string => typeof x === "string") : [];
+    if (paths.length > 0) cb(paths);
+  });
+}
+
 export function onAppError(cb: (error: BackendError) => void): Promise<UnlistenFn> {
   return on<CommandError>("app-error", (e) => cb(toBackendError(e)));
 }

@@ -30,14 +30,16 @@ export interface ListFilters {
   /** Date input values ("YYYY-MM-DD"), "" when unset. */
   from: string;
   to: string;
+  /** Only calls carrying this tag; "" for every call. */
+  tag: string;
 }
 
 export function emptyFilters(): ListFilters {
-  return { text: "", filter: "all", from: "", to: "" };
+  return { text: "", filter: "all", from: "", to: "", tag: "" };
 }
 
 export function hasActiveFilters(f: ListFilters): boolean {
-  return f.text.trim() !== "" || f.filter !== "all" || f.from !== "" || f.to !== "";
+  return f.text.trim() !== "" || f.filter !== "all" || f.from !== "" || f.to !== "" || f.tag !== "";
 }
 
 /** The date range in microseconds: `from` at local midnight, `to` inclusive (next midnight). */
@@ -62,6 +64,7 @@ export function buildQuery(kind: CallKind | null, f: ListFilters, before: string
     until_us,
     before,
     limit: PAGE_SIZE,
+    ...(f.tag ? { tag: f.tag } : {}),
   };
 }
 
@@ -97,6 +100,9 @@ export function searchText(call: Call): string {
   // Display forms too, so text typed as shown on screen also matches.
   if (call.caller) parts.push(call.caller);
   if (call.callee) parts.push(call.callee);
+  // Names from the phone book (the engine also forgives Turkish letters; the fake need not).
+  if (call.caller_name) parts.push(call.caller_name);
+  if (call.callee_name) parts.push(call.callee_name);
   return parts.filter((p) => p !== "").join(" ").toLowerCase();
 }
 
@@ -118,6 +124,7 @@ export function matchesFilters(call: Call, kind: CallKind | null, f: ListFilters
   const { since_us, until_us } = dateRange(f);
   if (since_us !== null && call.started_at_us < since_us) return false;
   if (until_us !== null && call.started_at_us >= until_us) return false;
+  if (f.tag && !call.tags.includes(f.tag)) return false;
   return matchesText(call, f.text);
 }
 

@@ -181,3 +181,17 @@ export function dateInputToMicros(value: string, addDays = 0): number | null {
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + addDays);
   return isValid(d) ? d.getTime() * 1000 : null;
 }
+
+/** Longest name shown (a phone book's names are short; one from a hostile file may not be). */
+export const NAME_CHARS = 120;
+
+/**
+ * A contact's name (or company, or note) for display: one line, cut at `max` characters with
+ * "…". Names come from files anyone can write; a 5,000-character one is no use on screen and
+ * costs layout in every row that shows it. The form keeps the whole text.
+ */
+export function displayName(s: string | null | undefined, max = NAME_CHARS): string {
+  const one = (s ?? "").replace(/\s+/g, " ").trim();
+  const chars = Array.from(one);
+  return chars.length <= max ? one : `${chars.slice(0, max - 1).join("").trimEnd()}…`;
+}

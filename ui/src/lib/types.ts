@@ -8,6 +8,14 @@ export type { CallKind } from "../bindings/CallKind";
 export type { CallState } from "../bindings/CallState";
 export type { CallflowLeg } from "../bindings/CallflowLeg";
 export type { Change } from "../bindings/Change";
+export type { Contact } from "../bindings/Contact";
+export type { ContactInput } from "../bindings/ContactInput";
+export type { ContactNumber } from "../bindings/ContactNumber";
+export type { ExportFormat } from "../bindings/ExportFormat";
+export type { ImportReport } from "../bindings/ImportReport";
+export type { NumberInput } from "../bindings/NumberInput";
+export type { Skip } from "../bindings/Skip";
+export type { Tag } from "../bindings/Tag";
 export type { Direction } from "../bindings/Direction";
 export type { EventView } from "../bindings/EventView";
 export type { Page } from "../bindings/Page";
@@ -33,7 +41,7 @@ export type { PopupEvents } from "../bindings/PopupEvents";
 export type { DesktopSettings as Settings } from "../bindings/DesktopSettings";
 
 /** The views the `navigate` event can ask for. */
-export type NavView = "history" | "faxes" | "settings" | "guide";
+export type NavView = "history" | "faxes" | "contacts" | "settings" | "guide";
 export interface NavigatePayload {
   view: NavView;
   /** A list filter to apply with the view ("missed" from the missed-calls notice). */

@@ -96,6 +96,16 @@ impl Engine {
         self.write_side(move |c| super::import_files(c, &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())).await
     }
 
+    /// Import one file given by its content and name (the window's file picker hands over
+    /// contents, not paths). A file that is no contacts file is reported as skipped, as by path.
+    pub async fn import_contact_bytes(&self, name: String, bytes: Vec<u8>) -> Result<ImportReport, ContactsError> {
+        self.write_side(move |c| match super::parse_file(&name, &bytes) {
+            Ok(cards) => super::import_cards(c, cards),
+            Err(skip) => Ok(ImportReport { skipped: vec![skip], ..Default::default() }),
+        })
+        .await
+    }
+
     pub async fn export_contacts(&self, format: ExportFormat) -> Result<Vec<u8>, ContactsError> {
         self.read_side(move |c| export(c, format)).await
     }

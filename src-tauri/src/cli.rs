@@ -26,6 +26,9 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
     let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
+        // Before the listener: a stop asked for the moment it answers (a service manager, a
+        // test) must stop it cleanly, not kill it with requests in flight.
+        let stop = StopSignals::install()?;
         let listener = engine.start_listener(addr).await?;
         let keys = engine.keys();
         let mut out = std::io::stdout().lock();
@@ -67,7 +70,7 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
                 }
             }
         });
-        shutdown_signal().await;
+        stop.recv().await;
         drop(tunnel);
         tracing::info!("stopping: finishing requests in flight");
         listener.shutdown().await;
@@ -141,18 +144,39 @@ fn known_base_url(dir: &Path) -> Result<(String, bool)> {
     })
 }
 
-async fn shutdown_signal() {
+/// The signals that stop `kanca serve` (SIGINT and SIGTERM; Ctrl+C on Windows), handled from
+/// the moment they are installed.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl StopSignals {
+    fn install() -> Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+        }
+        #[cfg(windows)]
+        {
+            Ok(StopSignals { ctrl_c: tokio::signal::windows::ctrl_c()? })
         }
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+
+    async fn recv(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(windows)]
+        let _ = self.ctrl_c.recv().await;
+    }
 }
 
 #[derive(clap::Args)]

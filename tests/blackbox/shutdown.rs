@@ -25,6 +25,22 @@ fn stops_with_exit_code_zero_keeping_events(sig: &str) {
     assert_eq!(history_uuids(&data, &[]), [uuid]);
 }
 
+/// A stop asked for the moment the listener answers (the service manager stopping it right
+/// after a start) is a clean stop too: the handlers are in place before the listener binds.
+fn stops_cleanly_right_after_start(sig: &str) {
+    let work = Workdir::new();
+    let mut server = Server::start(&work.data_dir());
+    server.signal(sig);
+    let status = server.wait_timeout(STOP_TIMEOUT).unwrap_or_else(|| panic!("still running {STOP_TIMEOUT:?} after SIG{sig}"));
+    assert_eq!(status.code(), Some(0), "exit status after SIG{sig} at start: {status}; stderr:\n{}", server.log_text());
+    assert!(server.log_text().contains("stopping"), "SIG{sig} at start did not stop it cleanly; stderr:\n{}", server.log_text());
+}
+
+#[test]
+fn sigint_right_after_start_stops_cleanly() {
+    stops_cleanly_right_after_start("INT");
+}
+
 /// A request whose body is still arriving when the signal comes is answered before the exit.
 fn in_flight_request_finishes(sig: &str) {
     let work = Workdir::new();
@@ -82,6 +98,11 @@ not_under_wine! {
     #[test]
     fn sigterm_lets_an_in_flight_request_finish() {
         in_flight_request_finishes("TERM");
+    }
+
+    #[test]
+    fn sigterm_right_after_start_stops_cleanly() {
+        stops_cleanly_right_after_start("TERM");
     }
 }
 

@@ -201,6 +201,7 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
             commands::send_test_event,
             commands::copy_text,
             commands::open_url,
+            commands::open_in_crm,
             commands::mark_missed_seen,
             commands::list_contacts,
             commands::get_contact,

@@ -17,6 +17,7 @@ fn main() {
             "send_test_event",
             "copy_text",
             "open_url",
+            "open_in_crm",
             "mark_missed_seen",
             "take_call_changes",
             "list_contacts",

@@ -987,6 +987,26 @@ async fn contacts_name_pop_ups_and_rows_and_hostile_names_stay_text() {
     assert_eq!(post(port, &call_json("unknown-2", "call_init", "05551234567", now_us() / 1_000_000)), 200);
     let later = wait_until("the next pop-up from that number", Duration::from_secs(15), || notifications(&log).into_iter().nth(before + 3));
     assert_eq!(later.summary, "Gelen arama: Yeni Müşteri");
+
+    // A CRM link saved in Settings puts "CRM'de aç" on a call's detail.
+    click(client, "nav-settings").await;
+    wait_for_js(client, "return document.querySelector('[data-testid=settings-crm-url]') ? true : null").await;
+    js(
+        "const i = document.querySelector('[data-testid=settings-crm-url]'); i.scrollIntoView(); i.value = arguments[0]; i.dispatchEvent(new Event('change', {bubbles: true})); return 1",
+        vec![json!("https://crm.example.com/ara?tel={e164}&ad={name}")],
+    )
+    .await;
+    let saved = wait_until("the CRM link in config.toml", Duration::from_secs(10), || {
+        std::fs::read_to_string(work.data_dir().join("config.toml")).ok().filter(|t| t.contains("crm_url"))
+    });
+    assert!(saved.contains("crm_url = \"https://crm.example.com/ara?tel={e164}&ad={name}\""), "{saved}");
+    snapshot(client, &desk, "12-settings-crm").await;
+    click(client, "nav-history").await;
+    wait_until_async(client, |rows: &[String]| rows.first().map(String::as_str) == Some("unknown-2")).await;
+    js("document.querySelector(`[data-testid=call-row][data-uuid='unknown-2']`).click(); return 1", vec![]).await;
+    let crm = wait_for_js(client, "return document.querySelector(`[data-testid=call-detail][data-uuid='unknown-2'] [data-testid=detail-open-crm]`)?.textContent ?? null").await;
+    assert_eq!(crm, json!("CRM'de aç"));
+
     let banner = js("return document.querySelector('[data-testid=error-banner]')?.textContent ?? null", vec![]).await;
     assert_eq!(banner, json!(null), "no error on the way");
     let _ = app.client.clone().close().await;

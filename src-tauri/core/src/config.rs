@@ -249,6 +249,9 @@ pub struct DesktopSettings {
     pub dnd: bool,
     pub autostart: bool,
     pub first_run_done: bool,
+    /// "CRM'de aç": a web link with {number}, {e164}, {national}, {name} and {uuid}
+    /// (`crate::crm`); None for no CRM.
+    pub crm_url: Option<String>,
 }
 
 /// Save the tunnel settings, keeping everything else in the file.

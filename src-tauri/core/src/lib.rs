@@ -6,6 +6,7 @@ pub mod call;
 pub mod child;
 pub mod config;
 pub mod contacts;
+pub mod crm;
 pub mod export;
 pub mod fold;
 pub mod history;

@@ -37,6 +37,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         send_test_event,
         copy_text,
         open_url,
+        open_in_crm,
         mark_missed_seen,
         take_call_changes,
         list_contacts,
@@ -351,6 +352,17 @@ pub fn open_url(app: AppHandle, url: String) -> Result<()> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(CommandError::new(ErrorCode::BadUrl, "only web links can be opened"));
     }
+    Ok(app.opener().open_url(url, None::<&str>)?)
+}
+
+/// "CRM'de aç": the call's other party in the CRM the user linked in Settings.
+#[tauri::command]
+pub async fn open_in_crm(app: AppHandle, state: State<'_, Arc<AppState>>, uuid: String) -> Result<()> {
+    let template = state.settings().crm_url.ok_or_else(|| CommandError::new(ErrorCode::BadUrl, "no CRM link is set (Settings)"))?;
+    let engine = engine(&state)?;
+    let found = engine.store().read(move |c| history::get_call(c, &uuid)).await?;
+    let call = found.ok_or_else(|| CommandError::new(ErrorCode::CallNotFound, "the call is gone"))?.call;
+    let url = kanca_core::crm::link(&template, &call).map_err(|e| CommandError::new(ErrorCode::InvalidUrl, e))?;
     Ok(app.opener().open_url(url, None::<&str>)?)
 }
 

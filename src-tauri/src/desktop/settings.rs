@@ -9,10 +9,15 @@ use kanca_core::config::{self, DesktopSettings};
 use tauri::AppHandle;
 use tauri_plugin_autostart::ManagerExt as _;
 
-use super::commands::CommandError;
+use super::commands::{CommandError, ErrorCode};
 use super::AppState;
 
-pub async fn apply_settings(app: &AppHandle, state: &Arc<AppState>, settings: DesktopSettings) -> Result<DesktopSettings, CommandError> {
+pub async fn apply_settings(app: &AppHandle, state: &Arc<AppState>, mut settings: DesktopSettings) -> Result<DesktopSettings, CommandError> {
+    // A CRM link is a web link with known placeholders, or none at all.
+    settings.crm_url = settings.crm_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    if let Some(url) = &settings.crm_url {
+        kanca_core::crm::check(url).map_err(|e| CommandError::new(ErrorCode::InvalidUrl, e))?;
+    }
     let before = state.settings();
     if settings.autostart != before.autostart {
         let launcher = app.autolaunch();

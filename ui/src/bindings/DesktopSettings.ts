@@ -9,4 +9,9 @@ export type DesktopSettings = {
  * "tr" or "en"; None follows the OS locale. (A string, so that a config.toml naming some
  * other language still loads; the UI treats anything else as "follow the OS".)
  */
-language: "tr" | "en" | null, popup_events: PopupEvents, only_my_extensions: boolean, my_extensions: Array<string>, dnd: boolean, autostart: boolean, first_run_done: boolean, };
+language: "tr" | "en" | null, popup_events: PopupEvents, only_my_extensions: boolean, my_extensions: Array<string>, dnd: boolean, autostart: boolean, first_run_done: boolean, 
+/**
+ * "CRM'de aç": a web link with {number}, {e164}, {national}, {name} and {uuid}
+ * (`crate::crm`); None for no CRM.
+ */
+crm_url: string | null, };

@@ -1,7 +1,7 @@
 // One call in full: parties, status, times, route, event timeline, CDR call flow, hang-up cause
 // and every raw payload. Everything from the backend goes in as text.
 
-import { getCall, openUrl } from "../lib/backend";
+import { getCall, openInCrm, openUrl } from "../lib/backend";
 import { copyableNumber, isTestCall, stateAt } from "../lib/calls";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import {
@@ -222,6 +222,16 @@ export class CallDetailView implements View {
     );
     const contactBtn = this.contactButton(c);
     if (contactBtn) actions.appendChild(contactBtn);
+    if (this.ctx.settings()?.crm_url) {
+      actions.appendChild(
+        button({
+          label: t("detail.openCrm"),
+          icon: "external",
+          testid: "detail-open-crm",
+          onClick: () => void openInCrm(c.uuid).catch((e) => this.ctx.notify.error(e)),
+        }),
+      );
+    }
     const copyNumberBtn = actions.firstElementChild as HTMLButtonElement;
     if (!number) copyNumberBtn.disabled = true;
 

@@ -222,7 +222,7 @@ export class CallListView implements View {
         { class: "view-header" },
         h("h1", { class: "view-title", id: this.titleId, text: title }),
         this.statusLine,
-        button({ label: t("list.exportCsv"), small: true, variant: "ghost", testid: "list-export", onClick: () => void this.exportCsv() }),
+        h("span", { class: "view-header-actions" }, button({ label: t("list.exportCsv"), small: true, variant: "ghost", testid: "list-export", onClick: () => void this.exportCsv() })),
       ),
       h("div", { class: "toolbar" }, search, h("div", { class: "toolbar-row" }, chipRow, this.tagSelect, dates)),
       this.body,

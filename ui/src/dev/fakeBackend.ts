@@ -76,6 +76,7 @@ export function defaultSettings(): Settings {
     dnd: false,
     autostart: true,
     first_run_done: true,
+    crm_url: null,
   };
 }
 
@@ -274,10 +275,15 @@ export class FakeBackend {
         return this.status;
       case "get_settings":
         return this.settings;
-      case "save_settings":
-        this.settings = structuredClone((args as { settings: Settings }).settings);
+      case "save_settings": {
+        const next = (args as { settings: Settings }).settings;
+        if (next.crm_url && !/^https?:\/\/[^/{?#]/i.test(next.crm_url.trim())) {
+          return Promise.reject({ code: "invalid_url", message: "the CRM link must start with https:// or http://" });
+        }
+        this.settings = structuredClone(next);
         this.status = { ...this.status, dnd: this.settings.dnd };
         return this.settings;
+      }
       case "regenerate_credentials":
         this.status = { ...this.status, password: `new-${Math.random().toString(36).slice(2, 14)}` };
         return this.status;
@@ -314,6 +320,8 @@ export class FakeBackend {
         return null;
       case "open_url":
         return null;
+      case "open_in_crm":
+        return this.settings.crm_url ? null : Promise.reject({ code: "bad_url", message: "no CRM link is set (Settings)" });
       default:
         return Promise.reject({ code: "unknown_command", message: `unknown command ${cmd}` });
     }

@@ -222,6 +222,11 @@ export function listTags(): Promise<Tag[]> {
   return call<Tag[]>("list_tags", {});
 }
 
+/** "CRM'de aç": opens the call's other party in the CRM linked in Settings. */
+export async function openInCrm(uuid: string): Promise<void> {
+  await call<null>("open_in_crm", { uuid });
+}
+
 // ---- events ----
 
 async function on<T>(event: string, cb: (payload: T) => void): Promise<UnlistenFn> {

@@ -14,6 +14,8 @@ interface Parts {
   languageField: HTMLElement;
   autostart: HTMLInputElement;
   autostartField: HTMLElement;
+  crm: HTMLInputElement;
+  crmField: HTMLElement;
   dataDir: HTMLElement;
   dataDirValue: HTMLElement;
   logDir: HTMLElement;
@@ -63,6 +65,26 @@ export class GeneralSection implements SettingsSection {
       testid: "settings-autostart",
       onChange: (v) => void this.host.save({ autostart: v }),
     });
+    const crmId = nextId("crm");
+    const crm = h("input", {
+      id: crmId,
+      class: "text-input wide",
+      testid: "settings-crm-url",
+      attrs: { type: "url", autocomplete: "off", spellcheck: "false", placeholder: "https://crm.example.com/ara?tel={e164}", "aria-describedby": `${crmId}-hint` },
+    });
+    // Saved when the user leaves the field (or presses Enter), not at every key.
+    const saveCrm = () => {
+      const v = crm.value.trim();
+      if (v !== (this.host.ctx.settings()?.crm_url ?? "")) void this.host.save({ crm_url: v === "" ? null : v });
+    };
+    crm.addEventListener("change", saveCrm);
+    const crmField = h(
+      "div",
+      { class: "field" },
+      h("label", { class: "field-label", attrs: { for: crmId }, text: t("settings.crmUrl") }),
+      crm,
+      h("p", { class: "field-hint", id: `${crmId}-hint`, text: t("settings.crmUrlHint") }),
+    );
     const [dataDir, dataDirValue] = pathRow(t("settings.dataDir"), "settings-data-dir");
     const [logDir, logDirValue] = pathRow(t("settings.logDir"), "settings-log-dir");
     const card = section(t("settings.general"));
@@ -74,6 +96,8 @@ export class GeneralSection implements SettingsSection {
       languageField: h("div", { class: "field" }, h("label", { class: "field-label", attrs: { for: langId }, text: t("settings.language") }), language),
       autostart: autostart.input,
       autostartField: autostart.root,
+      crm,
+      crmField,
       dataDir,
       dataDirValue,
       logDir,
@@ -91,6 +115,8 @@ export class GeneralSection implements SettingsSection {
       const lang = settings.language ?? "system";
       setProp(p.language, "value", lang);
       setProp(p.autostart, "checked", settings.autostart);
+      // Not while the user is typing in it.
+      if (document.activeElement !== p.crm) setProp(p.crm, "value", settings.crm_url ?? "");
     }
     if (status) {
       setText(p.dataDirValue, status.data_dir);
@@ -104,6 +130,7 @@ export class GeneralSection implements SettingsSection {
       ...p.head,
       p.languageField,
       p.autostartField,
+      p.crmField,
       status && p.dataDir,
       !!status?.log_dir && p.logDir,
       !!status?.database_error && p.databaseError,

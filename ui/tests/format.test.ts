@@ -10,6 +10,7 @@ import {
   hangupCauseText,
   hangupDetailText,
   hangupText,
+  phoneBookNumber,
   prettyPayload,
   routeSummary,
   stateLabel,
@@ -85,6 +86,15 @@ describe("durations", () => {
     expect(formatDuration(3725)).toBe("1:02:05");
     expect(formatDuration(null)).toBe("—");
     expect(formatDuration(-1)).toBe("—");
+  });
+});
+
+describe("phone book numbers", () => {
+  it("Turkish numbers the Turkish way, others as typed", () => {
+    expect(phoneBookNumber({ raw: "0532 444 55 66", e164: "+905324445566" })).toBe("0 532 444 55 66");
+    expect(phoneBookNumber({ raw: "(0212) 555-00-00", e164: "+902125550000" })).toBe("0 212 555 00 00");
+    expect(phoneBookNumber({ raw: "+49 30 1234567", e164: "+49301234567" })).toBe("+49 30 1234567");
+    expect(phoneBookNumber({ raw: "1000", e164: null })).toBe("1000");
   });
 });
 

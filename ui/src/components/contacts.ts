@@ -5,7 +5,7 @@
 
 import * as backend from "../lib/backend";
 import { debounce, h, nextId, replaceChildren, setText } from "../lib/dom";
-import { displayName } from "../lib/format";
+import { displayName, phoneBookNumber } from "../lib/format";
 import { t } from "../lib/i18n";
 import type { Contact, ContactInput, ExportFormat, ImportReport } from "../lib/types";
 import { contactForm } from "./contactForm";
@@ -287,7 +287,7 @@ export class ContactsView implements View {
           c.company ? h("span", { class: "contact-company", text: displayName(c.company) }) : null,
           ...c.tags.map((tag) => h("span", { class: "badge contact-tag", text: displayName(tag, 40) })),
         ),
-        h("p", { class: "contact-numbers", testid: "contact-numbers", text: c.numbers.map((n) => (n.label ? `${n.raw} (${n.label})` : n.raw)).join(" · ") }),
+        h("p", { class: "contact-numbers", testid: "contact-numbers", text: c.numbers.map((n) => (n.label ? `${phoneBookNumber(n)} (${n.label})` : phoneBookNumber(n))).join(" · ") }),
         c.note ? h("p", { class: "contact-note", text: displayName(c.note, 200) }) : null,
       ),
       h("div", { class: "contact-actions" }, ...actions),

@@ -182,6 +182,15 @@ export function dateInputToMicros(value: string, addDays = 0): number | null {
   return isValid(d) ? d.getTime() * 1000 : null;
 }
 
+/**
+ * A phone book number the Turkish way ("0 532 444 55 66"), as calls show theirs; a number from
+ * abroad or one Kanca could not read is shown as it was typed.
+ */
+export function phoneBookNumber(n: { raw: string; e164: string | null }): string {
+  const d = n.e164?.match(/^\+90(\d{3})(\d{3})(\d{2})(\d{2})$/);
+  return d ? `0 ${d[1]} ${d[2]} ${d[3]} ${d[4]}` : n.raw;
+}
+
 /** Longest name shown (a phone book's names are short; one from a hostile file may not be). */
 export const NAME_CHARS = 120;
 

@@ -358,8 +358,14 @@ pub fn open_url(app: AppHandle, url: String) -> Result<()> {
 /// "CRM'de aç": the call's other party in the CRM the user linked in Settings.
 #[tauri::command]
 pub async fn open_in_crm(app: AppHandle, state: State<'_, Arc<AppState>>, uuid: String) -> Result<()> {
+    open_call_in_crm(&app, &state, uuid).await
+}
+
+/// Open the call `uuid` in the CRM (Settings' link, filled with its numbers and name): from
+/// the call detail and from a pop-up's button.
+pub async fn open_call_in_crm(app: &AppHandle, state: &AppState, uuid: String) -> Result<()> {
     let template = state.settings().crm_url.ok_or_else(|| CommandError::new(ErrorCode::BadUrl, "no CRM link is set (Settings)"))?;
-    let engine = engine(&state)?;
+    let engine = engine(state)?;
     let found = engine.store().read(move |c| history::get_call(c, &uuid)).await?;
     let call = found.ok_or_else(|| CommandError::new(ErrorCode::CallNotFound, "the call is gone"))?.call;
     let url = kanca_core::crm::link(&template, &call).map_err(|e| CommandError::new(ErrorCode::InvalidUrl, e))?;

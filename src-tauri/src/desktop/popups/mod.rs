@@ -31,7 +31,7 @@ use kanca_core::config::DesktopSettings;
 use kanca_core::i18n::t;
 use kanca_core::popup::{self, MissedEntry, Popup, PopupKind, PopupPrefs};
 use kanca_core::Change;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use tokio::sync::mpsc;
 
@@ -40,6 +40,8 @@ use super::{AppState, NotificationStatus};
 /// The action a click on a notice's body sends.
 pub const ACTION_OPEN: &str = "default";
 const ACTION_COPY: &str = "copy";
+/// Open the call in the user's CRM (Settings' CRM link), where one is set.
+const ACTION_CRM: &str = "crm";
 /// Entries remembered for clicks. Servers report closed notices, so this only bounds memory
 /// against a server that never does; a notice this old has long left any screen.
 const MAX_TRACKED: usize = 4096;
@@ -303,8 +305,8 @@ fn prefs_of(settings: &DesktopSettings) -> PopupPrefs {
     }
 }
 
-/// A call's notice as the server at hand should get it.
-fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool) -> Notice {
+/// A call's notice as the server at hand should get it; `crm` when a CRM link is set.
+fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool, crm: bool) -> Notice {
     let (icon, urgency, timeout_ms, category, transient) = match p.kind {
         PopupKind::Ringing => ("call-start", Urgency::Critical, 30_000, Some("im.received"), true),
         PopupKind::Fax => ("printer", Urgency::Normal, 15_000, None, false),
@@ -315,6 +317,9 @@ fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool) -> N
         actions.push((ACTION_OPEN, t(english, "popup.actionOpen").to_string()));
         if p.number.is_some() {
             actions.push((ACTION_COPY, t(english, "popup.actionCopy").to_string()));
+        }
+        if crm {
+            actions.push((ACTION_CRM, t(english, "popup.actionCrm").to_string()));
         }
     }
     Notice {
@@ -504,7 +509,8 @@ impl Service {
                 self.show_missed().await;
             }
             Some(p) => {
-                let notice = call_notice(&p, self.board.caps, current, en);
+                let crm = self.state().settings().crm_url.is_some();
+                let notice = call_notice(&p, self.board.caps, current, en, crm);
                 if let Some(id) = self.show(&notice).await {
                     self.board.track(id, notice.target);
                 }
@@ -643,6 +649,16 @@ impl Service {
             (Target::Call { number: Some(n), .. }, ACTION_COPY) => {
                 let _ = self.app.clipboard().write_text(n);
             }
+            (Target::Call { uuid, .. }, ACTION_CRM) => {
+                let app = self.app.clone();
+                tauri::async_runtime::spawn(async move {
+                    let state = app.state::<Arc<AppState>>().inner().clone();
+                    if let Err(e) = super::commands::open_call_in_crm(&app, &state, uuid).await {
+                        tracing::warn!("CRM link from a pop-up: {}", e.message);
+                        let _ = app.emit(super::events::ERROR, &e);
+                    }
+                });
+            }
             (Target::Call { uuid, .. }, _) => super::open_call(&self.app, &uuid),
         }
     }
@@ -680,12 +696,16 @@ mod tests {
             body: "Aranan: &lt;b&gt;".into(),
             number: Some("+905324445566".into()),
         };
-        let bare = call_notice(&p, Caps::default(), None, false);
+        let bare = call_notice(&p, Caps::default(), None, false, true);
         assert!(bare.actions.is_empty(), "no actions where none are offered");
         assert_eq!(bare.body, "Aranan: <b>", "plain text where markup is not offered");
         assert!(!bare.transient);
-        let full = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, Some(7), false);
+        let full = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, Some(7), false, false);
         assert_eq!(full.actions.iter().map(|a| a.0).collect::<Vec<_>>(), [ACTION_OPEN, ACTION_COPY]);
+        // With a CRM link set, a button opens the call there.
+        let crm = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, None, false, true);
+        assert_eq!(crm.actions.iter().map(|a| a.0).collect::<Vec<_>>(), [ACTION_OPEN, ACTION_COPY, ACTION_CRM]);
+        assert_eq!(crm.actions[2].1, "CRM'de aç");
         assert_eq!(full.body, "Aranan: &lt;b&gt;");
         assert!(full.transient, "a ringing notice is stale once the call ends: not kept in history");
         assert_eq!(full.replaces, Some(7));

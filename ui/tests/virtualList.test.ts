@@ -34,6 +34,18 @@ describe("VirtualList", () => {
     expect(spacer.style.height).toBe(`${100_000 * 64}px`);
   });
 
+  it("keeps the rows in the DOM in list order when a row above the others is rendered anew", () => {
+    const { list, items } = makeList(5);
+    const domOrder = () => [...document.querySelectorAll<HTMLElement>('[data-testid="row"]')].map((r) => Number(r.dataset.i));
+    expect(domOrder()).toEqual([0, 1, 2, 3, 4]);
+    // A new first item (a call that just rang): row 0 is new, the others move down.
+    list.setItems([-1, ...items]);
+    expect(domOrder()).toEqual([-1, 0, 1, 2, 3, 4]);
+    // The first item replaced in place (the same call, updated).
+    list.setItems([-2, ...items]);
+    expect(domOrder()).toEqual([-2, 0, 1, 2, 3, 4]);
+  });
+
   it("renders the rows at the scroll position, positioned absolutely", () => {
     const { list } = makeList(100_000);
     list.el.scrollTop = 64 * 50_000;

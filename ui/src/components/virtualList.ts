@@ -191,7 +191,18 @@ export class VirtualList<T> {
         this.select(i, false);
         this.o.onActivate?.(item, i);
       });
-      this.spacer.appendChild(el);
+      // In the DOM in list order, as on screen: a screen reader (and anything else reading
+      // the document) meets the rows in the order they are shown, also after a row above the
+      // others was rendered anew.
+      let next: HTMLElement | null = null;
+      let nextIndex = Infinity;
+      for (const [j, r] of this.rendered) {
+        if (j > i && j < nextIndex) {
+          nextIndex = j;
+          next = r.el;
+        }
+      }
+      this.spacer.insertBefore(el, next);
       this.rendered.set(i, { el, item, selected });
     }
     if (n > 0 && last >= n - 1 - this.o.nearEndRows) this.o.onNearEnd?.();

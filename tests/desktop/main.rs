@@ -932,8 +932,18 @@ async fn contacts_name_pop_ups_and_rows_and_hostile_names_stay_text() {
 
     // Import through the file picker, as a user would.
     click(client, "nav-contacts").await;
-    let input = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=contacts-import-input]")).await.unwrap();
-    input.send_keys(&file.display().to_string()).await.expect("pick the file");
+    // The window re-renders once when the settings arrive (the language): an input found just
+    // before that is gone. Find it again until the file is handed to the one on screen.
+    let mut picked = Err(String::new());
+    for _ in 0..10 {
+        let input = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("[data-testid=contacts-import-input]")).await.unwrap();
+        picked = input.send_keys(&file.display().to_string()).await.map_err(|e| format!("{e:?}"));
+        match &picked {
+            Err(e) if e.contains("StaleElementReference") => continue,
+            _ => break,
+        }
+    }
+    picked.expect("pick the file");
     let summary = wait_for_js(client, "return document.querySelector('[data-testid=contacts-report-summary]')?.textContent ?? null").await;
     assert_eq!(summary, json!("2 eklendi, 0 güncellendi, 0 değişmedi, 0 atlandı"));
     let names = wait_for_js(client, "const n = [...document.querySelectorAll('[data-testid=contact-name]')].map(e => e.textContent); return n.length === 2 ? n : null").await;

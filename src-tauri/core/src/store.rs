@@ -1005,10 +1005,14 @@ impl Writer {
                 self.pending.clear();
                 self.oldest = None;
                 self.progress.projected(done.through);
+                // Names from the phone book for the pop-up (indexed look-ups, microseconds), only
+                // when someone listens: `kanca serve` alone publishes to no one.
+                let listened = self.publish.receiver_count() > 0;
                 for mut change in done.changes {
-                    // Names from the phone book for the pop-up (indexed look-ups, microseconds).
-                    if let Err(e) = (self.annotate)(&self.conn, &mut change.call) {
-                        tracing::warn!("cannot look up names for call {}: {e}", change.call.uuid);
+                    if listened {
+                        if let Err(e) = (self.annotate)(&self.conn, &mut change.call) {
+                            tracing::warn!("cannot look up names for call {}: {e}", change.call.uuid);
+                        }
                     }
                     let _ = self.publish.send(change);
                 }

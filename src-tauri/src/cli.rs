@@ -3,10 +3,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Local, NaiveDate, TimeZone};
 use kanca_core::call::{Call, CallState};
+use kanca_core::bulutfon::{ApiService, ApiState, ApiStatus};
 use kanca_core::history::{self, Query};
 use kanca_core::tunnel::{self, Tunnel, TunnelMode, TunnelSettings, TunnelState, TunnelStatus};
 use kanca_core::{config, i18n, store, CallKind, CredentialSource, Direction, Engine, WebhookForm};
@@ -15,7 +17,7 @@ pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(config::resolve_data_dir(flag)?)
 }
 
-pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<String>) -> Result<ExitCode> {
+pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<String>, office: Option<String>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
     let addr = config::resolve_listen(listen, &dir)?;
     let mut tunnel_settings = config::FileConfig::load(&dir).map(|f| f.tunnel).unwrap_or_default();
@@ -53,6 +55,17 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
         if listener.addr.ip().is_loopback() && tunnel_settings.mode == TunnelMode::Off {
             writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
         }
+        // Office mode: the desks' client API, on its own port.
+        let office = match office {
+            Some(flag) => {
+                let addr = crate::office_cli::office_listen(&flag)?;
+                let server = kanca_core::office::OfficeServer::start(&engine, addr).await?;
+                writeln!(out, "Office client API: {} (certificate fingerprint {})", server.addr, server.fingerprint)?;
+                writeln!(out, "Pair a desk with `kanca clients add NAME`.")?;
+                Some(server)
+            }
+            None => None,
+        };
         writeln!(out, "Press Ctrl+C to stop.")?;
         out.flush()?;
         drop(out);
@@ -70,13 +83,45 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
                 }
             }
         });
+        // Bulutfon's API, when a token is stored: the calls missed while this was down, names.
+        let api = ApiService::start(engine.store().clone(), dir.clone(), Arc::new(|missed: Vec<String>| {
+            tracing::info!(calls = missed.len(), "a backfill found missed calls");
+        }));
+        let mut api_watch = api.watch();
+        let names_engine = engine.clone();
+        tokio::spawn(async move {
+            let (mut last, mut synced) = (None, None);
+            while api_watch.changed().await.is_ok() {
+                let status = api_watch.borrow_and_update().clone();
+                // Each finished sync may have brought new names: the office's desks copy them.
+                if status.last_sync.is_some() && status.last_sync != synced {
+                    synced = status.last_sync.clone();
+                    names_engine.announce(kanca_core::Shared::Names);
+                }
+                let line = describe_api(&status);
+                if line.is_some() && line != last {
+                    println!("{}", line.as_deref().unwrap_or_default());
+                    last = line;
+                }
+            }
+        });
         stop.recv().await;
+        drop(office);
         drop(tunnel);
         tracing::info!("stopping: finishing requests in flight");
         listener.shutdown().await;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn describe_api(s: &ApiStatus) -> Option<String> {
+    let account = s.account.as_deref().map(|a| format!(" ({})", printable(a))).unwrap_or_default();
+    match s.state {
+        ApiState::Off | ApiState::Syncing => None,
+        ApiState::Ok => Some(format!("Bulutfon API{account}: synced, {} calls added", s.last_added)),
+        ApiState::BadToken | ApiState::Unavailable => Some(format!("Bulutfon API{account}: {}", s.error.as_deref().unwrap_or("failed"))),
+    }
 }
 
 fn describe_tunnel(s: &TunnelStatus) -> Option<String> {

@@ -1,12 +1,14 @@
 //! The `kanca` program: subcommands over the engine (`serve`, `history`, `show`, `contacts`,
-//! `export`, `credentials`). With no subcommand it starts the desktop app.
+//! `export`, `bulutfon`, `sync`, `call`, `names`, `credentials`). With no subcommand it starts the desktop app.
 
 // On Windows the desktop build is a GUI program, so starting it from the Start menu opens no
 // console window; its subcommands attach to the console they were typed in (see main).
 #![cfg_attr(all(windows, feature = "desktop"), windows_subsystem = "windows")]
 
+mod bulutfon_cli;
 mod cli;
 mod contacts_cli;
+mod office_cli;
 #[cfg(feature = "desktop")]
 mod desktop;
 
@@ -49,6 +51,10 @@ enum Command {
         /// Funnel…), instead of the tunnel in config.toml
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// Also serve the office's desks (paired with `kanca clients add`) on ADDR
+        /// [env: KANCA_OFFICE_LISTEN] [default: 0.0.0.0:8498]
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+        office: Option<String>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -83,6 +89,50 @@ enum Command {
         /// Cell separator: ',' or ';' (Excel on a Turkish Windows expects ';') or tab
         #[arg(long, default_value = ",")]
         delimiter: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Office mode: pair desks with this receiver, list and revoke them
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Bulutfon's API: connect Kanca to the account
+    #[command(subcommand)]
+    Bulutfon(BulutfonCommand),
+    /// Read names and the calls Kanca missed from Bulutfon's API once, then exit
+    Sync {
+        /// Print one JSON object: calls_added, calls_updated, pages, extensions, groups, dids
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Call a number back through Bulutfon: your extension rings first, then the number
+    Call {
+        number: String,
+        /// Do not ask before calling
+        #[arg(long)]
+        yes: bool,
+        /// The extension that rings first [default: the one in the app's settings]
+        #[arg(long, value_name = "EXT")]
+        extension: Option<String>,
+        /// Which of the account's numbers the other side sees [default: the settings', else the first]
+        #[arg(long, value_name = "NUMBER")]
+        caller: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Names of menus, groups, extensions and your numbers; `names KIND NUMBER NAME` sets your own
+    Names {
+        /// menu, group, extension or did
+        kind: Option<String>,
+        number: Option<String>,
+        name: Option<String>,
+        /// Remove your own name for KIND NUMBER (Bulutfon's shows again)
+        #[arg(long)]
+        clear: bool,
+        /// JSON Lines
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -138,11 +188,52 @@ enum ContactsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Pair a desk: prints the one-time pairing code to paste into that desk's Kanca
+    Add {
+        name: String,
+        /// The address desks reach this receiver at [default: this computer's address, port 8498]
+        #[arg(long, value_name = "HOST:PORT")]
+        address: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// The paired desks
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Revoke a desk's pairing: it is refused at once
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum BulutfonCommand {
+    /// Store the API token (read from standard input when not given), after checking it; prints the account
+    Token {
+        token: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
 /// Log filter: `KANCA_LOG`, else info (the tunnel libraries only warn: their debug output is
 /// noisy and is no place for connection details).
 fn log_filter() -> tracing_subscriber::EnvFilter {
-    tracing_subscriber::EnvFilter::try_from_env("KANCA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,ngrok=warn,muxado=warn,rustls=warn"))
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KANCA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,ngrok=warn,muxado=warn,rustls=warn"));
+    // The HTTP client's own debug lines quote request URLs, and the Bulutfon API's carry the
+    // token as a query parameter: never below warnings, whatever KANCA_LOG asks for.
+    ["ureq=warn", "ureq_proto=warn"].into_iter().fold(filter, |f, d| f.add_directive(d.parse().expect("a valid directive")))
 }
 
 /// Colour in log lines only where it shows as colour: not in a log file, a pipe or a service's
@@ -171,7 +262,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).with_ansi(log_colours()).init();
 
     let result = match args.command {
-        Some(Command::Serve { listen, public_url, data }) => cli::serve(listen, data.data_dir, public_url),
+        Some(Command::Serve { listen, public_url, office, data }) => cli::serve(listen, data.data_dir, public_url, office),
         Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
@@ -179,6 +270,13 @@ fn main() -> ExitCode {
         Some(Command::Contacts(ContactsCommand::List { query, limit, json, data })) => contacts_cli::list(query, limit, json, data.data_dir),
         Some(Command::Contacts(ContactsCommand::Export { format, data })) => contacts_cli::export_contacts(&format, data.data_dir),
         Some(Command::Export { filters, delimiter, data }) => contacts_cli::export_calls(filters, &delimiter, data.data_dir),
+        Some(Command::Clients(ClientsCommand::Add { name, address, json, data })) => office_cli::add(&name, address, json, data.data_dir),
+        Some(Command::Clients(ClientsCommand::List { json, data })) => office_cli::list(json, data.data_dir),
+        Some(Command::Clients(ClientsCommand::Revoke { name, data })) => office_cli::revoke(&name, data.data_dir),
+        Some(Command::Bulutfon(BulutfonCommand::Token { token, data })) => bulutfon_cli::token(token, data.data_dir),
+        Some(Command::Sync { json, data }) => bulutfon_cli::sync(json, data.data_dir),
+        Some(Command::Call { number, yes, extension, caller, data }) => bulutfon_cli::call(number, yes, extension, caller, data.data_dir),
+        Some(Command::Names { kind, number, name, clear, json, data }) => bulutfon_cli::names(kind, number, name, clear, json, data.data_dir),
         Some(Command::Credentials { regenerate, rotate_secret, form, json, data }) => {
             let form = form.map(|f| if f == "basic-auth" { kanca_core::WebhookForm::BasicAuth } else { kanca_core::WebhookForm::UrlSecret });
             cli::credentials(cli::CredentialChanges { regenerate, rotate_secret, form }, json, data.data_dir)

@@ -16,6 +16,6 @@ fn a_log_written_to_a_file_has_no_colour_codes() {
     let status = server.wait_timeout(Duration::from_secs(15)).expect("still running after SIGINT");
     assert_eq!(status.code(), Some(0), "{status}");
     let log = server.log_text();
-    assert!(log.contains("migrated database") && log.contains("stopping"), "the log lacks its lines: {log}");
+    assert!(log.contains("created the database") && log.contains("stopping"), "the log lacks its lines: {log}");
     assert!(!log.contains('\x1b'), "colour codes in a log file: {log:?}");
 }

@@ -8,6 +8,7 @@ macro_rules! not_under_wine {
     ($reason:literal, $($test:item)+) => { $($test)+ };
 }
 
+mod bulutfon;
 mod contacts;
 mod durability;
 mod errors;
@@ -16,6 +17,7 @@ mod fixtures;
 mod form;
 mod live;
 mod logs;
+mod office;
 mod order;
 mod redelivery;
 mod search;

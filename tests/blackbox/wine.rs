@@ -6,6 +6,7 @@ macro_rules! not_under_wine {
     ($reason:literal, $($test:item)+) => { $(#[ignore = $reason] $test)+ };
 }
 
+mod bulutfon;
 mod contacts;
 mod durability;
 mod errors;
@@ -14,6 +15,7 @@ mod fixtures;
 mod form;
 mod live;
 mod logs;
+mod office;
 mod order;
 mod redelivery;
 mod search;

@@ -11,9 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{ClientBuilder, Locator};
 use kanca_tests::{desktop_bin, fixture, free_port, wait_until, workspace_root, Workdir};
 use serde_json::json;
+
+mod bulutfon;
+mod office;
 
 const USER: &str = "bulutfon";
 const PASSWORD: &str = "e2e-password";
@@ -663,10 +668,46 @@ async fn wait_until_async(client: &fantoccini::Client, ok: impl Fn(&[String]) ->
 struct RunningApp {
     client: fantoccini::Client,
     listen_port: u16,
+    /// Where the app's browser (a stand-in `xdg-open`) writes each link it is given, one a line.
+    opened: PathBuf,
     _driver: Proc,
 }
 
+impl RunningApp {
+    /// Waits for the app to hand `url` to the browser (the system opener).
+    fn wait_for_browser(&self, url: &str) {
+        wait_until(&format!("the browser to open {url}"), Duration::from_secs(15), || {
+            std::fs::read_to_string(&self.opened).ok().filter(|t| t.lines().any(|l| l == url)).map(|_| ())
+        });
+    }
+}
+
+/// A stand-in for `xdg-open`, first on the app's PATH, that writes the links it is given to a
+/// file: a test sees what the app opened in the browser, and never starts a real one.
+fn fake_browser(work: &Workdir) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = work.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = work.tmp.path().join("opened.log");
+    let script = bin.join("xdg-open");
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >>'{}'\n", log.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    (PathBuf::from(path), log)
+}
+
 async fn start_app(desk: &Desktop, work: &Workdir) -> RunningApp {
+    start_app_with(desk, work, &[]).await
+}
+
+/// [`start_app`] with more environment for the app (it inherits tauri-driver's).
+async fn start_app_with(desk: &Desktop, work: &Workdir, env: &[(&str, String)]) -> RunningApp {
+    start_app_listening(desk, work, env, true).await
+}
+
+/// [`start_app_with`]; `listens`: wait for the app's webhook listener (an office desk has none).
+async fn start_app_listening(desk: &Desktop, work: &Workdir, env: &[(&str, String)], listens: bool) -> RunningApp {
+    let (path, opened) = fake_browser(work);
     let listen_port = free_port();
     let driver_port = free_port();
     let native_port = free_port();
@@ -680,6 +721,8 @@ async fn start_app(desk: &Desktop, work: &Workdir) -> RunningApp {
         .env("LANG", "tr_TR.UTF-8")
         // Start at login writes to $HOME/.config/autostart: a home of the test's own.
         .env("HOME", work.tmp.path())
+        .env("PATH", path)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut driver = spawn("tauri-driver", &mut driver_cmd);
@@ -698,10 +741,12 @@ async fn start_app(desk: &Desktop, work: &Workdir) -> RunningApp {
             }
             panic!("WebDriver session: {e}\n{}: {err}", driver.name)
         });
-    wait_until("the app's listener", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", listen_port)).ok());
+    if listens {
+        wait_until("the app's listener", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", listen_port)).ok());
+    }
     // The window re-renders as settings and status arrive: ask the live DOM.
     wait_for_js(&client, "return document.querySelector('[data-testid=nav-history]') ? true : null").await;
-    RunningApp { client, listen_port, _driver: driver }
+    RunningApp { client, listen_port, opened, _driver: driver }
 }
 
 /// A recording notification server that offers what desktops offer (actions, markup,
@@ -1016,6 +1061,175 @@ async fn contacts_name_pop_ups_and_rows_and_hostile_names_stay_text() {
     js("document.querySelector(`[data-testid=call-row][data-uuid='unknown-2']`).click(); return 1", vec![]).await;
     let crm = wait_for_js(client, "return document.querySelector(`[data-testid=call-detail][data-uuid='unknown-2'] [data-testid=detail-open-crm]`)?.textContent ?? null").await;
     assert_eq!(crm, json!("CRM'de aç"));
+    click(client, "detail-open-crm").await;
+    app.wait_for_browser("https://crm.example.com/ara?tel=%2B905551234567&ad=Yeni%20M%C3%BC%C5%9Fteri");
+
+    let banner = js("return document.querySelector('[data-testid=error-banner]')?.textContent ?? null", vec![]).await;
+    assert_eq!(banner, json!(null), "no error on the way");
+    let _ = app.client.clone().close().await;
+}
+
+/// Saves the CRM link in Settings, as a user types it, and waits for it in config.toml.
+async fn set_crm_link(client: &fantoccini::Client, work: &Workdir, link: &str) {
+    click(client, "nav-settings").await;
+    wait_for_js(client, "return document.querySelector('[data-testid=settings-crm-url]') ? true : null").await;
+    client
+        .execute(
+            "const i = document.querySelector('[data-testid=settings-crm-url]'); i.scrollIntoView(); i.value = arguments[0]; i.dispatchEvent(new Event('change', {bubbles: true})); return 1",
+            vec![json!(link)],
+        )
+        .await
+        .unwrap();
+    wait_until("the CRM link in config.toml", Duration::from_secs(10), || {
+        std::fs::read_to_string(work.data_dir().join("config.toml")).ok().filter(|t| t.contains(link)).map(|_| ())
+    });
+}
+
+/// Tag colours and the list's context menu in the real window: a colour picked in a call's
+/// detail recolours the chip of every row carrying the tag (and is kept: the window reloaded
+/// shows it), and the row's menu opens by a right click or Shift+F10 and sends the call to
+/// the CRM in the browser.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display stack and tauri-driver: run with --ignored (tests/run.sh does)"]
+async fn tag_colours_show_on_every_row_and_the_row_menu_opens_the_crm() {
+    let work = Workdir::new();
+    let desk = Desktop::start();
+    let log = work.tmp.path().join("notify.log");
+    let _server = notification_server(&desk, &log);
+    let app = start_app(&desk, &work).await;
+    let client = &app.client;
+    let js = |script: &str, args: Vec<serde_json::Value>| {
+        let client = client.clone();
+        let script = script.to_string();
+        async move { client.execute(&script, args).await.unwrap() }
+    };
+    let t0 = now_us() / 1_000_000 - 120;
+    for (i, uuid) in ["tag-1", "tag-2", "tag-3"].iter().enumerate() {
+        assert_eq!(post(app.listen_port, &call_json(uuid, "call_init", &format!("90532111220{i}"), t0 + i as i64)), 200);
+    }
+    click(client, "nav-history").await;
+    let rows = wait_until_async(client, |rows: &[String]| rows.len() == 3).await;
+    assert_eq!(rows, ["tag-3", "tag-2", "tag-1"]);
+
+    // Tags typed in two calls' details and saved.
+    for (uuid, tags) in [("tag-1", "acil, fatura"), ("tag-2", "acil")] {
+        click(client, "nav-history").await;
+        wait_until_async(client, |rows: &[String]| rows.len() == 3).await;
+        js("document.querySelector(`[data-testid=call-row][data-uuid='${arguments[0]}']`).click(); return 1", vec![json!(uuid)]).await;
+        wait_for_js(client, &format!("return document.querySelector(`[data-testid=call-detail][data-uuid='{uuid}'] [data-testid=detail-tags]`) ? true : null")).await;
+        js(
+            "const i = document.querySelector('[data-testid=detail-tags]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', {bubbles: true})); return 1",
+            vec![json!(tags)],
+        )
+        .await;
+        click(client, "detail-note-save").await;
+        let chips = wait_for_js(client, "const c = [...document.querySelectorAll('[data-testid=detail-tag]')].map(b => b.textContent); return c.length ? c : null").await;
+        assert_eq!(chips, json!(tags.split(", ").collect::<Vec<_>>()));
+    }
+
+    // The rows show the tags as chips in the colours the engine gave them.
+    let row_chips = "return [...document.querySelectorAll('[data-testid=row-tag]')].map(c => [c.closest('[data-uuid]').dataset.uuid, c.textContent, c.dataset.colour, getComputedStyle(c).backgroundColor]).sort()";
+    click(client, "nav-history").await;
+    let before = wait_for_js(client, &format!("const c = (() => {{ {row_chips} }})(); return c.length === 3 && c.every(x => x[2] !== 'none') ? c : null")).await;
+    let before: Vec<(String, String, String, String)> = serde_json::from_value(before).unwrap();
+    let acil = before.iter().find(|c| c.1 == "acil").unwrap().2.clone();
+    let fatura = before.iter().find(|c| c.1 == "fatura").unwrap();
+    // A colour other than acil's now (and other than fatura's, to tell the two apart).
+    let pick = ["purple", "teal", "orange"].into_iter().find(|c| *c != acil && *c != fatura.2).unwrap();
+    snapshot(client, &desk, "13-tag-chips").await;
+
+    // The palette on the detail of tag-1: the colour picked there shows on the chip.
+    js("document.querySelector(`[data-testid=call-row][data-uuid='tag-1']`).click(); return 1", vec![]).await;
+    wait_for_js(client, "return document.querySelector(`[data-testid=call-detail][data-uuid='tag-1'] [data-testid=detail-tag]`) ? true : null").await;
+    assert_eq!(js("return document.querySelector('[data-testid=detail-tag]').textContent", vec![]).await, json!("acil"));
+    client.find(Locator::Css("[data-testid=detail-tag]")).await.unwrap().click().await.unwrap();
+    let labels = wait_for_js(client, "const p = document.querySelector('[data-testid=tag-palette]'); return p ? [p.getAttribute('aria-label'), ...[...p.querySelectorAll('[role=menuitemradio]')].map(i => i.textContent)] : null").await;
+    assert_eq!(labels, json!(["“acil” etiketinin rengi", "Kırmızı", "Turuncu", "Sarı", "Yeşil", "Turkuaz", "Mavi", "Mor", "Gri"]));
+    snapshot(client, &desk, "14-tag-palette").await;
+    client.find(Locator::Css(&format!("[data-testid=tag-colour-{pick}]"))).await.unwrap().click().await.unwrap();
+    let detail_colour = wait_for_js(client, &format!("const c = document.querySelector('[data-testid=detail-tag] .tag-chip'); return c && c.dataset.colour === '{pick}' && !document.querySelector('[data-testid=tag-palette]') ? c.dataset.colour : null")).await;
+    assert_eq!(detail_colour, json!(pick));
+
+    // Both rows carrying acil show the new colour, painted differently; fatura keeps its own.
+    click(client, "nav-history").await;
+    let after = wait_for_js(client, &format!("const c = (() => {{ {row_chips} }})(); return c.length === 3 && c.filter(x => x[1] === 'acil').every(x => x[2] === '{pick}') ? c : null")).await;
+    let after: Vec<(String, String, String, String)> = serde_json::from_value(after).unwrap();
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!((&a.0, &a.1), (&b.0, &b.1));
+        if a.1 == "acil" {
+            assert_ne!(a.3, b.3, "the chip is painted in the new colour: {b:?} → {a:?}");
+        } else {
+            assert_eq!(a, b, "another tag keeps its colour");
+        }
+    }
+    // Kept by the engine: the window read afresh shows it.
+    js("window.oldPage = true; setTimeout(() => location.reload(), 0); return 1", vec![]).await;
+    // While the page loads a script may fail: ask again until the new page answers.
+    let fresh = format!("if (window.oldPage) return null; document.querySelector('[data-testid=nav-history]')?.click(); const c = (() => {{ {row_chips} }})(); return c.length === 3 && c.every(x => x[2] !== 'none') ? c : null");
+    let mut reloaded = serde_json::Value::Null;
+    for _ in 0..200 {
+        reloaded = client.execute(&fresh, vec![]).await.unwrap_or_default();
+        if !reloaded.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(serde_json::from_value::<Vec<(String, String, String, String)>>(reloaded).unwrap(), after);
+
+    // The row's context menu: a right click on tag-2, "CRM'de aç" only once a CRM link is set.
+    // A real right click through the X server (WebKitWebDriver's pointer actions release the
+    // right button as the left one, which clicks the row). No window manager: the window is at
+    // the screen's origin.
+    let right_click = |uuid: &'static str| {
+        let desk = &desk;
+        async move {
+            let at = wait_for_js(client, &format!("const r = document.querySelector(`[data-testid=call-row][data-uuid='{uuid}'] .row-caller`)?.getBoundingClientRect(); return r ? [Math.round(window.screenX + r.x + r.width / 2), Math.round(window.screenY + r.y + r.height / 2)] : null")).await;
+            let (x, y) = (at[0].to_string(), at[1].to_string());
+            let status = desk.command("xdotool").args(["mousemove", &x, &y, "click", "3"]).status().expect("xdotool");
+            assert!(status.success());
+            wait_for_js(client, "const m = document.querySelector('[data-testid=row-menu]'); return m ? [...m.querySelectorAll('[role=menuitem]')].map(i => i.textContent) : null").await
+        }
+    };
+    let press = |keys: &'static [Key]| async move {
+        let mut seq = KeyActions::new("keys".into());
+        for k in keys {
+            seq = seq.then(KeyAction::Down { value: (*k).into() });
+        }
+        for k in keys.iter().rev() {
+            seq = seq.then(KeyAction::Up { value: (*k).into() });
+        }
+        client.perform_actions(seq).await.unwrap();
+    };
+    wait_until_async(client, |rows: &[String]| rows.len() == 3).await;
+    assert_eq!(right_click("tag-2").await, json!(["Aç", "Numarayı kopyala", "Kişilere ekle"]));
+    press(&[Key::Escape]).await;
+    wait_for_js(client, "return document.querySelector('[data-testid=row-menu]') ? null : 'Escape closed the menu'").await;
+    set_crm_link(client, &work, "https://crm.example.com/ara?tel={e164}&arama={uuid}").await;
+    click(client, "nav-history").await;
+    wait_until_async(client, |rows: &[String]| rows.len() == 3).await;
+    assert_eq!(right_click("tag-2").await, json!(["Aç", "Numarayı kopyala", "CRM'de aç", "Kişilere ekle"]));
+    snapshot(client, &desk, "15-row-menu").await;
+    client.find(Locator::Css("[data-testid=row-menu-crm]")).await.unwrap().click().await.unwrap();
+    app.wait_for_browser("https://crm.example.com/ara?tel=%2B905321112201&arama=tag-2");
+    wait_for_js(client, "return document.querySelector('[data-testid=row-menu]') ? null : 'the choice closed the menu'").await;
+
+    // From the keyboard: Shift+F10 on the selected row (tag-2, from the right click) opens its
+    // menu with the focus on "Aç"; ↓ ↓ Enter is "CRM'de aç" again; Escape goes back to the list.
+    let menu_focus = "const m = document.querySelector('[data-testid=row-menu]'); return m && m.contains(document.activeElement) ? document.activeElement.textContent : null";
+    press(&[Key::Shift, Key::F10]).await;
+    assert_eq!(wait_for_js(client, menu_focus).await, json!("Aç"));
+    press(&[Key::Down]).await;
+    press(&[Key::Down]).await;
+    assert_eq!(wait_for_js(client, menu_focus).await, json!("CRM'de aç"));
+    press(&[Key::Enter]).await;
+    wait_until("the second CRM link", Duration::from_secs(15), || {
+        std::fs::read_to_string(&app.opened).ok().filter(|t| t.lines().filter(|l| *l == "https://crm.example.com/ara?tel=%2B905321112201&arama=tag-2").count() == 2)
+    });
+    press(&[Key::Shift, Key::F10]).await;
+    assert_eq!(wait_for_js(client, menu_focus).await, json!("Aç"));
+    press(&[Key::Escape]).await;
+    let back = wait_for_js(client, "return !document.querySelector('[data-testid=row-menu]') && document.activeElement?.dataset.testid === 'call-list' ? true : null").await;
+    assert_eq!(back, json!(true));
 
     let banner = js("return document.querySelector('[data-testid=error-banner]')?.textContent ?? null", vec![]).await;
     assert_eq!(banner, json!(null), "no error on the way");

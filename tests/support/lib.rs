@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod bulutfon;
+
 /// Credentials every test server is started with.
 pub const USER: &str = "bulutfon";
 pub const PASSWORD: &str = "kanca-test-password";
@@ -152,7 +154,7 @@ pub fn post_webhook_json(url: &str, body: &str) -> Reply {
 /// A base `kanca` command with a clean environment of our own (no inherited KANCA_*).
 /// Under Wine the loader runs the .exe in the same process, so the child's pid is the Windows
 /// program's: signals reach it, not a launcher in between.
-fn kanca_command() -> Command {
+pub fn kanca_command() -> Command {
     let mut cmd = match wine() {
         Some(loader) => {
             let mut cmd = Command::new(loader);

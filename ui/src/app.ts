@@ -5,7 +5,9 @@ import * as backend from "./lib/backend";
 import { copyText, getSettings, getStatus, saveSettings, type UnlistenFn } from "./lib/backend";
 import { h, isEditable, replaceChildren } from "./lib/dom";
 import { onLanguageChange, setLanguage, setSystemLanguage } from "./lib/i18n";
-import type { AppStatus, Change, NavView, Settings } from "./lib/types";
+import { sharedCollector, type SharedBatch } from "./lib/office";
+import { TagStore } from "./lib/tags";
+import type { AppStatus, Call, CallDetail, Change, NavView, Settings } from "./lib/types";
 import { CallDetailView } from "./components/callDetail";
 import { CallListView } from "./components/callList";
 import { ContactsView } from "./components/contacts";
@@ -25,6 +27,7 @@ export function isNavView(v: unknown): v is NavView {
 
 export class App implements AppContext {
   readonly notify = new Notifier();
+  readonly tags = new TagStore();
   readonly sidebar: Sidebar;
   readonly history: CallListView;
   readonly faxes: CallListView;
@@ -48,6 +51,7 @@ export class App implements AppContext {
   private readonly stopLanguage: () => void;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly onKeyDown = (e: KeyboardEvent) => this.handleKey(e);
+  private readonly shared = sharedCollector((batch) => this.applyShared(batch));
 
   constructor(private readonly root: HTMLElement) {
     this.sidebar = new Sidebar(
@@ -98,12 +102,13 @@ export class App implements AppContext {
         (changes) => this.onCallsChanged(changes),
         () => this.reloadCalls(),
       ),
-      backend.onOpenCall((uuid) => this.openCall(uuid)),
+      backend.onOpenCall((uuid, then) => this.openCall(uuid, then)),
       backend.onStatusChanged((s) => this.setStatus(s)),
       backend.onNavigate((p) => {
         if (p?.view === "history" && p.filter === "missed") this.showMissed();
         else if (p && isNavView(p.view)) this.navigate(p.view);
       }),
+      backend.onSharedChanged((change) => this.shared(change)),
       backend.onAppError((e) => this.notify.error(e)),
       // Phone books dropped anywhere on the window are imported, and the contacts shown.
       backend.onFilesDropped((paths) => {
@@ -124,6 +129,7 @@ export class App implements AppContext {
     for (const u of this.unlisteners.splice(0)) void Promise.resolve(u()).catch(() => {});
     document.removeEventListener("keydown", this.onKeyDown);
     if (this.timer) clearInterval(this.timer);
+    this.shared.cancel();
     this.stopLanguage();
     this.history.list.destroy();
     this.faxes.list.destroy();
@@ -236,6 +242,8 @@ export class App implements AppContext {
   annotationsChanged(): void {
     this.history.invalidate();
     this.faxes.invalidate();
+    // A tag saved for the first time has a colour now.
+    this.tags.load().catch((e) => this.notify.error(e));
   }
 
   /** "Kişilere ekle" / "Düzenle" on a call: the contacts view with the number at hand. */
@@ -247,13 +255,15 @@ export class App implements AppContext {
     else this.contacts.addNumber(number, callUuid);
   }
 
-  openCall(uuid: string): void {
+  openCall(uuid: string, then: "call_back" | null = null): void {
     const fromCall = this.contactsFromCall && this.current === "contacts";
     this.contactsFromCall = false;
     if (this.current !== "detail" && this.current !== null && !fromCall) this.returnTo = this.current;
     this.show("detail");
     void this.detail.show(uuid).then(() => {
-      if (this.current === "detail") this.detail.focus();
+      if (this.current !== "detail") return;
+      this.detail.focus();
+      if (then === "call_back") this.detail.askCallBack();
     });
   }
 
@@ -351,9 +361,7 @@ export class App implements AppContext {
     for (const change of changes) {
       const call = change.call;
       if (!call || typeof call.uuid !== "string") continue;
-      this.history.applyLive(call);
-      this.faxes.applyLive(call);
-      this.detail.onCallChanged(call);
+      this.applyCall(call);
     }
     if (this._status) {
       this._status = { ...this._status, last_event_at: new Date().toISOString() };
@@ -361,11 +369,35 @@ export class App implements AppContext {
     }
   }
 
+  /** A call changed: its rows and, when it is the one open, its detail. */
+  private applyCall(call: Call): void {
+    this.history.applyLive(call);
+    this.faxes.applyLive(call);
+    this.detail.onCallChanged(call);
+  }
+
   /** More calls changed than the backend kept for the window: read what is shown again. */
   private reloadCalls(): void {
     this.history.refresh();
     this.faxes.refresh();
     this.detail.refresh();
+  }
+
+  /**
+   * Notes, tags, the phone book or names changed (here, at the office's receiver or at another
+   * desk): what shows them reads them again, as after a change of the window's own.
+   */
+  private applyShared(batch: SharedBatch): void {
+    // The phone book and the PBX names name any call; a note or tags change one, read afresh (a
+    // call that cannot be read stays as shown until the next change).
+    if (batch.contacts || batch.names) {
+      this.reloadCalls();
+    } else {
+      for (const uuid of batch.calls) void backend.getCall(uuid).then((d) => d && this.applyCall(withoutEvents(d)), () => {});
+    }
+    if (batch.contacts) this.contacts.refresh();
+    // Tags saved on a call change the filter's counts, and a new tag has a colour now.
+    if (batch.tags || batch.calls.size > 0) this.tags.load().catch((e) => this.notify.error(e));
   }
 
   private rerenderAll(): void {
@@ -378,6 +410,11 @@ export class App implements AppContext {
     this.guide.rerender();
     this.detail.rerender();
   }
+}
+
+/** A call's detail as a list row holds it. */
+function withoutEvents({ events: _events, ...call }: CallDetail): Call {
+  return call;
 }
 
 /** Builds the app in `root` and starts it. */

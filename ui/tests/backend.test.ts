@@ -127,7 +127,7 @@ describe("backend wrapper", () => {
     await emit("status-changed", defaultStatus());
     await emit("navigate", { view: "settings" });
     expect(changed).toHaveBeenCalledWith([change]);
-    expect(open).toHaveBeenCalledWith("abc");
+    expect(open).toHaveBeenCalledWith("abc", null);
     expect(status).toHaveBeenCalledWith(defaultStatus());
     expect(nav).toHaveBeenCalledWith({ view: "settings" });
   });
@@ -152,6 +152,37 @@ describe("backend wrapper", () => {
     expect(seen.filter((s) => s.cmd === "take_call_changes")).toHaveLength(2);
     await emit("calls-changed", null);
     await vi.waitFor(() => expect(reload).toHaveBeenCalledTimes(1));
+  });
+
+  it("the office commands use the contract's names and shapes; shared-changed hands over what changed", async () => {
+    const office = { role: "receiver" as const, desk: null, receiver: { addr: "192.168.1.10:8498", fingerprint: "ab".repeat(32), error: null, desks: [] } };
+    reply = (cmd) => ({ get_office: office, set_office_receiver: office, revoke_desk: office, add_desk: "KANCA1-eyJ4IjoxfQ" })[cmd] ?? null;
+    await expect(backend.getOffice()).resolves.toEqual(office);
+    await expect(backend.setOfficeReceiver(true)).resolves.toEqual(office);
+    await expect(backend.addDesk("Resepsiyon")).resolves.toBe("KANCA1-eyJ4IjoxfQ");
+    await expect(backend.revokeDesk("Resepsiyon")).resolves.toEqual(office);
+    await expect(backend.joinOffice("KANCA1-eyJ4IjoxfQ")).resolves.toBeUndefined();
+    await expect(backend.leaveOffice()).resolves.toBeUndefined();
+    expect(seen).toEqual([
+      { cmd: "get_office", args: {} },
+      { cmd: "set_office_receiver", args: { on: true } },
+      { cmd: "add_desk", args: { name: "Resepsiyon" } },
+      { cmd: "revoke_desk", args: { name: "Resepsiyon" } },
+      { cmd: "join_office", args: { code: "KANCA1-eyJ4IjoxfQ" } },
+      { cmd: "leave_office", args: {} },
+    ]);
+    reply = () => Promise.reject({ code: "office_refused", message: "the receiver answered 401" });
+    await expect(backend.joinOffice("KANCA1-x")).rejects.toMatchObject({ code: "office_refused", message: "the receiver answered 401" });
+
+    const shared = vi.fn();
+    await backend.onSharedChanged(shared);
+    await emit("shared-changed", { what: "call", uuid: "u-1" });
+    await emit("shared-changed", { what: "contacts", uuid: null });
+    await emit("shared-changed", { uuid: "no-what" });
+    expect(shared.mock.calls.map((c) => c[0])).toEqual([
+      { what: "call", uuid: "u-1" },
+      { what: "contacts", uuid: null },
+    ]);
   });
 
   it("unlisten stops the events", async () => {

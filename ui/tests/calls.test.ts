@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildQuery, emptyFilters, hasActiveFilters, isTestCall, matchesFilters, searchDigits, stateAt, type ListFilters } from "../src/lib/calls";
+import { buildQuery, copyableNumber, emptyFilters, hasActiveFilters, isTestCall, matchesFilters, searchDigits, stateAt, type ListFilters } from "../src/lib/calls";
 import { sampleCall } from "../src/dev/sample";
 
 const f = (p: Partial<ListFilters>): ListFilters => ({ ...emptyFilters(), ...p });
@@ -94,5 +94,14 @@ describe("a call whose hang-up never came", () => {
     expect(stateAt({ state: "answered", ringing_until_us: null }, 5_000)).toBe("answered");
     // A fax (or an older engine) gives no time: it is left as it is.
     expect(stateAt({ state: "ringing", ringing_until_us: null }, 5_000)).toBe("ringing");
+  });
+});
+
+describe("the number a call's copy button copies", () => {
+  it("is the other party's: the caller of an incoming call, the callee of an outgoing one", () => {
+    const incoming = sampleCall({ uuid: "i", caller: "905324445566", callee: "908508850000" });
+    const outgoing = sampleCall({ uuid: "o", direction: "out", caller: "908508850000", callee: "902125550000" });
+    expect(copyableNumber(incoming)).toBe("+905324445566");
+    expect(copyableNumber(outgoing)).toBe("+902125550000");
   });
 });

@@ -71,21 +71,23 @@ describe("notes and tags on a call", () => {
     ]);
     installFake(fake);
     await startTestApp();
-    const select = $("filter-tag") as HTMLSelectElement;
-    expect(select.hidden).toBe(true);
+    expect($("filter-tag").hidden).toBe(true);
     cleanup();
 
     fake.notes.set("b", { note: null, tags: ["fatura"] });
     installFake(fake);
     await startTestApp();
-    const tags = $("filter-tag") as HTMLSelectElement;
-    expect(tags.hidden).toBe(false);
-    expect([...tags.options].map((o) => o.textContent)).toEqual(["Tüm etiketler", "fatura"]);
-    tags.value = "fatura";
-    tags.dispatchEvent(new Event("change", { bubbles: true }));
+    const filter = $("filter-tag");
+    expect(filter.hidden).toBe(false);
+    filter.click();
+    expect($("filter-tag-all").textContent).toBe("Tüm etiketler");
+    expect($$("filter-tag-option").map((o) => o.querySelector(".tag-chip")?.textContent)).toEqual(["fatura"]);
+    $$("filter-tag-option")[0]!.click();
     await flush(8);
     expect(searches(fake).at(-1)).toMatchObject({ tag: "fatura" });
     expect(rowUuids()).toEqual(["b"]);
+    expect($("filter-tag-chosen", filter).textContent).toBe("fatura");
+    expect(filter.getAttribute("aria-label")).toBe("Etikete göre süz: fatura");
   });
 
   it("the list's CSV export sends the list's own filters", async () => {

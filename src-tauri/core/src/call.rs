@@ -114,6 +114,11 @@ pub struct RouteStep {
     pub destination: String,
     /// RFC 3339, when the routing event carried a time.
     pub at: Option<String>,
+    /// The menu's, group's or extension's name (a local one, else Bulutfon's): filled when the
+    /// call is read (`names::annotate`), never stored with it.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub name: Option<String>,
 }
 
 /// One leg of the CDR's `callflow`.
@@ -156,6 +161,10 @@ pub struct Call {
     pub route: Vec<RouteStep>,
     #[ts(type = "number")]
     pub event_count: usize,
+    /// Where the call's events came from: ["webhook"], ["api"] (a backfill) or both.
+    #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub sources: Vec<String>,
     /// Sent by Kanca's own "send a test event" (the body carries `"kanca_test": true`): shown
     /// marked, never counted as a real call.
     pub test: bool,
@@ -238,11 +247,16 @@ impl EventRecord {
     fn field(&self, key: &str) -> Option<String> {
         self.event.fields.get(key).and_then(scalar_text)
     }
+    /// The call detail record: a hang-up's `cdr`, or a record read from the API, which is one.
     fn cdr(&self) -> Option<&Map<String, Value>> {
+        if self.event.event_type.is_api() {
+            return Some(&self.event.fields);
+        }
         self.event.fields.get("cdr").and_then(Value::as_object)
     }
+    /// The API lists only calls that are over, so its records end a call like a hang-up.
     fn is_end(&self) -> bool {
-        matches!(self.event.event_type, EventType::Hangup | EventType::Missed)
+        matches!(self.event.event_type, EventType::Hangup | EventType::Missed | EventType::ApiCdr | EventType::ApiCdrDetail)
     }
     /// A total order on events independent of arrival, used before every fold. The whole
     /// payload breaks remaining ties, serialized only when needed (it rarely is).
@@ -263,6 +277,8 @@ impl EventRecord {
             EventType::Other(_) => 4,
             EventType::Hangup => 5,
             EventType::Missed => 6,
+            EventType::ApiCdr => 7,
+            EventType::ApiCdrDetail => 8,
         };
         (self.time_us(), rank, self.event.destination.as_deref().unwrap_or(""), &self.event.received_type)
     }
@@ -317,13 +333,17 @@ pub fn assemble(events: &[EventRecord]) -> Option<Call> {
         tags: Vec::new(),
         duration_s: outcome.duration_s,
         hangup_cause: evs.end_field("hangup_cause").or_else(|| evs.cdr_text("hangup_cause")),
-        hangup_detail: evs.end_field("hangup_detail").or_else(|| evs.cdr_text("sip_hangup_disposition")),
+        hangup_detail: evs
+            .end_field("hangup_detail")
+            .or_else(|| evs.cdr_text("sip_hangup_disposition"))
+            .or_else(|| evs.cdr_text("hangup_state")),
         route: evs.route(),
-        recorded: evs.cdr.and_then(|c| c.get("call_record")).and_then(bool_of),
+        recorded: evs.cdr.and_then(|c| c.get("call_record")).and_then(recorded),
         cdr_url: evs.end_field("cdr_url").or_else(|| evs.any_field("cdr_url")),
         cdr_api_url: evs.any_field("cdr_api_url"),
         callflow: evs.callflow(),
         event_count: evs.all.len(),
+        sources: evs.sources(),
         test: evs.all.iter().any(|e| e.event.fields.get(TEST_MARKER).and_then(bool_of) == Some(true)),
     })
 }
@@ -362,7 +382,9 @@ impl<'a> Events<'a> {
         all.dedup_by(|a, b| a.order(b).is_eq());
         all.first()?;
         let ends = all.iter().copied().filter(|e| e.is_end()).collect();
-        let cdr = all.iter().find_map(|e| e.cdr());
+        // The record with the call's flow when there is one (the API's detail, a hang-up's CDR),
+        // else the first.
+        let cdr = all.iter().filter_map(|e| e.cdr()).find(|c| legs_of(c).is_some()).or_else(|| all.iter().find_map(|e| e.cdr()));
         Some(Events { all, ends, cdr })
     }
 
@@ -403,6 +425,7 @@ impl<'a> Events<'a> {
             .iter()
             .find_map(|e| e.event.direction.as_deref().and_then(Direction::parse))
             .or_else(|| self.cdr_text("bf_direction").as_deref().and_then(Direction::parse))
+            .or_else(|| self.cdr_text("direction").as_deref().and_then(Direction::parse))
             .unwrap_or(Direction::In)
     }
 
@@ -460,8 +483,12 @@ impl<'a> Events<'a> {
         let Some(cdr) = self.cdr else {
             return times.talk_duration.map(|t| t > 0);
         };
+        // The API's records say it outright (newer ones).
+        if cdr.get("missing_call").and_then(bool_of) == Some(true) {
+            return Some(false);
+        }
         // Greeting menus answer every call; only a leg that is not a menu counts as a person.
-        let legs = cdr.get("callflow").and_then(Value::as_array);
+        let legs = legs_of(cdr);
         let person = legs.map(|legs| {
             legs.iter().any(|leg| {
                 let menu = leg.get("redirection").and_then(scalar_text).is_some_and(|r| r.to_ascii_uppercase().contains("MENU"));
@@ -469,7 +496,10 @@ impl<'a> Events<'a> {
                 answered && !menu
             })
         });
-        person.or(times.cdr_answer.map(|_| true))
+        let api = self.all.iter().any(|e| e.event.event_type.is_api());
+        // An API record without an answer time was not answered (an outgoing call nobody
+        // picked up); a webhook's CDR leaves it open, as it always has.
+        person.or(times.cdr_answer.map(|_| true)).or_else(|| api.then_some(false))
     }
 
     fn outcome(&self, kind: CallKind, direction: Direction, times: &Times) -> Outcome {
@@ -500,17 +530,62 @@ impl<'a> Events<'a> {
                 continue;
             };
             let at = e.event.timestamp_us.and_then(micros_to_rfc3339);
-            let step = RouteStep { kind, destination: dest, at };
+            let step = RouteStep { kind, destination: dest, at, name: None };
             if route.last() != Some(&step) {
                 route.push(step);
+            }
+        }
+        // A call only the API told of has no routing events: its CDR's legs say where it went.
+        // (A webhook call without them keeps an empty route, as Bulutfon reported it.)
+        if route.is_empty() && self.all.iter().any(|e| e.event.event_type.is_api()) {
+            route = self.route_from_callflow();
+        }
+        route
+    }
+
+    /// Where the CDR's legs say the call went, for a call read from the API (no routing webhook
+    /// described it): each leg's redirection, and the extension that answered a group.
+    fn route_from_callflow(&self) -> Vec<RouteStep> {
+        let mut route = Vec::new();
+        let Some(legs) = self.cdr.and_then(legs_of) else { return route };
+        for leg in legs {
+            let text = |v: &Value, k: &str| v.get(k).and_then(scalar_text);
+            let redirection = text(leg, "redirection").unwrap_or_default().to_ascii_uppercase();
+            let kind = if redirection.ends_with("_MENU") {
+                RouteType::Menu
+            } else if redirection.ends_with("_GROUP") {
+                RouteType::Group
+            } else if redirection.ends_with("_EXTENSION") {
+                RouteType::Extension
+            } else {
+                continue;
+            };
+            // REDIRECTED_TO_X names X as the target; CONNECTING_TO_X is the leg of X itself.
+            let destination = if redirection.starts_with("CONNECTING") { text(leg, "callee") } else { text(leg, "redirection_target") };
+            if let Some(destination) = destination {
+                push_step(&mut route, RouteStep { kind, destination, at: text(leg, "start_time"), name: None });
+            }
+            let answered = leg.get("origination").and_then(Value::as_array).and_then(|o| {
+                o.iter().find(|x| text(x, "result").is_some_and(|r| r.eq_ignore_ascii_case("ANSWERED")))
+            });
+            if let Some(destination) = answered.and_then(|x| text(x, "destination")) {
+                let at = answered.and_then(|x| text(x, "answer_time"));
+                push_step(&mut route, RouteStep { kind: RouteType::Extension, destination, at, name: None });
             }
         }
         route
     }
 
+    /// Where the call's events came from: "webhook", "api", or both, in that order.
+    fn sources(&self) -> Vec<String> {
+        let api = self.all.iter().any(|e| e.event.event_type.is_api());
+        let webhook = self.all.iter().any(|e| !e.event.event_type.is_api());
+        [(webhook, SOURCE_WEBHOOK), (api, SOURCE_API)].into_iter().filter(|(has, _)| *has).map(|(_, s)| s.to_owned()).collect()
+    }
+
     /// The CDR's legs, numbers in display form.
     fn callflow(&self) -> Vec<CallflowLeg> {
-        let Some(legs) = self.cdr.and_then(|c| c.get("callflow")).and_then(Value::as_array) else {
+        let Some(legs) = self.cdr.and_then(legs_of) else {
             return Vec::new();
         };
         legs.iter()
@@ -526,6 +601,38 @@ impl<'a> Events<'a> {
                 }
             })
             .collect()
+    }
+}
+
+/// A call's events came from the webhook listener.
+pub const SOURCE_WEBHOOK: &str = "webhook";
+/// A call's events came from Bulutfon's API (a backfill).
+pub const SOURCE_API: &str = "api";
+
+/// A CDR's legs: `callflow` in a hang-up's CDR, `call_flow` in the API's detail.
+fn legs_of(cdr: &Map<String, Value>) -> Option<&Vec<Value>> {
+    cdr.get("callflow").or_else(|| cdr.get("call_flow")).and_then(Value::as_array)
+}
+
+/// Add a CDR leg's routing step unless it repeats the last one (a group named by its
+/// redirection and again by its own leg).
+fn push_step(route: &mut Vec<RouteStep>, step: RouteStep) {
+    let same = route.last().is_some_and(|last| last.kind == step.kind && last.destination == step.destination);
+    if !same {
+        route.push(step);
+    }
+}
+
+/// Whether the call was recorded: a webhook CDR's boolean, the API's YES / NO / REMOVED (and
+/// once the Turkish "Yok").
+fn recorded(v: &Value) -> Option<bool> {
+    match v {
+        Value::String(s) => match s.trim().to_lowercase().as_str() {
+            "yes" | "var" | "evet" | "true" | "1" => Some(true),
+            "no" | "yok" | "hayır" | "removed" | "false" | "0" => Some(false),
+            _ => None,
+        },
+        other => bool_of(other),
     }
 }
 
@@ -572,6 +679,70 @@ mod tests {
             .enumerate()
             .map(|(i, n)| rec(&fixture(&format!("seed/{n}.json")), 1_700_000_000_000_000 + i as i64))
             .collect()
+    }
+
+    /// Each record of a fixture's list as an API event.
+    fn api_records(path: &str, list: &str) -> Vec<EventRecord> {
+        let page: Value = serde_json::from_str(&fixture(path)).unwrap();
+        page[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| EventRecord { event: webhook::parse_api_cdr(r.to_string().as_bytes()).unwrap(), received_at_us: 1_800_000_000_000_000 })
+            .collect()
+    }
+
+    fn api_record(path: &str, list: &str, uuid: &str) -> EventRecord {
+        api_records(path, list).into_iter().find(|r| r.event.uuid == uuid).unwrap()
+    }
+
+    #[test]
+    fn a_call_known_from_webhooks_and_from_the_api_is_one_call() {
+        let mut events = seed_call();
+        let webhook_only = assemble(&events).unwrap();
+        events.push(api_record("api/cdrs-page-2.json", "cdrs", "f615986c-2001-11e5-bdee-6599352d46ce"));
+        let both = assemble(&events).unwrap();
+        assert_eq!(webhook_only.sources, ["webhook"]);
+        assert_eq!(both.sources, ["webhook", "api"]);
+        // The record adds an event and nothing else changes: the webhooks said it all.
+        assert_eq!(both.event_count, webhook_only.event_count + 1);
+        assert_eq!((both.started_at_us, both.ended_at_us, both.route.clone()), (webhook_only.started_at_us, webhook_only.ended_at_us, webhook_only.route.clone()));
+        assert_eq!(both.state, webhook_only.state);
+    }
+
+    #[test]
+    fn api_records_alone_make_whole_calls() {
+        let page = "api/cdrs-page-1.json";
+        let missed = assemble(&[api_record(page, "cdrs", "704b83fa-4d98-40f3-97cb-44882dcbed04")]).unwrap();
+        assert_eq!((missed.state, missed.missed, missed.direction), (CallState::Missed, true, Direction::In));
+        assert_eq!(missed.sources, ["api"]);
+        assert_eq!(missed.caller.as_deref(), Some("0 536 395 22 18"));
+        assert_eq!(missed.started_at.as_str(), "2026-11-28T06:40:05+00:00");
+        let answered = assemble(&[api_record(page, "cdrs", "468d0eb5-7396-4742-a38c-590471883c0d")]).unwrap();
+        assert_eq!((answered.state, answered.duration_s, answered.recorded), (CallState::Answered, Some(254), Some(true)));
+        // An outgoing call nobody picked up is not a missed call.
+        let out = assemble(&[api_record(page, "cdrs", "b75d34a7-9cc5-4801-8530-406c6aea0e09")]).unwrap();
+        assert_eq!((out.direction, out.state, out.missed), (Direction::Out, CallState::Ended, false));
+        // Every record of both pages assembles, whatever its types ("Yok", strings, numbers).
+        for r in api_records(page, "cdrs").into_iter().chain(api_records("api/cdrs-page-2.json", "cdrs")) {
+            let call = assemble(std::slice::from_ref(&r)).unwrap();
+            assert!(call.ended_at_us.is_some(), "{} has no end", call.uuid);
+        }
+    }
+
+    #[test]
+    fn the_detail_s_flow_gives_the_route() {
+        let detail: Value = serde_json::from_str(&fixture("api/cdr-detail.json")).unwrap();
+        let detail = EventRecord { event: webhook::parse_api_cdr(detail["cdr"].to_string().as_bytes()).unwrap(), received_at_us: 0 };
+        assert_eq!(detail.event.event_type, EventType::ApiCdrDetail);
+        let listed = api_record("api/cdrs-page-2.json", "cdrs", "dd3b3506-e40e-11e4-9880-17aee3ce4e7b");
+        assert!(assemble(std::slice::from_ref(&listed)).unwrap().route.is_empty());
+        let call = assemble(&[listed, detail]).unwrap();
+        let route: Vec<_> = call.route.iter().map(|r| (r.kind, r.destination.as_str())).collect();
+        assert_eq!(route, [(RouteType::Menu, "10"), (RouteType::Group, "101"), (RouteType::Extension, "1004")]);
+        assert_eq!(call.callflow.len(), 3);
+        assert_eq!(call.hangup_detail.as_deref(), Some("recv_bye"));
+        assert_eq!(call.state, CallState::Answered);
     }
 
     #[test]

@@ -195,6 +195,70 @@ pub struct FileConfig {
     /// How Bulutfon reaches the listener (holds the ngrok authtoken: the file is 0600).
     #[serde(default)]
     pub tunnel: TunnelSettings,
+    /// Bulutfon's REST API (holds the API token: the file is 0600).
+    #[serde(default)]
+    pub bulutfon: BulutfonSettings,
+    /// Office mode (holds a desk's pairing code with its token: the file is 0600).
+    #[serde(default)]
+    pub office: OfficeSettings,
+}
+
+/// `[office]`: this computer as the office's receiver, or as a desk of one.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OfficeSettings {
+    /// The desktop app also serves the office's desks (client API on `listen`).
+    pub receiver: bool,
+    /// Where the client API listens (default every interface, port 8498).
+    pub listen: Option<String>,
+    /// A desk: the pairing code of the receiver it follows (its token inside).
+    pub join: Option<String>,
+}
+
+impl std::fmt::Debug for OfficeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfficeSettings").field("receiver", &self.receiver).field("listen", &self.listen).field("join", &self.join.as_ref().map(|_| "<redacted>")).finish()
+    }
+}
+
+/// Save the office settings, keeping everything else in the file.
+pub fn save_office_settings(data_dir: &Path, settings: &OfficeSettings) -> Result<(), ConfigError> {
+    let mut file = FileConfig::load(data_dir)?;
+    file.office = settings.clone();
+    file.save(data_dir)
+}
+
+/// `[bulutfon]`: the connection to Bulutfon's API (`bulutfon/`). The token never leaves the
+/// engine: not to the logs, not to the window.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BulutfonSettings {
+    /// The master API token (panel: Uygulamalar > API Uygulamaları).
+    pub token: Option<String>,
+    /// The account's name as `GET /me` gave it when the token was checked.
+    pub account: Option<String>,
+    /// The user's own extension: "Geri ara" rings it first.
+    pub extension: Option<String>,
+    /// Which of the account's numbers a call back shows (default: the first one Bulutfon lists).
+    pub caller: Option<String>,
+}
+
+impl std::fmt::Debug for BulutfonSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulutfonSettings")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("account", &self.account)
+            .field("extension", &self.extension)
+            .field("caller", &self.caller)
+            .finish()
+    }
+}
+
+/// Save the Bulutfon settings, keeping everything else in the file.
+pub fn save_bulutfon_settings(data_dir: &Path, settings: &BulutfonSettings) -> Result<(), ConfigError> {
+    let mut file = FileConfig::load(data_dir)?;
+    file.bulutfon = settings.clone();
+    file.save(data_dir)
 }
 
 /// How Bulutfon reaches the listener (`[tunnel]`); `tunnel.rs` runs it.

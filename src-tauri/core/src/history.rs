@@ -156,9 +156,12 @@ pub fn search_at(conn: &Connection, q: &Query, now_us: i64) -> Result<Page, Stor
     Ok(page)
 }
 
-/// Names, note and tags of calls read from the store.
-fn annotate(conn: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
-    crate::contacts::annotate_all(conn, calls).map_err(store_error)
+/// What a call read from the store is given beside what is stored: the phone book's names, the
+/// note and tags, the names of its route's menus, groups and extensions and of the line it came
+/// in on.
+pub fn annotate(conn: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
+    crate::contacts::annotate_all(conn, calls).map_err(store_error)?;
+    crate::names::annotate_all(conn, calls)
 }
 
 /// Reading the phone book only fails in the database.
@@ -655,6 +658,7 @@ mod tests {
              PRAGMA user_version = 3;",
         )
         .unwrap();
+        conn.execute_batch(crate::names::UNDO_MIGRATION).unwrap();
         conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
@@ -683,6 +687,7 @@ mod tests {
              PRAGMA user_version = 5;",
         )
         .unwrap();
+        conn.execute_batch(crate::names::UNDO_MIGRATION).unwrap();
         conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();

@@ -58,7 +58,12 @@ pub fn route_words(english: bool, route: &[RouteStep]) -> Vec<String> {
                 RouteType::Group => "route.group",
                 RouteType::Extension => "route.extension",
             };
-            tf(english, key, &[("d", &step.destination)])
+            let words = tf(english, key, &[("d", &step.destination)]);
+            match &step.name {
+                // "Grup 101 · Teknik Destek"
+                Some(name) => format!("{words} · {name}"),
+                None => words,
+            }
         })
         .collect()
 }
@@ -116,10 +121,13 @@ mod tests {
         assert_eq!(state_word(false, CallKind::Call, CallState::Ended), "Bitti");
         let route: Vec<RouteStep> = [(RouteType::Menu, "10"), (RouteType::Group, "111"), (RouteType::Extension, "1000")]
             .into_iter()
-            .map(|(kind, d)| RouteStep { kind, destination: d.into(), at: None })
+            .map(|(kind, d)| RouteStep { kind, destination: d.into(), at: None, name: None })
             .collect();
         assert_eq!(route_words(false, &route), ["Menü 10", "Grup 111", "Dahili 1000"]);
         assert_eq!(route_words(true, &route), ["Menu 10", "Group 111", "Ext. 1000"]);
+        let mut named = route.clone();
+        named[1].name = Some("Teknik Destek".into());
+        assert_eq!(route_words(false, &named)[1], "Grup 111 · Teknik Destek");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! searches them. It has no Tauri dependency so it runs headless (`kanca serve`) and is tested
 //! without a display; the desktop shell subscribes to [`Engine::subscribe`].
 
+pub mod bulutfon;
 pub mod call;
 pub mod child;
 pub mod config;
@@ -13,7 +14,9 @@ pub mod history;
 pub mod i18n;
 pub mod keys;
 pub mod listener;
+pub mod names;
 pub mod notes;
+pub mod office;
 pub mod phone;
 pub mod popup;
 pub mod selftest;
@@ -52,15 +55,39 @@ pub struct Engine {
     data_dir: PathBuf,
     store: Store,
     keys: Arc<LiveKeys>,
+    shared: tokio::sync::broadcast::Sender<Shared>,
+}
+
+/// A change to what an office shares besides the calls themselves: the desks of an office
+/// (`office`) hear of each at once and read it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shared {
+    /// A call's note or tags (its uuid).
+    CallNotes(String),
+    Contacts,
+    /// Names of extensions, groups and numbers.
+    Names,
+    TagColours,
 }
 
 impl Engine {
     /// Open the data directory: create it, migrate the database, load or create the keys.
     pub fn open(data_dir: &Path) -> Result<Engine, EngineError> {
         // Pop-ups name the caller: each published change carries the phone book's names.
-        let store = Store::open_annotated(data_dir, |conn, call| Ok(contacts::annotate(conn, call)?))?;
+        let store = Store::open_annotated(data_dir, |conn, call| Ok(history::annotate(conn, std::slice::from_mut(call))?))?;
         let keys = Arc::new(LiveKeys::open(data_dir)?);
-        Ok(Engine { data_dir: data_dir.to_owned(), store, keys })
+        let (shared, _) = tokio::sync::broadcast::channel(256);
+        Ok(Engine { data_dir: data_dir.to_owned(), store, keys, shared })
+    }
+
+    /// Changes to notes, tags, contacts and names as they are written.
+    pub fn subscribe_shared(&self) -> tokio::sync::broadcast::Receiver<Shared> {
+        self.shared.subscribe()
+    }
+
+    /// Tell whoever follows (the office's desks) that `what` changed.
+    pub fn announce(&self, what: Shared) {
+        let _ = self.shared.send(what);
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -161,6 +188,7 @@ mod bindings {
         crate::contacts::ImportReport::export_all(&cfg).unwrap();
         crate::contacts::api::ExportFormat::export_all(&cfg).unwrap();
         crate::notes::Tag::export_all(&cfg).unwrap();
+        crate::names::NameEntry::export_all(&cfg).unwrap();
     }
 
     fn read_dir(dir: &Path) -> BTreeMap<String, String> {

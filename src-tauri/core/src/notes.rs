@@ -8,8 +8,43 @@ use crate::fold::fold;
 use crate::store::StoreError;
 use crate::time::now_us;
 
-/// The colours a tag can have (names the UI maps to its own shades).
-pub const PALETTE: [&str; 8] = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "grey"];
+/// A colour a tag can have: a name the UI maps to its own shades for the light and dark themes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum TagColour {
+    Red,
+    Orange,
+    Yellow,
+    Green,
+    Teal,
+    Blue,
+    Purple,
+    Grey,
+}
+
+/// The palette the user picks from, in the order it is shown.
+pub const PALETTE: [TagColour; 8] =
+    [TagColour::Red, TagColour::Orange, TagColour::Yellow, TagColour::Green, TagColour::Teal, TagColour::Blue, TagColour::Purple, TagColour::Grey];
+
+impl TagColour {
+    /// The name stored in the database and sent to the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TagColour::Red => "red",
+            TagColour::Orange => "orange",
+            TagColour::Yellow => "yellow",
+            TagColour::Green => "green",
+            TagColour::Teal => "teal",
+            TagColour::Blue => "blue",
+            TagColour::Purple => "purple",
+            TagColour::Grey => "grey",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<TagColour> {
+        PALETTE.into_iter().find(|c| c.as_str() == name)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotesError {
@@ -32,7 +67,7 @@ impl From<rusqlite::Error> for NotesError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Tag {
     pub name: String,
-    pub colour: String,
+    pub colour: TagColour,
     /// How many calls carry it.
     #[ts(type = "number")]
     pub calls: i64,
@@ -75,7 +110,7 @@ fn write(conn: &mut Connection, uuid: &str, note: Option<String>, tags: Vec<Stri
         tx.execute("INSERT OR IGNORE INTO call_tags (tag, uuid) VALUES (?1, ?2)", [t, uuid])?;
         // A new tag gets a colour of its own from the palette, stable for its name.
         let colour = PALETTE[t.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % PALETTE.len()];
-        tx.execute("INSERT OR IGNORE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t, colour])?;
+        tx.execute("INSERT OR IGNORE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t, colour.as_str()])?;
     }
     tx.commit()?;
     Ok(())
@@ -109,21 +144,37 @@ pub fn tags(conn: &Connection) -> Result<Vec<Tag>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.tag, t.colour, (SELECT count(*) FROM call_tags c WHERE c.tag = t.tag) FROM tag_colours t ORDER BY t.tag",
     )?;
-    let rows = stmt.query_map([], |r| Ok(Tag { name: r.get(0)?, colour: r.get(1)?, calls: r.get(2)? }))?;
+    // Only set_tag_colour and write store colours, both from the palette; grey for anything else.
+    let rows = stmt.query_map([], |r| {
+        let colour: String = r.get(1)?;
+        Ok(Tag { name: r.get(0)?, colour: TagColour::parse(&colour).unwrap_or(TagColour::Grey), calls: r.get(2)? })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Make the tag colours those of `tags`, in one transaction: an office desk mirrors its
+/// receiver's colours.
+pub fn replace_tag_colours(conn: &mut Connection, tags: &[Tag]) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute("DELETE FROM tag_colours", [])?;
+    for t in tags.iter().filter(|t| !t.name.trim().is_empty()) {
+        tx.execute("INSERT OR REPLACE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t.name.trim(), t.colour.as_str()])?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Choose a tag's colour from [`PALETTE`].
 pub fn set_tag_colour(conn: &Connection, tag: &str, colour: &str) -> Result<(), NotesError> {
-    if !PALETTE.contains(&colour) {
+    let Some(colour) = TagColour::parse(colour) else {
         return Err(NotesError::BadColour(colour.to_owned()));
-    }
+    };
     if tag.trim().is_empty() {
         return Err(NotesError::EmptyTag);
     }
     conn.execute(
         "INSERT INTO tag_colours (tag, colour) VALUES (?1, ?2) ON CONFLICT(tag) DO UPDATE SET colour = ?2",
-        [tag.trim(), colour],
+        [tag.trim(), colour.as_str()],
     )?;
     Ok(())
 }

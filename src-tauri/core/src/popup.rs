@@ -225,6 +225,10 @@ pub struct MissedEntry {
     pub started_at_us: i64,
     /// The last extension or group it rang at, if routed ("Dahili 1000").
     pub last_route: Option<String>,
+    /// Known only from Bulutfon's API: a backfill found it, Kanca was not running when it rang.
+    pub backfilled: bool,
+    /// Reached this desk late (see [`is_late`]): it rang while the desk was away.
+    pub late: bool,
 }
 
 impl MissedEntry {
@@ -235,8 +239,31 @@ impl MissedEntry {
             caller: call.caller_name.as_deref().map(|n| one_line(n, NAME_CHARS)).filter(|n| !n.is_empty()).or_else(|| call.caller.clone()),
             started_at_us: call.started_at_us,
             last_route: route_words(english, &call.route).pop(),
+            backfilled: !call.sources.is_empty() && call.sources.iter().all(|s| s == crate::call::SOURCE_API),
+            late: false,
         }
     }
+}
+
+/// A missed call a backfill found this long after it rang is history, not news: it stays in the
+/// list (filtered to missed calls) but does not join the missed-calls notice. Three days cover
+/// a night and a weekend with Kanca closed; an account's first backfill brings a month.
+pub const BACKFILL_NEWS_US: i64 = 72 * 3600 * 1_000_000;
+
+/// Whether `change` is a backfill's record (or a late copy, see [`is_late`]) of a call that rang
+/// too long ago to announce.
+pub fn is_old_backfill(change: &Change, now_us: i64) -> bool {
+    (change.event_type.starts_with("api_cdr") || is_late(change, now_us)) && now_us.saturating_sub(change.call.started_at_us) > BACKFILL_NEWS_US
+}
+
+/// An event the receiver acknowledged this long before it reached the pop-ups is being caught
+/// up with (an office desk that was away or closed), not happening now.
+pub const LATE_US: i64 = 60 * 1_000_000;
+
+/// Whether `change` arrives late: no ringing pop-up for it; a missed call joins the one notice,
+/// shown once when the catching up is done.
+pub fn is_late(change: &Change, now_us: i64) -> bool {
+    now_us.saturating_sub(change.received_at_us) > LATE_US
 }
 
 /// Lines listed in the missed-calls notice before "and N more".
@@ -251,6 +278,12 @@ pub fn missed_notice(entries: &[MissedEntry], now: DateTime<Local>, english: boo
         e.caller.clone().unwrap_or_else(|| t(english, "call.unknownNumber").into())
     };
     let summary = match entries.len() {
+        // Every one found by a backfill: say why no pop-up rang for them.
+        1 if latest.backfilled => tf(english, "popup.missedWhileClosedOne", &[("caller", &who(latest))]),
+        n if entries.iter().all(|e| e.backfilled) => tf(english, "popup.missedWhileClosed", &[("n", &n)]),
+        // Every one caught up with by a desk that was away from its receiver.
+        1 if latest.late => tf(english, "popup.missedWhileAwayOne", &[("caller", &who(latest))]),
+        n if entries.iter().all(|e| e.backfilled || e.late) => tf(english, "popup.missedWhileAway", &[("n", &n)]),
         1 => tf(english, "popup.missed", &[("caller", &who(latest))]),
         n => tf(english, "popup.missedMany", &[("n", &n)]),
     };
@@ -353,7 +386,7 @@ mod tests {
             .iter()
             .map(|b| EventRecord { event: webhook::parse(Some("application/json"), b.as_bytes()).unwrap(), received_at_us: 1 })
             .collect();
-        Change { event_id: 1, event_type: last_type.into(), received_type: last_type.into(), call: assemble(&recs).unwrap() }
+        Change { event_id: 1, event_type: last_type.into(), received_type: last_type.into(), received_at_us: 1, call: assemble(&recs).unwrap() }
     }
 
     const INIT: &str = r#"{"event_type":"call_init","uuid":"u","caller":"905324445566","callee":"908508850000","direction":"IN","timestamp":1700000000000000}"#;
@@ -498,6 +531,8 @@ mod tests {
             caller: caller.map(Into::into),
             started_at_us: 1_700_000_100_000_000 - min * 60_000_000,
             last_route: Some("Dahili 1000".into()),
+            backfilled: false,
+            late: false,
         };
         assert_eq!(missed_notice(&[], now(), false), None);
         let (summary, body) = missed_notice(&[e("a", Some("0 532 444 55 66"), 5)], now(), false).unwrap();
@@ -516,6 +551,30 @@ mod tests {
         assert_eq!(summary, "8 missed calls");
         assert_eq!(body.lines().count(), MISSED_LINES + 1);
         assert!(body.ends_with("and 3 more"), "{body}");
+        // Found by a backfill: said so, and once one rang while Kanca ran, no longer.
+        let mut closed: Vec<MissedEntry> = three.iter().cloned().map(|m| MissedEntry { backfilled: true, ..m }).collect();
+        assert_eq!(missed_notice(&closed, now(), false).unwrap().0, "Kanca kapalıyken 3 cevapsız arama");
+        assert_eq!(missed_notice(&closed[..1], now(), true).unwrap().0, "Missed while Kanca was closed: 0 532 444 55 66");
+        closed.push(e("d", None, 0));
+        assert_eq!(missed_notice(&closed, now(), false).unwrap().0, "4 cevapsız arama");
+        // Caught up with by a desk that was away: said so, with or without a backfill's.
+        let mut away: Vec<MissedEntry> = three.iter().cloned().map(|m| MissedEntry { late: true, ..m }).collect();
+        assert_eq!(missed_notice(&away[..1], now(), false).unwrap().0, "Siz yokken 1 cevapsız arama: 0 532 444 55 66");
+        away[0].late = false;
+        away[0].backfilled = true;
+        assert_eq!(missed_notice(&away, now(), true).unwrap().0, "3 missed calls while you were away");
+    }
+
+    #[test]
+    fn an_event_acknowledged_long_ago_is_late() {
+        let mut c = change(&[INIT], "call_init");
+        let now = 1_700_000_000_000_000;
+        c.received_at_us = now - 5_000_000;
+        assert!(!is_late(&c, now));
+        c.received_at_us = now - LATE_US - 1;
+        assert!(is_late(&c, now));
+        c.call.started_at_us = now - BACKFILL_NEWS_US - 1;
+        assert!(is_old_backfill(&c, now), "a late copy of a call from days ago is history");
     }
 
     #[test]

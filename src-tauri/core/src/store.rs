@@ -193,6 +193,30 @@ const MIGRATIONS: &[&str] = &[
         tag    TEXT PRIMARY KEY,
         colour TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 9: Bulutfon's API (bulutfon/). Where each call's events came from (NULL: the webhook, as
+    // every call before this version); names of menus, groups, extensions and the account's
+    // numbers, Bulutfon's and the user's own (a local name wins); what the backfill has read.
+    "ALTER TABLE calls ADD COLUMN sources TEXT;
+    CREATE TABLE pbx_names (
+        kind   TEXT NOT NULL,   -- menu | group | extension | did
+        number TEXT NOT NULL,   -- as Bulutfon numbers it (101, 1004, 908508850000)
+        source TEXT NOT NULL,   -- bulutfon | local
+        name   TEXT NOT NULL,
+        PRIMARY KEY (kind, number, source)
+    ) WITHOUT ROWID;
+    CREATE TABLE api_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;",
+    // 10: office mode (office/): the desks paired with this receiver, each token kept hashed.
+    "CREATE TABLE office_clients (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        token_hash    TEXT NOT NULL UNIQUE,
+        paired_at_us  INTEGER NOT NULL,
+        last_seen_us  INTEGER,
+        revoked_at_us INTEGER
+    );",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -256,7 +280,13 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let version = schema_version(&tx, path)?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         tx.execute_batch(sql)?;
-        tracing::info!(to = i + 1, "migrated database");
+        tracing::debug!(to = i + 1, "migrated database");
+    }
+    // One line, not one per step: a new database is not news, an upgrade is.
+    if version == 0 {
+        tracing::info!(path = %path.display(), "created the database");
+    } else {
+        tracing::info!(from = version, to = SCHEMA_VERSION, path = %path.display(), "upgraded the database");
     }
     let needs_rebuild: bool = tx
         .query_row("SELECT 1 FROM sqlite_master WHERE name = '_rebuild_calls'", [], |_| Ok(true))
@@ -357,6 +387,10 @@ pub struct Change {
     pub event_id: i64,
     pub event_type: String,
     pub received_type: String,
+    /// When the receiver acknowledged the event. A desk of an office catching up with what it
+    /// missed stores the receiver's time: what arrived long ago is news, not a ringing phone.
+    #[ts(type = "number")]
+    pub received_at_us: i64,
     pub call: Call,
 }
 
@@ -559,8 +593,8 @@ fn write_call(
     conn.prepare_cached(
         "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
                             ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
-                            last_heard_us, caller_display, caller_e164, callee_display, callee_e164)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                            last_heard_us, caller_display, caller_e164, callee_display, callee_e164, sources)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     )?
     .execute(params![
         sort_key,
@@ -585,6 +619,8 @@ fn write_call(
         call.caller_e164,
         call.callee,
         call.callee_e164,
+        // NULL for the common case, a call only the webhook told of.
+        (call.sources.iter().any(|s| s != crate::call::SOURCE_WEBHOOK)).then(|| call.sources.join(",")),
     ])?;
     if !index_current {
         search.insert(sort_key, &text);
@@ -595,7 +631,7 @@ fn write_call(
 /// Columns [`call_from_row`] reads, in order.
 pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answered, c.state, c.started_at_us, \
     c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us, \
-    c.caller_display, c.caller_e164, c.callee_display, c.callee_e164";
+    c.caller_display, c.caller_e164, c.callee_display, c.callee_e164, c.sources";
 
 /// A call as listed (without the CDR detail only [`crate::history::get_call`] reads), as
 /// stored: the caller settles it ([`Call::settle`]) at the time it reads.
@@ -623,11 +659,15 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
         Some(json) => serde_json::from_str::<Vec<(RouteType, String, Option<i64>)>>(&json)
             .map_err(|_| bad(12, "route"))?
             .into_iter()
-            .map(|(kind, destination, at)| RouteStep { kind, destination, at: at.and_then(micros_to_rfc3339) })
+            .map(|(kind, destination, at)| RouteStep { kind, destination, at: at.and_then(micros_to_rfc3339), name: None })
             .collect(),
     };
     let kind = CallKind::parse(&text(1)?).ok_or_else(|| bad(1, "kind"))?;
     let last_heard_us: Option<i64> = r.get(first + 15)?;
+    let sources = match r.get::<_, Option<String>>(first + 20)? {
+        None => vec![crate::call::SOURCE_WEBHOOK.to_owned()],
+        Some(list) => list.split(',').map(str::to_owned).collect(),
+    };
     Ok(Call {
         uuid: text(0)?,
         kind,
@@ -650,6 +690,7 @@ pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> 
         hangup_cause: r.get(first + 11)?,
         route,
         event_count: r.get::<_, i64>(first + 13)? as usize,
+        sources,
         test: r.get(first + 14)?,
         caller_name: None,
         callee_name: None,
@@ -1152,6 +1193,7 @@ fn project_call(
             event_id: *id,
             event_type: rec.event.event_type.as_str().to_string(),
             received_type: rec.event.received_type.clone(),
+            received_at_us: rec.received_at_us,
             // As it stands on arrival: a call_init delivered hours late must not pop up as
             // ringing.
             call: as_then.at(rec.received_at_us),

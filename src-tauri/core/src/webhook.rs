@@ -30,6 +30,11 @@ pub enum EventType {
     Hangup,
     Missed,
     FaxInit,
+    /// A call detail record read from Bulutfon's REST API (`GET /cdrs`), not a webhook: the call
+    /// as the PBX recorded it once it was over (`bulutfon::backfill`).
+    ApiCdr,
+    /// The same with its `call_flow` (`GET /cdrs/UUID`), read for a call whose end was lost.
+    ApiCdrDetail,
     /// An event type this version does not know; kept with its (lower-cased) name.
     Other(String),
 }
@@ -60,8 +65,15 @@ impl EventType {
             EventType::Hangup => "call_hangup",
             EventType::Missed => "missing_call",
             EventType::FaxInit => "fax_init",
+            EventType::ApiCdr => "api_cdr",
+            EventType::ApiCdrDetail => "api_cdr_detail",
             EventType::Other(s) => s,
         }
+    }
+
+    /// Read from Bulutfon's API rather than posted to the webhook.
+    pub fn is_api(&self) -> bool {
+        matches!(self, EventType::ApiCdr | EventType::ApiCdrDetail)
     }
 
     pub fn route_type(&self) -> Option<RouteType> {
@@ -180,6 +192,9 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<CallEvent, Parse
 /// name a charset this version refuses; it was ignored when they were accepted, so ignore it
 /// again rather than lose a stored event.
 pub fn parse_stored(content_type: Option<&str>, body: &[u8]) -> Result<CallEvent, ParseError> {
+    if content_type == Some(API_CDR_CONTENT_TYPE) {
+        return parse_api_cdr(body);
+    }
     let declared = declared_encoding(content_type).unwrap_or(None);
     parse_in(content_type, body, declared)
 }
@@ -405,6 +420,36 @@ pub fn from_value(value: Value) -> Result<CallEvent, ParseError> {
         direction: text("direction"),
         destination: text("destination"),
         received_type,
+        uuid,
+        fields,
+    })
+}
+
+/// The content type under which a CDR read from Bulutfon's API is stored as an event: the raw
+/// body is the record's JSON object exactly as the API gave it. Never accepted from the webhook
+/// listener (it only stores what [`parse`] accepts, and [`parse`] does not know this type).
+pub const API_CDR_CONTENT_TYPE: &str = "application/vnd.kanca.bulutfon-cdr+json";
+
+/// A CDR from the API as an event: its uuid, its end (else its start) as the event's time, its
+/// numbers and direction; the whole record as `fields`. A record with `call_flow` is the detail
+/// (`GET /cdrs/UUID`), stored beside the list's record of the same call.
+pub fn parse_api_cdr(body: &[u8]) -> Result<CallEvent, ParseError> {
+    let fields = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => return Err(ParseError::NotAnObject(kind_name(&other))),
+        Err(e) => return Err(ParseError::BadJson(e.to_string())),
+    };
+    let uuid = required_text(&fields, "uuid")?;
+    let event_type = if fields.contains_key("call_flow") { EventType::ApiCdrDetail } else { EventType::ApiCdr };
+    let text = |k: &str| fields.get(k).and_then(scalar_text);
+    Ok(CallEvent {
+        received_type: event_type.as_str().to_owned(),
+        event_type,
+        timestamp_us: cdr_time_us(fields.get("hangup_time")).or_else(|| cdr_time_us(fields.get("call_time"))),
+        caller: text("caller"),
+        callee: text("callee"),
+        direction: text("direction"),
+        destination: None,
         uuid,
         fields,
     })

@@ -70,6 +70,7 @@ mod tests {
             event_id,
             event_type: "call_init".into(),
             received_type: "call_init".into(),
+            received_at_us: 0,
             call: serde_json::from_value(call).unwrap(),
         }
     }

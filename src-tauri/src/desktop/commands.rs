@@ -10,7 +10,7 @@ use kanca_core::tunnel::{self, TunnelMode, TunnelSettings, TunnelState};
 use kanca_core::config::ConfigError;
 use kanca_core::contacts::api::ExportFormat;
 use kanca_core::contacts::{Contact, ContactInput, ContactsError, ImportReport, NumberInput};
-use kanca_core::notes::{NotesError, Tag};
+use kanca_core::notes::{NotesError, Tag, TagColour};
 use kanca_core::store::StoreError;
 use kanca_core::{Change, Engine, EngineError, KeysError, WebhookForm};
 use serde::Serialize;
@@ -18,7 +18,7 @@ use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
-use super::{events, AppState, AppStatus};
+use super::{events, office, AppState, AppStatus};
 
 /// Every command the window may call, for `Builder::invoke_handler`.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -53,6 +53,23 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         set_call_note,
         set_call_tags,
         list_tags,
+        set_tag_colour,
+        super::office::get_office,
+        super::office::join_office,
+        super::office::leave_office,
+        super::office::set_office_receiver,
+        super::office::add_desk,
+        super::office::revoke_desk,
+        super::bulutfon::get_bulutfon_settings,
+        super::bulutfon::bulutfon_connect,
+        super::bulutfon::bulutfon_disconnect,
+        super::bulutfon::save_bulutfon_settings,
+        super::bulutfon::bulutfon_sync_now,
+        super::bulutfon::call_back,
+        super::bulutfon::fax_page_count,
+        super::bulutfon::save_fax,
+        super::bulutfon::list_names,
+        super::bulutfon::set_name,
     ]
 }
 
@@ -99,6 +116,22 @@ pub enum ErrorCode {
     BadTag,
     /// An exported file (the phone book, the calls) could not be written.
     ExportFailed,
+    /// Bulutfon refused the API token, or none is stored.
+    BadToken,
+    /// Bulutfon's API could not be reached or answered oddly.
+    ApiUnavailable,
+    /// "Geri ara" needs the user's extension (Settings).
+    NoExtension,
+    /// A fax document Kanca cannot read.
+    BadFax,
+    /// The office receiver cannot be reached (a desk's write was not made).
+    OfficeUnreachable,
+    /// The office receiver refused this desk (revoked, or another certificate).
+    OfficeRefused,
+    /// Not a Kanca pairing code.
+    BadPairingCode,
+    /// A desk's name is empty, taken or unknown.
+    BadDeskName,
 }
 
 /// What every command rejects with: a code for the UI, and the technical detail (English, for
@@ -203,7 +236,7 @@ impl From<tauri_plugin_opener::Error> for CommandError {
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-fn engine(state: &AppState) -> Result<Engine> {
+pub(super) fn engine(state: &AppState) -> Result<Engine> {
     state
         .engine
         .clone()
@@ -414,48 +447,67 @@ pub async fn get_contact(state: State<'_, Arc<AppState>>, id: i64) -> Result<Opt
 }
 
 #[tauri::command]
-pub async fn add_contact(app: AppHandle, state: State<'_, Arc<AppState>>, input: ContactInput) -> Result<Contact> {
-    let c = engine(&state)?.add_contact(input).await?;
-    contacts_changed(&app, &state).await;
-    Ok(c)
+pub async fn add_contact(state: State<'_, Arc<AppState>>, input: ContactInput) -> Result<Contact> {
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::add_contact(receiver, &engine, &input).await,
+        None => Ok(engine.add_contact(input).await?),
+    }
 }
 
 #[tauri::command]
-pub async fn update_contact(app: AppHandle, state: State<'_, Arc<AppState>>, id: i64, input: ContactInput) -> Result<Contact> {
-    let c = engine(&state)?.update_contact(id, input).await?;
-    contacts_changed(&app, &state).await;
-    Ok(c)
+pub async fn update_contact(state: State<'_, Arc<AppState>>, id: i64, input: ContactInput) -> Result<Contact> {
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::update_contact(receiver, &engine, id, &input).await,
+        None => Ok(engine.update_contact(id, input).await?),
+    }
 }
 
 #[tauri::command]
-pub async fn delete_contact(app: AppHandle, state: State<'_, Arc<AppState>>, id: i64) -> Result<()> {
-    engine(&state)?.delete_contact(id).await?;
-    contacts_changed(&app, &state).await;
-    Ok(())
+pub async fn delete_contact(state: State<'_, Arc<AppState>>, id: i64) -> Result<()> {
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::delete_contact(receiver, &engine, id).await,
+        None => Ok(engine.delete_contact(id).await?),
+    }
 }
 
 /// "Kişilere ekle" on a call: its number joins an existing contact.
 #[tauri::command]
-pub async fn add_number_to_contact(app: AppHandle, state: State<'_, Arc<AppState>>, id: i64, number: NumberInput) -> Result<Contact> {
-    let c = engine(&state)?.add_number_to_contact(id, number).await?;
-    contacts_changed(&app, &state).await;
-    Ok(c)
+pub async fn add_number_to_contact(state: State<'_, Arc<AppState>>, id: i64, number: NumberInput) -> Result<Contact> {
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::add_number(receiver, &engine, id, &number).await,
+        None => Ok(engine.add_number_to_contact(id, number).await?),
+    }
 }
 
 /// Import vCard and CSV files by path (dropped on the window).
 #[tauri::command]
-pub async fn import_contacts(app: AppHandle, state: State<'_, Arc<AppState>>, paths: Vec<std::path::PathBuf>) -> Result<ImportReport> {
-    let report = engine(&state)?.import_contacts(paths).await?;
-    contacts_changed(&app, &state).await;
+pub async fn import_contacts(state: State<'_, Arc<AppState>>, paths: Vec<std::path::PathBuf>) -> Result<ImportReport> {
+    let engine = engine(&state)?;
+    let Some(receiver) = state.office.client() else { return Ok(engine.import_contacts(paths).await?) };
+    // A desk sends each file to the receiver, which imports it for the whole office.
+    let mut report = ImportReport::default();
+    for path in paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => report.merge(office::import_file(receiver, &engine, &name, bytes).await?),
+            Err(e) => report.skipped.push(kanca_core::contacts::Skip::new(path.display().to_string(), e.to_string())),
+        }
+    }
     Ok(report)
 }
 
 /// Import one file by its content (the file picker gives contents, not paths).
 #[tauri::command]
-pub async fn import_contact_file(app: AppHandle, state: State<'_, Arc<AppState>>, name: String, bytes: Vec<u8>) -> Result<ImportReport> {
-    let report = engine(&state)?.import_contact_bytes(name, bytes).await?;
-    contacts_changed(&app, &state).await;
-    Ok(report)
+pub async fn import_contact_file(state: State<'_, Arc<AppState>>, name: String, bytes: Vec<u8>) -> Result<ImportReport> {
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::import_file(receiver, &engine, &name, bytes).await,
+        None => Ok(engine.import_contact_bytes(name, bytes).await?),
+    }
 }
 
 /// Write the phone book (vCard 3.0 or CSV for Excel) to `path`, or to the Downloads folder as
@@ -471,14 +523,14 @@ pub async fn export_contacts(app: AppHandle, state: State<'_, Arc<AppState>>, fo
 }
 
 /// `<Downloads>/<stem>-<date>.<ext>` (the home folder when there is no Downloads folder).
-fn download_path(app: &AppHandle, stem: &str, ext: &str) -> Result<std::path::PathBuf> {
+pub(super) fn download_path(app: &AppHandle, stem: &str, ext: &str) -> Result<std::path::PathBuf> {
     use tauri::Manager as _;
     let dir = app.path().download_dir().or_else(|_| app.path().home_dir())?;
     Ok(dir.join(format!("{stem}-{}.{ext}", chrono::Local::now().format("%Y-%m-%d"))))
 }
 
 /// Write `bytes` to `path` off the async threads; resolves to the path written.
-async fn write_file(path: std::path::PathBuf, bytes: Vec<u8>) -> Result<String> {
+pub(super) async fn write_file(path: std::path::PathBuf, bytes: Vec<u8>) -> Result<String> {
     blocking(move || {
         std::fs::write(&path, bytes).map_err(|e| CommandError::new(ErrorCode::ExportFailed, format!("{}: {e}", path.display())))?;
         Ok(path.display().to_string())
@@ -516,13 +568,21 @@ pub async fn export_calls(app: AppHandle, state: State<'_, Arc<AppState>>, mut q
 /// Set a call's note (empty removes it).
 #[tauri::command]
 pub async fn set_call_note(state: State<'_, Arc<AppState>>, uuid: String, note: String) -> Result<()> {
-    Ok(engine(&state)?.set_call_note(uuid, note).await?)
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::set_call_note(receiver, &engine, &uuid, note).await,
+        None => Ok(engine.set_call_note(uuid, note).await?),
+    }
 }
 
 /// Set a call's tags (empty removes them).
 #[tauri::command]
 pub async fn set_call_tags(state: State<'_, Arc<AppState>>, uuid: String, tags: Vec<String>) -> Result<()> {
-    Ok(engine(&state)?.set_call_tags(uuid, tags).await?)
+    let engine = engine(&state)?;
+    match state.office.client() {
+        Some(receiver) => office::set_call_tags(receiver, &engine, &uuid, tags).await,
+        None => Ok(engine.set_call_tags(uuid, tags).await?),
+    }
 }
 
 /// Every tag with its colour, for the tag filter.
@@ -531,12 +591,24 @@ pub async fn list_tags(state: State<'_, Arc<AppState>>) -> Result<Vec<Tag>> {
     Ok(engine(&state)?.call_tags().await?)
 }
 
+/// Choose a tag's colour from the palette; resolves to every tag, so each place that shows tags
+/// takes the new colour from one answer.
+#[tauri::command]
+pub async fn set_tag_colour(state: State<'_, Arc<AppState>>, tag: String, colour: TagColour) -> Result<Vec<Tag>> {
+    let engine = engine(&state)?;
+    if let Some(receiver) = state.office.client() {
+        return office::set_tag_colour(receiver, &engine, &tag, colour.as_str()).await;
+    }
+    engine.set_tag_colour(tag, colour.as_str().to_owned()).await?;
+    Ok(engine.call_tags().await?)
+}
+
 /// The phone book changed: the tray's last calls take the new names at once (pop-ups and the
 /// window read names when they read a call).
-async fn contacts_changed(app: &AppHandle, state: &Arc<AppState>) {
+pub(super) async fn contacts_changed(app: &AppHandle, state: &Arc<AppState>) {
     let Ok(engine) = engine(state) else { return };
     let mut recent = state.recent.lock().map(|r| r.clone()).unwrap_or_default();
-    let named = engine.store().read(move |c| kanca_core::contacts::annotate_all(c, &mut recent).map(|_| recent).map_err(|e| StoreError::Corrupt(e.to_string()))).await;
+    let named = engine.store().read(move |c| kanca_core::history::annotate(c, &mut recent).map(|_| recent)).await;
     match named {
         Ok(calls) => {
             if let Ok(mut r) = state.recent.lock() {
@@ -551,5 +623,28 @@ async fn contacts_changed(app: &AppHandle, state: &Arc<AppState>) {
             super::tray::refresh(app);
         }
         Err(e) => tracing::warn!("cannot refresh the names of the recent calls: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A command works only when it is in four places: the handler, build.rs's manifest, the
+    /// window's capability and the UI's backend module. Missing from one, the window gets an
+    /// error at run time that no other test sees until a user clicks.
+    #[test]
+    fn every_command_is_registered_everywhere() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        let source = read("src/desktop/commands.rs");
+        let list = source.split("generate_handler![").nth(1).and_then(|s| s.split(']').next()).expect("the handler list");
+        // A command of another module is listed by its path (super::bulutfon::call_back).
+        let commands: Vec<&str> = list.split(',').map(|c| c.trim().rsplit("::").next().unwrap_or("")).filter(|c| !c.is_empty()).collect();
+        assert!(commands.len() > 30 && commands.contains(&"set_tag_colour"), "{commands:?}");
+        let (build, capability, backend) = (read("build.rs"), read("capabilities/default.json"), read("../ui/src/lib/backend.ts"));
+        for c in commands {
+            assert!(build.contains(&format!("\"{c}\"")), "{c} is missing from build.rs");
+            assert!(capability.contains(&format!("\"allow-{}\"", c.replace('_', "-"))), "{c} is missing from capabilities/default.json");
+            assert!(backend.contains(&format!("\"{c}\"")), "{c} is missing from ui/src/lib/backend.ts");
+        }
     }
 }

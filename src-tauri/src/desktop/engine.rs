@@ -38,6 +38,13 @@ pub fn start(
     };
     forward_changes(&app, &state, changes);
     load_recent(&app, &state, &engine);
+    super::office::start(&app, &state, &engine);
+    if state.office.pairing.is_some() {
+        // A desk: the receiver receives the webhooks and syncs with Bulutfon's API.
+        state.update_status(&app, |s| s.listener = ListenerStatus { state: ListenerState::Off, ..Default::default() });
+        return;
+    }
+    super::bulutfon::start(&app, &state, &engine);
     tauri::async_runtime::spawn(async move {
         match addr {
             Ok(addr) => serve(&app, &state, &engine, addr, early).await,

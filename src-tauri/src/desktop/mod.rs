@@ -1,10 +1,12 @@
 //! The desktop app: a Tauri 2 tray app around the engine. The engine's listener runs inside
 //! it; stored changes are forwarded to the window and to the pop-ups.
 
+mod bulutfon;
 mod changes;
 mod commands;
 mod engine;
 mod memory;
+mod office;
 mod popups;
 mod settings;
 mod status;
@@ -53,6 +55,10 @@ pub struct AppState {
     refresh_pending: AtomicBool,
     changes: changes::ChangeFeed,
     tidy: Arc<memory::Tidy>,
+    /// Syncing with Bulutfon's API, once the engine runs.
+    pub api: std::sync::OnceLock<kanca_core::bulutfon::ApiService>,
+    /// Office mode: this computer as a desk of a receiver, or as the receiver of desks.
+    pub office: office::Office,
 }
 
 
@@ -121,8 +127,13 @@ pub fn show_main(app: &AppHandle) {
 
 /// Bring the window up on one call (pop-up click, tray entry).
 pub fn open_call(app: &AppHandle, uuid: &str) {
+    open_call_then(app, uuid, None);
+}
+
+/// [`open_call`], then do `then` there ("call_back": ask whether to call back).
+pub fn open_call_then(app: &AppHandle, uuid: &str, then: Option<&str>) {
     show_main(app);
-    let _ = app.emit(events::OPEN_CALL, serde_json::json!({ "uuid": uuid }));
+    let _ = app.emit(events::OPEN_CALL, serde_json::json!({ "uuid": uuid, "then": then }));
 }
 
 /// Start the desktop app. Problems (port in use, broken database, no notification server) are
@@ -152,6 +163,9 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, Some(vec![HIDDEN_FLAG])))
         .manage(state.clone())
         .invoke_handler(commands::handler())
+        .register_asynchronous_uri_scheme_protocol(bulutfon::MEDIA_SCHEME, |ctx, request, responder| {
+            bulutfon::serve_media(ctx.app_handle(), request, responder)
+        })
         .setup(move |app| {
             setup(app.handle(), state, hidden, addr, changes, early_listener)?;
             Ok(())
@@ -180,7 +194,10 @@ pub fn run(listen: Option<String>, data_dir: Option<PathBuf>, hidden: bool, log_
 /// could not be opened, which the window then shows), the status as "starting".
 fn open_state(data_dir: PathBuf, log_dir: PathBuf) -> Arc<AppState> {
     let file = config::FileConfig::load(&data_dir).unwrap_or_default();
-    let (engine, database_error) = match Engine::open(&data_dir) {
+    let office = office::Office::from_config(&file);
+    // A desk's window reads its copy of the receiver's history, apart from its own.
+    let history_dir = if office.pairing.is_some() { office::desk_dir(&data_dir) } else { data_dir.clone() };
+    let (engine, database_error) = match Engine::open(&history_dir) {
         Ok(e) => (Some(e), None),
         Err(e) => {
             tracing::error!("cannot open the data directory: {e}");
@@ -209,13 +226,15 @@ fn open_state(data_dir: PathBuf, log_dir: PathBuf) -> Arc<AppState> {
         refresh_pending: AtomicBool::new(false),
         changes: changes::ChangeFeed::default(),
         tidy: Arc::default(),
+        api: std::sync::OnceLock::new(),
+        office,
     })
 }
 
 /// Bind the listener before the window and tray are built: Bulutfon's deliveries are answered
 /// as early as possible after start-up (or login).
 fn bind_early(state: &AppState, addr: &Result<SocketAddr, config::ConfigError>) -> Option<engine::EarlyListener> {
-    let (Some(engine), Ok(addr)) = (&state.engine, addr) else { return None };
+    let (Some(engine), Ok(addr), None) = (&state.engine, addr, &state.office.pairing) else { return None };
     let (engine, addr) = (engine.clone(), *addr);
     Some(tauri::async_runtime::spawn(async move { engine.start_listener(addr).await }))
 }

@@ -14,6 +14,8 @@ pub enum ListenerState {
     Starting,
     Running,
     Failed,
+    /// Not run: this computer is a desk of the office's receiver.
+    Off,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -76,6 +78,10 @@ pub struct AppStatus {
     /// follows it when no language is chosen, since WebKit's own guess is often English.
     #[cfg_attr(test, ts(type = "\"tr\" | \"en\""))]
     pub system_language: &'static str,
+    /// The connection to Bulutfon's API (`Bağlı: ornekticaret`, a backfill's progress).
+    pub api: kanca_core::bulutfon::ApiStatus,
+    /// Office mode: a desk's connection to its receiver, or the receiver's client API.
+    pub office: super::office::OfficeView,
 }
 
 impl AppStatus {
@@ -100,7 +106,12 @@ mod bindings {
         let cfg = ts_rs::Config::new().with_out_dir(dir);
         super::AppStatus::export_all(&cfg).unwrap();
         super::super::commands::CommandError::export_all(&cfg).unwrap();
-        ["AppStatus", "ListenerState", "ListenerStatus", "NotificationStatus", "CommandError", "ErrorCode"]
+        super::super::bulutfon::BulutfonSettingsView::export_all(&cfg).unwrap();
+        super::super::office::SharedChanged::export_all(&cfg).unwrap();
+        [
+            "AppStatus", "ListenerState", "ListenerStatus", "NotificationStatus", "CommandError", "ErrorCode", "ApiStatus", "ApiState", "Progress",
+            "BulutfonSettingsView", "OfficeView", "OfficeRole", "ReceiverView", "ClientInfo", "DeskStatus", "DeskState", "SharedChanged",
+        ]
             .iter()
             .map(|n| format!("{n}.ts"))
             .collect()

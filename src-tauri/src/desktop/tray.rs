@@ -65,15 +65,21 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let dnd = state.settings().dnd;
     menu.append(&CheckMenuItem::with_id(app, ids::DND, t(en, "dnd.toggleOn"), true, dnd, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, ids::COPY_URL, t(en, "tray.copyUrl"), true, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, ids::SETTINGS, t(en, "nav.settings"), true, None::<&str>)?)?;
-    let line = match (status.listener.state, &status.listener.addr) {
-        (ListenerState::Running, Some(a)) => tf(en, "tray.listening", &[("addr", a)]),
-        (ListenerState::Failed, _) => t(en, "tray.listenerFailed").to_string(),
-        _ => t(en, "tray.listenerStarting").to_string(),
-    };
-    menu.append(&MenuItem::with_id(app, ids::STATUS, line, false, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, ids::TUNNEL, tunnel_line(&status.tunnel, en), false, None::<&str>)?)?;
+    if let Some(desk) = &status.office.desk {
+        // A desk: the receiver has the webhook URL and the tunnel; the line says how it is.
+        menu.append(&MenuItem::with_id(app, ids::SETTINGS, t(en, "nav.settings"), true, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, ids::STATUS, desk_line(desk, en), false, None::<&str>)?)?;
+    } else {
+        menu.append(&MenuItem::with_id(app, ids::COPY_URL, t(en, "tray.copyUrl"), true, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, ids::SETTINGS, t(en, "nav.settings"), true, None::<&str>)?)?;
+        let line = match (status.listener.state, &status.listener.addr) {
+            (ListenerState::Running, Some(a)) => tf(en, "tray.listening", &[("addr", a)]),
+            (ListenerState::Failed, _) => t(en, "tray.listenerFailed").to_string(),
+            _ => t(en, "tray.listenerStarting").to_string(),
+        };
+        menu.append(&MenuItem::with_id(app, ids::STATUS, line, false, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, ids::TUNNEL, tunnel_line(&status.tunnel, en), false, None::<&str>)?)?;
+    }
     menu.append(&MenuItem::with_id(app, ids::LAST_EVENT, last_event_line(status.last_event_at.as_deref(), chrono::Utc::now(), en), false, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     menu.append(&MenuItem::with_id(app, ids::QUIT, t(en, "tray.quit"), true, None::<&str>)?)?;
@@ -96,6 +102,18 @@ fn missed_line(n: usize, en: bool) -> String {
     match n {
         1 => t(en, "tray.missedOne").into(),
         n => tf(en, "tray.missedMany", &[("n", &n)]),
+    }
+}
+
+/// "Ofis alıcısına bağlı: 192.168.1.10:8498" and its troubles.
+fn desk_line(desk: &kanca_core::office::desk::DeskStatus, en: bool) -> String {
+    use kanca_core::office::desk::DeskState;
+    let receiver: &str = &desk.receiver;
+    match desk.state {
+        DeskState::Connected => tf(en, "tray.office.connected", &[("addr", &receiver)]),
+        DeskState::Connecting | DeskState::CatchingUp => t(en, "tray.office.connecting").into(),
+        DeskState::Unreachable => t(en, "tray.office.unreachable").into(),
+        DeskState::Refused => t(en, "tray.office.refused").into(),
     }
 }
 

@@ -20,6 +20,10 @@ caller: string | null, caller_raw: string | null, caller_e164: string | null, ca
  */
 ringing_until_us: number | null, duration_s: number | null, hangup_cause: string | null, route: Array<RouteStep>, event_count: number, 
 /**
+ * Where the call's events came from: ["webhook"], ["api"] (a backfill) or both.
+ */
+sources?: Array<string>, 
+/**
  * Sent by Kanca's own "send a test event" (the body carries `"kanca_test": true`): shown
  * marked, never counted as a real call.
  */

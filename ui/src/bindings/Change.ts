@@ -4,4 +4,9 @@ import type { Call } from "./Call";
 /**
  * What the engine publishes after each commit.
  */
-export type Change = { event_id: number, event_type: string, received_type: string, call: Call, };
+export type Change = { event_id: number, event_type: string, received_type: string, 
+/**
+ * When the receiver acknowledged the event. A desk of an office catching up with what it
+ * missed stores the receiver's time: what arrived long ago is news, not a ringing phone.
+ */
+received_at_us: number, call: Call, };

@@ -3,4 +3,4 @@
 /**
  * The webhook listener's state, as the window and the tray show it.
  */
-export type ListenerState = "starting" | "running" | "failed";
+export type ListenerState = "starting" | "running" | "failed" | "off";

@@ -5,4 +5,9 @@ export type RouteStep = { type: RouteType, destination: string,
 /**
  * RFC 3339, when the routing event carried a time.
  */
-at: string | null, };
+at: string | null, 
+/**
+ * The menu's, group's or extension's name (a local one, else Bulutfon's): filled when the
+ * call is read (`names::annotate`), never stored with it.
+ */
+name?: string | null, };

@@ -1,8 +1,8 @@
 // One call in full: parties, status, times, route, event timeline, CDR call flow, hang-up cause
 // and every raw payload. Everything from the backend goes in as text.
 
-import { getCall, openInCrm, openUrl } from "../lib/backend";
-import { copyableNumber, isTestCall, stateAt } from "../lib/calls";
+import { callBack, getCall, openInCrm, openUrl } from "../lib/backend";
+import { callBackNumber, contactTarget, copyableNumber, isTestCall, stateAt } from "../lib/calls";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import {
   displayName,
@@ -11,6 +11,7 @@ import {
   formatDateTime,
   formatDuration,
   hangupText,
+  phoneBookNumber,
   prettyPayload,
   routeStepLabel,
   toDate,
@@ -18,9 +19,10 @@ import {
 import { t } from "../lib/i18n";
 import type { Call, CallDetail, CallflowLeg, CallState, EventView } from "../lib/types";
 import { directionIcon, directionLabel, namedParty, partyText } from "./callRow";
+import { mediaCard } from "./callMedia";
 import { CallNotes } from "./callNotes";
 import { icon } from "./icons";
-import { button, copyButton, statePill, testBadge } from "./ui";
+import { button, confirmDialog, copyButton, statePill, testBadge } from "./ui";
 import type { AppContext, View } from "./view";
 
 type Phase = "idle" | "loading" | "ready" | "missing" | "error";
@@ -185,11 +187,10 @@ export class CallDetailView implements View {
 
   /** "Kişilere ekle", or "Kişiyi düzenle" when the other party is in the phone book. */
   private contactButton(c: CallDetail): HTMLButtonElement | null {
-    const out = c.direction === "out";
-    const number = out ? c.callee_e164 || c.callee || c.callee_raw : copyableNumber(c);
+    const target = contactTarget(c);
     const add = this.ctx.addToContacts?.bind(this.ctx);
-    if (!number || !add) return null;
-    const known = !!(out ? c.callee_name : c.caller_name)?.trim();
+    if (!target || !add) return null;
+    const { number, known } = target;
     return button({
       label: known ? t("detail.editContact") : t("detail.addContact"),
       icon: known ? "user" : "plus",
@@ -229,6 +230,18 @@ export class CallDetailView implements View {
           icon: "external",
           testid: "detail-open-crm",
           onClick: () => void openInCrm(c.uuid).catch((e) => this.ctx.notify.error(e)),
+        }),
+      );
+    }
+    const back = callBackNumber(c);
+    const api = this.ctx.status()?.api;
+    if (back && api && api.state !== "off") {
+      actions.appendChild(
+        button({
+          label: t("detail.callBack"),
+          icon: "phone",
+          testid: "detail-call-back",
+          onClick: () => void this.callBack(back),
         }),
       );
     }
@@ -284,6 +297,7 @@ export class CallDetailView implements View {
     const sections: Child[] = [
       header,
       h("div", { class: "card" }, dl),
+      mediaCard(c, this.ctx),
       this.notes.el,
       this.renderTimeline(c.events),
     ];
@@ -413,6 +427,29 @@ export class CallDetailView implements View {
     );
   }
 
+  /** "Geri ara" from a pop-up: the call is open, ask as its button would. */
+  askCallBack(): void {
+    const number = this.detail ? callBackNumber(this.detail) : null;
+    if (number) void this.callBack(number);
+  }
+
+  /** "Geri ara": asked first, since it rings two phones. */
+  private async callBack(number: string): Promise<void> {
+    const ok = await confirmDialog({
+      title: t("detail.callBackTitle"),
+      body: t("detail.callBackBody", { number: phoneBookNumber({ raw: number, e164: number.startsWith("+") ? number : null }) }),
+      confirm: t("detail.callBack"),
+      testid: "call-back-dialog",
+    });
+    if (!ok) return;
+    try {
+      const message = await callBack(number);
+      this.ctx.notify.toast(message || t("detail.callBackStarted"));
+    } catch (e) {
+      this.ctx.notify.error(e);
+    }
+  }
+
   private async openPanel(url: string): Promise<void> {
     try {
       await openUrl(url);
@@ -432,6 +469,7 @@ export class CallDetailView implements View {
 
   rerender(): void {
     // A language switch: the editor's labels are new (text being typed is not kept).
+    this.notes.dispose();
     this.notes = this.newNotes();
     if (this.uuid !== null) this.render();
   }

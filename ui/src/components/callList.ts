@@ -1,13 +1,16 @@
 // The history list (calls or faxes): search-as-you-type, filter chips, date range, a virtualised
 // list paged from the backend, and live updates from `calls-changed`.
 
-import { exportCalls, listTags, PAGE_SIZE, searchCalls } from "../lib/backend";
+import { exportCalls, PAGE_SIZE, searchCalls } from "../lib/backend";
 import { buildQuery, emptyFilters, hasActiveFilters, matchesFilters, stateAt, type Filter, type ListFilters } from "../lib/calls";
 import { debounce, h, nextId, replaceChildren } from "../lib/dom";
 import { language, t } from "../lib/i18n";
-import type { Call, CallKind, Page, Tag } from "../lib/types";
+import type { Call, CallKind, Page } from "../lib/types";
+import { attachCallMenu } from "./callMenu";
 import { renderCallRow } from "./callRow";
 import { icon } from "./icons";
+import { recolourChips } from "./tagChip";
+import { TagFilter } from "./tagFilter";
 import { button } from "./ui";
 import type { AppContext, View } from "./view";
 import { VirtualList } from "./virtualList";
@@ -47,8 +50,7 @@ export class CallListView implements View {
   private fromInput!: HTMLInputElement;
   private toInput!: HTMLInputElement;
   private clearDatesBtn!: HTMLButtonElement;
-  private tagSelect!: HTMLSelectElement;
-  private tags: Tag[] = [];
+  private readonly tagFilter: TagFilter;
   private statusLine!: HTMLElement;
   private overlay!: HTMLElement;
   private body!: HTMLElement;
@@ -70,9 +72,20 @@ export class CallListView implements View {
       rowHeightRem: ROW_HEIGHT_REM,
       label: this.listLabel(),
       testid: "call-list",
-      renderRow: (call) => renderCallRow(call),
+      renderRow: (call) => renderCallRow(call, new Date(), colourOf),
       onNearEnd: () => void this.loadMore(),
       onActivate: (call) => this.ctx.openCall(call.uuid),
+    });
+    const colourOf = (tag: string) => this.ctx.tags.colourOf(tag);
+    attachCallMenu(this.ctx, this.list);
+    this.tagFilter = new TagFilter(this.ctx.tags, (tag) => {
+      this.filters.tag = tag;
+      void this.reload();
+    });
+    // A colour chosen anywhere shows at once on the rows and the filter, in place.
+    this.ctx.tags.onChange((name) => {
+      recolourChips(this.list.el, colourOf, name);
+      this.tagFilter.update();
     });
     this.build();
   }
@@ -197,18 +210,7 @@ export class CallListView implements View {
       },
     });
     const dates = h("div", { class: "dates" }, fromField, toField, this.clearDatesBtn);
-    this.tagSelect = h("select", {
-      class: "select",
-      testid: "filter-tag",
-      attrs: { "aria-label": t("filter.tag") },
-      on: {
-        change: () => {
-          this.filters.tag = this.tagSelect.value;
-          void this.reload();
-        },
-      },
-    });
-    this.renderTags();
+    this.tagFilter.set(this.filters.tag);
 
     this.statusLine = h("p", { class: "list-status", testid: "list-status", attrs: { "aria-live": "polite" } });
     this.overlay = h("div", { class: "list-overlay" });
@@ -224,7 +226,7 @@ export class CallListView implements View {
         this.statusLine,
         h("span", { class: "view-header-actions" }, button({ label: t("list.exportCsv"), small: true, variant: "ghost", testid: "list-export", onClick: () => void this.exportCsv() })),
       ),
-      h("div", { class: "toolbar" }, search, h("div", { class: "toolbar-row" }, chipRow, this.tagSelect, dates)),
+      h("div", { class: "toolbar" }, search, h("div", { class: "toolbar-row" }, chipRow, this.tagFilter.el, dates)),
       this.body,
     );
     this.updateChrome();
@@ -508,32 +510,13 @@ export class CallListView implements View {
     }
   }
 
-  /** The tag filter's choices: every tag in use, and the chosen one even when none carry it. */
-  private renderTags(): void {
-    const names = this.tags.map((tag) => tag.name);
-    if (this.filters.tag && !names.includes(this.filters.tag)) names.push(this.filters.tag);
-    const options = [h("option", { text: t("filter.tagAll"), attrs: { value: "" } })];
-    for (const name of names) options.push(h("option", { text: name, attrs: { value: name } }));
-    replaceChildren(this.tagSelect, ...options);
-    this.tagSelect.value = this.filters.tag;
-    this.tagSelect.hidden = names.length === 0;
-  }
-
-  private async loadTags(): Promise<void> {
-    try {
-      this.tags = await listTags();
-      this.renderTags();
-    } catch (e) {
-      this.ctx.notify.error(e);
-    }
-  }
 
   // ---- view lifecycle ----
 
   mount(): void {
     if (this.phase === "idle") {
       void this.reload();
-      void this.loadTags();
+      this.ctx.tags.load().catch((e) => this.ctx.notify.error(e));
     }
     this.list.scrollTop = this.savedScroll;
     this.list.render();

@@ -4,8 +4,9 @@ import { isTestCall, stateAt } from "../lib/calls";
 import { h } from "../lib/dom";
 import { displayName, formatDuration, formatListTime, routeSummary } from "../lib/format";
 import { t } from "../lib/i18n";
-import type { Call } from "../lib/types";
+import type { Call, TagColour } from "../lib/types";
 import { icon } from "./icons";
+import { tagChip } from "./tagChip";
 import { statePill, testBadge } from "./ui";
 
 export function directionLabel(call: Pick<Call, "direction" | "kind">): string {
@@ -29,7 +30,8 @@ export function namedParty(name: string | null | undefined, number: string | nul
   return n ? `${n} · ${partyText(number)}` : partyText(number);
 }
 
-export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
+/** `colourOf` gives a tag's colour (the app's TagStore); without it tags are neutral chips. */
+export function renderCallRow(call: Call, now: Date = new Date(), colourOf: (tag: string) => TagColour | null = () => null): HTMLElement {
   const route = routeSummary(call.route);
   const state = stateAt(call, now.getTime() * 1000);
   const calleeLine = h(
@@ -37,7 +39,7 @@ export function renderCallRow(call: Call, now: Date = new Date()): HTMLElement {
     { class: "row-sub" },
     h("span", { class: "row-callee", text: `→ ${namedParty(call.callee_name, call.callee)}` }),
     route ? h("span", { class: "row-route", text: route }) : null,
-    ...call.tags.slice(0, 3).map((tag) => h("span", { class: "badge row-tag", testid: "row-tag", text: displayName(tag, 24) })),
+    ...call.tags.slice(0, 3).map((tag) => tagChip(tag, colourOf(tag), { testid: "row-tag" })),
     call.note ? h("span", { class: "row-note", testid: "row-note", text: displayName(call.note, 60) }) : null,
   );
   return h(

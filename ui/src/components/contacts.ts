@@ -84,6 +84,11 @@ export class ContactsView implements View {
     else this.searchInput.focus();
   }
 
+  /** The phone book changed elsewhere (another desk, the receiver): list it again if shown. */
+  refresh(): void {
+    if (this.loaded) void this.reload();
+  }
+
   get items(): readonly Contact[] {
     return this.contacts;
   }

@@ -2,11 +2,13 @@
 // The URL to paste is the public one while a tunnel is online; while Kanca is local only, the
 // guide says so and leads to the settings to choose how Bulutfon reaches Kanca. It follows the
 // form chosen in Settings: one URL with the panel's user and password left empty, or the URL
-// with user and password.
+// with user and password. A desk of an office has no web hooks to set up (the receiver has): the
+// guide says so instead.
 
 import { sendTestEvent } from "../lib/backend";
 import { h, nextId, replaceChildren, type Child } from "../lib/dom";
 import { t, type MessageKey } from "../lib/i18n";
+import { isDesk } from "../lib/office";
 import { modeName, tunnelOf } from "../lib/tunnel";
 import type { AppStatus } from "../lib/types";
 import { chosenWebhookUrl, webhookForm } from "../lib/webhook";
@@ -29,6 +31,8 @@ export class GuideView implements View {
   private sending = false;
   private testOk = false;
   private showPassword = false;
+  /** The page shows a desk's guide (nothing to set up here). */
+  private desk = false;
   private readonly titleId = nextId("guide-title");
   /** The parts that depend on the status, each rebuilt only when what it shows changed: a
    * status change (one comes with every webhook) leaves the rest of the page, focus included,
@@ -214,6 +218,11 @@ export class GuideView implements View {
   /** Follows the status in place. */
   update(): void {
     const status = this.ctx.status();
+    if (isDesk(status) !== this.desk) {
+      this.render();
+      return;
+    }
+    if (this.desk) return;
     this.urlSlot(status);
     this.credentialsSlot(status);
     this.testSlot(status);
@@ -223,7 +232,34 @@ export class GuideView implements View {
   render(): void {
     this.slots.clear();
     const status = this.ctx.status();
-    const steps = h(
+    this.desk = isDesk(status);
+    const steps = this.desk ? this.deskSteps() : this.webhookSteps(status);
+
+    const footer = h(
+      "div",
+      { class: "guide-footer" },
+      h("p", { class: "muted", text: t("guide.doneHint") }),
+      button({ label: t("guide.done"), icon: "check", variant: "primary", testid: "guide-done", onClick: () => this.onDone() }),
+    );
+
+    const scroller = this.el.querySelector(".view-scroll");
+    const scroll = scroller ? scroller.scrollTop : 0;
+    const body = h(
+      "div",
+      { class: "view-scroll" },
+      h("div", { class: "guide-content" }, h("p", { class: "lead", text: this.desk ? t("guide.desk.intro") : t("guide.intro") }), steps, footer),
+    );
+    replaceChildren(
+      this.el,
+      h("header", { class: "view-header" }, h("h1", { class: "view-title", id: this.titleId, text: t("guide.title") })),
+      body,
+    );
+    body.scrollTop = scroll;
+  }
+
+  /** The steps in Bulutfon's panel, the URL to paste and the test event. */
+  private webhookSteps(status: AppStatus | null): HTMLElement {
+    return h(
       "ol",
       { class: "steps" },
       this.step(1, t("guide.step1.title"), h("p", { text: t("guide.step1.body") }), h("p", null, h("strong", { class: "panel-path", text: t("guide.step1.path") }))),
@@ -239,27 +275,21 @@ export class GuideView implements View {
       this.credentialsSlot(status),
       this.testSlot(status),
     );
+  }
 
-    const footer = h(
-      "div",
-      { class: "guide-footer" },
-      h("p", { class: "muted", text: t("guide.doneHint") }),
-      button({ label: t("guide.done"), icon: "check", variant: "primary", testid: "guide-done", onClick: () => this.onDone() }),
+  /** A desk: calls come from the office's receiver, where Bulutfon's web hooks are set up. */
+  private deskSteps(): HTMLElement {
+    return h(
+      "ol",
+      { class: "steps", testid: "guide-desk" },
+      this.step(1, t("guide.desk.step1.title"), h("p", { text: t("guide.desk.step1.body") })),
+      this.step(
+        2,
+        t("guide.desk.step2.title"),
+        h("p", { text: t("guide.desk.step2.body") }),
+        h("div", { class: "note-actions" }, button({ label: t("guide.desk.openSettings"), icon: "settings", testid: "guide-desk-settings", onClick: () => this.ctx.navigate("settings") })),
+      ),
     );
-
-    const scroller = this.el.querySelector(".view-scroll");
-    const scroll = scroller ? scroller.scrollTop : 0;
-    const body = h(
-      "div",
-      { class: "view-scroll" },
-      h("div", { class: "guide-content" }, h("p", { class: "lead", text: t("guide.intro") }), steps, footer),
-    );
-    replaceChildren(
-      this.el,
-      h("header", { class: "view-header" }, h("h1", { class: "view-title", id: this.titleId, text: t("guide.title") })),
-      body,
-    );
-    body.scrollTop = scroll;
   }
 
   private async sendTest(btn: HTMLButtonElement): Promise<void> {

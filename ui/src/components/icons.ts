@@ -110,6 +110,7 @@ const SHAPES = {
     ["path", { d: "M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2" }],
     ["circle", { cx: 12, cy: 7, r: 4 }],
   ],
+  chevron: [["polyline", { points: "6 9 12 15 18 9" }]],
 } satisfies Record<string, Shape[]>;
 
 export type IconName = keyof typeof SHAPES;

@@ -1,17 +1,22 @@
 // Settings: the page that holds one card per section, each in ./settings/: how Bulutfon reaches
 // Kanca (tunnel.ts: the way, its status, the connection test), the Bulutfon connection
-// (connection.ts), notifications (notifications.ts, with extensions.ts) and general (general.ts).
+// (connection.ts), Bulutfon's API (bulutfonApi.ts), office mode (office.ts), notifications
+// (notifications.ts, with extensions.ts) and general (general.ts). On a desk of an office the
+// first three are the receiver's business and are not shown; the office card says so.
 // Every change saves at once, except the tunnel's form, which has its own Save button (saving
 // restarts the tunnel). The sections are built once and update in place as the status changes;
 // only a language switch rebuilds them.
 
 import { h, nextId, setText, syncChildren } from "../lib/dom";
 import { t } from "../lib/i18n";
+import { isDesk } from "../lib/office";
 import type { Settings } from "../lib/types";
 import { icon } from "./icons";
+import { BulutfonApiSection } from "./settings/bulutfonApi";
 import { ConnectionSection } from "./settings/connection";
 import { GeneralSection } from "./settings/general";
 import { NotificationsSection } from "./settings/notifications";
+import { OfficeSection } from "./settings/office";
 import type { SettingsHost } from "./settings/section";
 import { TunnelSection } from "./settings/tunnel";
 import type { AppContext, View } from "./view";
@@ -25,6 +30,8 @@ export class SettingsView implements View, SettingsHost {
   private readonly loading = h("p", { class: "muted" });
   private readonly tunnel: TunnelSection;
   private readonly connection: ConnectionSection;
+  private readonly api: BulutfonApiSection;
+  private readonly office: OfficeSection;
   private readonly notifications: NotificationsSection;
   private readonly general: GeneralSection;
   private mounted = false;
@@ -41,6 +48,8 @@ export class SettingsView implements View, SettingsHost {
     );
     this.tunnel = new TunnelSection(this);
     this.connection = new ConnectionSection(this);
+    this.api = new BulutfonApiSection(this);
+    this.office = new OfficeSection(this);
     this.notifications = new NotificationsSection(this);
     this.general = new GeneralSection(this);
     this.paintTexts();
@@ -59,13 +68,28 @@ export class SettingsView implements View, SettingsHost {
       syncChildren(this.grid, this.loading);
       return;
     }
-    this.tunnel.update(status);
-    this.connection.update(status);
+    const desk = isDesk(status);
+    this.office.update(status);
+    if (!desk) {
+      this.tunnel.update(status);
+      this.connection.update(status);
+      this.api.update(status, settings);
+    }
     if (settings) {
       this.notifications.update(status, settings);
       this.general.update(status, settings);
     }
-    syncChildren(this.grid, this.tunnel.el, this.connection.el, settings && this.notifications.el, settings && this.general.el);
+    // A desk: the receiver handles how Bulutfon reaches Kanca, the connection and the API.
+    syncChildren(
+      this.grid,
+      desk && this.office.el,
+      !desk && this.tunnel.el,
+      !desk && this.connection.el,
+      !desk && this.api.el,
+      !desk && this.office.el,
+      settings && this.notifications.el,
+      settings && this.general.el,
+    );
   }
 
   /** Opened from the guide: focus the chosen way (once the form is there). */
@@ -102,12 +126,14 @@ export class SettingsView implements View, SettingsHost {
   mount(): void {
     this.mounted = true;
     this.update();
-    this.tunnel.mount();
+    this.office.mount();
+    if (!isDesk(this.ctx.status())) this.tunnel.mount();
   }
 
   unmount(): void {
     this.mounted = false;
     this.tunnel.unmount();
+    this.office.unmount();
   }
 
   /** A language switch: the sections are built again with their state; the focus stays put. */
@@ -117,6 +143,8 @@ export class SettingsView implements View, SettingsHost {
     this.paintTexts();
     this.tunnel.rebuild();
     this.connection.rebuild();
+    this.api.rebuild();
+    this.office.rebuild();
     this.notifications.rebuild();
     this.general.rebuild();
     this.update();

@@ -1,13 +1,16 @@
 // The left sidebar: navigation, the listener's status, the tunnel's, the last event, do not
-// disturb. Built once; `refresh` rewrites only what changed (status changes arrive with every
+// disturb. On a desk of an office: the connection to the receiver instead of the listener and the
+// tunnel (the receiver's business), and a warning leading to Settings while the receiver cannot
+// be reached. Built once; `refresh` rewrites only what changed (status changes arrive with every
 // webhook, and the app refreshes every 30 s so "son olay: N dk önce" stays current), so focus and
 // element handles (WebDriver's too) survive.
 
 import { h, setAttr, setText, syncChildren } from "../lib/dom";
 import { formatRelative } from "../lib/format";
 import { t } from "../lib/i18n";
+import { deskInTrouble, deskOf } from "../lib/office";
 import { tunnelDotClass, tunnelOf, tunnelShortText } from "../lib/tunnel";
-import type { AppStatus, NavView } from "../lib/types";
+import type { AppStatus, DeskState, DeskStatus, NavView } from "../lib/types";
 import { icon, type IconName } from "./icons";
 import { setButtonIcon } from "./ui";
 
@@ -18,6 +21,15 @@ const NAV: readonly { view: NavView; icon: IconName; key: "nav.history" | "nav.f
   { view: "settings", icon: "settings", key: "nav.settings" },
   { view: "guide", icon: "guide", key: "nav.guide" },
 ];
+
+/** A desk's connection in a few words, and its dot. */
+const DESK_LINE: Record<DeskState, { key: `office.short.${DeskState}`; dot: string }> = {
+  connected: { key: "office.short.connected", dot: "dot-running" },
+  connecting: { key: "office.short.connecting", dot: "dot-starting" },
+  catching_up: { key: "office.short.catching_up", dot: "dot-starting" },
+  unreachable: { key: "office.short.unreachable", dot: "dot-failed" },
+  refused: { key: "office.short.refused", dot: "dot-failed" },
+};
 
 export interface SidebarState {
   active: NavView | null;
@@ -36,6 +48,9 @@ export class Sidebar {
   private readonly navItems: { view: NavView; key: (typeof NAV)[number]["key"]; button: HTMLButtonElement; label: HTMLElement }[] = [];
   private readonly missed: HTMLButtonElement;
   private readonly missedText = h("span");
+  private readonly officeWarning: HTMLButtonElement;
+  private readonly officeWarningText = h("span");
+  private readonly footer: HTMLElement;
   private readonly dnd: HTMLButtonElement;
   private readonly dndText = h("span", { class: "dnd-text" });
   private readonly listener: HTMLElement;
@@ -74,6 +89,13 @@ export class Sidebar {
       icon("missed", "nav-icon"),
       this.missedText,
     );
+    // The receiver cannot be reached or refuses this desk: Settings says what to do.
+    this.officeWarning = h(
+      "button",
+      { class: "office-warning", testid: "sidebar-office-warning", attrs: { type: "button" }, on: { click: () => this.onNavigate("settings") } },
+      icon("alert", "nav-icon"),
+      this.officeWarningText,
+    );
     this.nav = h("nav", { class: "nav" }, this.navList);
     this.dnd = h(
       "button",
@@ -88,6 +110,7 @@ export class Sidebar {
       h("span", { class: "listener-text" }, this.listenerLabel, this.lastEvent),
     );
     this.tunnel = h("div", { class: "tunnel-status", testid: "sidebar-tunnel" }, this.tunnelDot, this.tunnelLabel);
+    this.footer = h("div", { class: "sidebar-footer" }, this.dnd, this.listener, this.tunnel);
     this.el = h(
       "aside",
       { class: "sidebar", testid: "sidebar" },
@@ -98,7 +121,7 @@ export class Sidebar {
         h("span", { class: "brand-text" }, this.brandName, this.brandTag),
       ),
       this.nav,
-      h("div", { class: "sidebar-footer" }, this.dnd, this.listener, this.tunnel),
+      this.footer,
     );
     this.refresh();
   }
@@ -123,7 +146,13 @@ export class Sidebar {
     const s = this.state.status;
     const missed = s?.missed_unseen ?? 0;
     if (missed > 0) setText(this.missedText, t("missed.unseen", { count: String(missed) }));
-    syncChildren(this.nav, this.navList, missed > 0 && this.missed);
+    const desk = deskOf(s);
+    const trouble = deskInTrouble(desk);
+    if (trouble) {
+      setText(this.officeWarningText, t("office.warning"));
+      setAttr(this.officeWarning, "title", desk?.error || null);
+    }
+    syncChildren(this.nav, this.navList, missed > 0 && this.missed, trouble && this.officeWarning);
 
     const dnd = this.state.dnd;
     const dndLabel = dnd ? t("dnd.toggleOff") : t("dnd.toggleOn");
@@ -134,6 +163,22 @@ export class Sidebar {
     setButtonIcon(this.dnd, dnd ? "bellOff" : "bell");
     setText(this.dndText, dnd ? t("dnd.on") : t("dnd.off"));
 
+    if (desk) this.paintDesk(desk);
+    else this.paintListener(s);
+    setText(this.lastEvent, s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none"));
+  }
+
+  /** A desk: its connection to the receiver where the listener would be; no tunnel. */
+  private paintDesk(desk: DeskStatus): void {
+    const { key, dot } = DESK_LINE[desk.state] ?? DESK_LINE.connecting;
+    setAttr(this.listener, "data-state", desk.state);
+    setAttr(this.listener, "title", desk.error || desk.receiver || null);
+    setAttr(this.listenerDot, "class", `status-dot ${dot}`);
+    setText(this.listenerLabel, t(key));
+    syncChildren(this.footer, this.dnd, this.listener);
+  }
+
+  private paintListener(s: AppStatus | null): void {
     const state = s?.listener.state ?? "unknown";
     const stateText =
       state === "running"
@@ -147,7 +192,6 @@ export class Sidebar {
     setAttr(this.listener, "title", s?.listener.error || null);
     setAttr(this.listenerDot, "class", `status-dot dot-${state}`);
     setText(this.listenerLabel, stateText);
-    setText(this.lastEvent, s?.last_event_at ? t("lastEvent.label", { when: formatRelative(s.last_event_at) }) : t("lastEvent.none"));
 
     const tunnel = tunnelOf(s);
     const tunnelState = tunnel?.state ?? "unknown";
@@ -155,5 +199,6 @@ export class Sidebar {
     setAttr(this.tunnel, "title", (tunnel?.state === "online" ? tunnel.public_url : tunnel?.error) || null);
     setAttr(this.tunnelDot, "class", `status-dot ${tunnelDotClass(tunnelState)}`);
     setText(this.tunnelLabel, tunnelShortText(tunnelState));
+    syncChildren(this.footer, this.dnd, this.listener, this.tunnel);
   }
 }

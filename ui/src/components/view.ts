@@ -1,10 +1,13 @@
 // What the views share: the app context they act through, and the view lifecycle.
 
+import type { TagStore } from "../lib/tags";
 import type { AppStatus, NavView, Settings } from "../lib/types";
 import type { Notifier } from "./notifier";
 
 export interface AppContext {
   readonly notify: Notifier;
+  /** The tags in use and their colours, shared by every view that shows tags. */
+  readonly tags: TagStore;
   status(): AppStatus | null;
   settings(): Settings | null;
   /** Saves a change of settings (serialised, optimistic); resolves false when it failed. */
@@ -13,7 +16,8 @@ export interface AppContext {
   navigate(view: NavView): void;
   /** Opens the settings at "How Bulutfon reaches Kanca", focus on the chosen way. */
   showTunnelSettings(): void;
-  openCall(uuid: string): void;
+  /** Opens a call; `then` "call_back" asks there whether to call back (a pop-up's or a menu's "Geri ara"). */
+  openCall(uuid: string, then?: "call_back" | null): void;
   /** The contacts view with a call's number: a new contact or an existing one (`known`: edit
    * the contact the number belongs to). Optional: test contexts leave it out. */
   addToContacts?(number: string, callUuid: string | null, known: boolean): void;

@@ -3,8 +3,9 @@
 // `?demo&empty` starts with no calls, `?demo&firstrun` shows the first-run guide,
 // `?demo&failed` shows a listener that failed to start, `?demo&en` starts in English,
 // `?demo&ngrok` starts with ngrok online on a static domain, `?demo&cloudflared` with a quick
-// tunnel (its URL changes on every start); otherwise the tunnel is off. `&view=settings` opens
-// the settings (or `faxes`, `guide`) right away.
+// tunnel (its URL changes on every start); otherwise the tunnel is off. `&receiver` makes this
+// computer the office's receiver with two desks, `&desk` a desk that cannot reach its receiver.
+// `&view=settings` opens the settings (or `faxes`, `guide`) right away.
 
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import { FakeBackend, onlineTunnel } from "./fakeBackend";
@@ -36,6 +37,22 @@ export function installDemoBackend(): FakeBackend {
   } else if (params.has("cloudflared")) {
     fake.tunnelSettings = { mode: "cloudflared", ngrok_authtoken: null, ngrok_domain: null, cloudflared_path: null, own_url: null };
     fake.setTunnel(onlineTunnel("cloudflared", "https://rapid-frog-example.trycloudflare.com", true));
+  }
+
+  if (params.has("receiver")) {
+    fake.desks = [
+      { name: "Resepsiyon", paired_at: new Date(Date.now() - 2 * 86_400_000).toISOString(), last_seen: new Date(Date.now() - 4 * 60_000).toISOString(), revoked: false },
+      { name: "Muhasebe", paired_at: new Date(Date.now() - 9 * 86_400_000).toISOString(), last_seen: null, revoked: true },
+    ];
+    fake.status.office = fake.officeView("receiver");
+  } else if (params.has("desk")) {
+    const since = new Date(Date.now() - 2 * 60_000).toISOString();
+    fake.status.listener = { state: "off", addr: null, error: null, hint: null };
+    fake.status.office = {
+      role: "desk",
+      desk: { state: "unreachable", receiver: "192.168.1.10:8498", name: "Resepsiyon", error: "bağlantı reddedildi (connection refused)", since, caught_up: 0, media: false },
+      receiver: null,
+    };
   }
 
   mockWindows("main");

@@ -2,9 +2,13 @@
 // Used by the unit tests (through mockIPC) and by the dev demo. Never in the production bundle.
 
 import { matchesFilters, type Filter, type ListFilters } from "../lib/calls";
+import { isTagColour } from "../lib/tags";
 import { defaultTunnelSettings, offTunnel } from "../lib/tunnel";
 import type {
   AppStatus,
+  BulutfonSettingsView,
+  ClientInfo,
+  NameEntry,
   Call,
   CallDetail,
   Change,
@@ -12,11 +16,13 @@ import type {
   ContactInput,
   ImportReport,
   NumberInput,
+  OfficeView,
   Page,
   Query,
   SelfTestResult,
   Settings,
   Tag,
+  TagColour,
   TunnelSettings,
   TunnelStatus,
 } from "../lib/types";
@@ -64,8 +70,14 @@ export function defaultStatus(): AppStatus {
     missed_unseen: 0,
     missed_latest: null,
     system_language: "tr",
+    api: { state: "off", account: null, last_sync: null, progress: null, error: null, last_added: 0 },
+    office: { role: "alone", desk: null, receiver: null },
   };
 }
+
+/** Where the fake's receiver serves its desks, and its certificate's fingerprint. */
+export const FAKE_OFFICE_ADDR = "192.168.1.10:8498";
+export const FAKE_FINGERPRINT = "3f9a0c27d41be85605aa9e1f7c3b2d4e8f60a1b2c3d4e5f60718293a4b5c6d7e";
 
 export function defaultSettings(): Settings {
   return {
@@ -154,6 +166,12 @@ export class FakeBackend {
   details = new Map<string, CallDetail>();
   status: AppStatus = defaultStatus();
   settings: Settings = defaultSettings();
+  names: NameEntry[] = [
+    { kind: "group", number: "101", bulutfon: "Teknik Destek", local: null },
+    { kind: "extension", number: "1004", bulutfon: "Şule Çağlar", local: null },
+    { kind: "did", number: "908508850000", bulutfon: "", local: null },
+  ];
+  bulutfon: BulutfonSettingsView = { connected: false, account: null, extension: null, caller: null, from_environment: false };
   tunnelSettings: TunnelSettings = defaultTunnelSettings();
   /** ngrok and cloudflared come online this long after a save; null: they stay connecting. */
   tunnelOnlineAfterMs: number | null = null;
@@ -179,10 +197,16 @@ export class FakeBackend {
   files = new Map<string, string>();
   /** Notes and tags set on calls. */
   notes = new Map<string, { note: string | null; tags: string[] }>();
+  /** Colours chosen for tags. */
+  tagColours = new Map<string, TagColour>();
   private contactSeq = 0;
   private testSeq = 0;
   /** The URL secret in force; the status's one-paste URLs are built from it. */
   secret = FAKE_SECRET;
+  /** The desks paired with this computer while it is the office's receiver. */
+  desks: ClientInfo[] = [];
+  /** Where join_office / leave_office would have restarted the app to ("desk", "alone"). */
+  restartedAs: "desk" | "alone" | null = null;
 
   constructor(calls: Call[] = []) {
     this.calls = [...calls].sort((a, b) => b.started_at_us - a.started_at_us);
@@ -266,10 +290,14 @@ export class FakeBackend {
         this.notes.set(a.uuid, { ...n, tags: [...a.tags] });
         return null;
       }
-      case "list_tags": {
-        const count = new Map<string, number>();
-        for (const n of this.notes.values()) for (const tag of n.tags) count.set(tag, (count.get(tag) ?? 0) + 1);
-        return [...count].sort().map(([name, calls]): Tag => ({ name, colour: "blue", calls }));
+      case "list_tags":
+        return this.tags();
+      case "set_tag_colour": {
+        const a = args as { tag: string; colour: string };
+        const tag = a.tag.trim();
+        if (tag === "" || !isTagColour(a.colour)) return Promise.reject({ code: "bad_tag", message: `${JSON.stringify(a.colour)} is not a tag colour` });
+        this.tagColours.set(tag, a.colour);
+        return this.tags();
       }
       case "get_status":
         return this.status;
@@ -322,9 +350,90 @@ export class FakeBackend {
         return null;
       case "open_in_crm":
         return this.settings.crm_url ? null : Promise.reject({ code: "bad_url", message: "no CRM link is set (Settings)" });
+      case "get_bulutfon_settings":
+        return this.bulutfon;
+      case "bulutfon_connect": {
+        // The stand-in accepts one token, as Bulutfon accepts the account's.
+        if ((args as { token?: string }).token !== "demo-token") return Promise.reject({ code: "bad_token", message: "Bulutfon refused the API token (HTTP 401)" });
+        this.bulutfon = { ...this.bulutfon, connected: true, account: "ornekticaret" };
+        this.status = { ...this.status, api: { state: "ok", account: "ornekticaret", last_sync: new Date().toISOString(), progress: null, error: null, last_added: 0 } };
+        this.emit("status-changed", this.status);
+        return this.bulutfon;
+      }
+      case "bulutfon_disconnect":
+        this.bulutfon = { ...this.bulutfon, connected: false, account: null };
+        this.status = { ...this.status, api: defaultStatus().api };
+        this.emit("status-changed", this.status);
+        return this.bulutfon;
+      case "save_bulutfon_settings": {
+        const a = args as { extension: string | null; caller: string | null };
+        this.bulutfon = { ...this.bulutfon, extension: a.extension, caller: a.caller };
+        return this.bulutfon;
+      }
+      case "bulutfon_sync_now":
+        return null;
+      case "fax_page_count":
+        return this.bulutfon.connected ? 2 : Promise.reject({ code: "bad_token", message: "no token" });
+      case "save_fax":
+        return `/home/resepsiyon/İndirilenler/faks-${String((args as { uuid: string }).uuid).slice(0, 8)}.${(args as { pdf: boolean }).pdf ? "pdf" : "tif"}`;
+      case "list_names":
+        return this.names;
+      case "set_name": {
+        const a = args as { kind: NameEntry["kind"]; number: string; name: string | null };
+        this.names = this.names.map((e) => (e.kind === a.kind && e.number === a.number ? { ...e, local: a.name } : e));
+        return this.names;
+      }
+      case "get_office":
+        return this.officeView();
+      case "set_office_receiver": {
+        if (this.status.office.role === "desk") return Promise.reject({ code: "settings", message: "a desk cannot also be the office's receiver" });
+        const on = (args as { on: boolean }).on;
+        this.status = { ...this.status, office: on ? this.officeView("receiver") : { role: "alone", desk: null, receiver: null } };
+        this.emit("status-changed", this.status);
+        return this.officeView();
+      }
+      case "add_desk": {
+        const name = String((args as { name: string }).name).trim();
+        if (name === "" || this.desks.some((d) => d.name === name)) return Promise.reject({ code: "bad_desk_name", message: `${JSON.stringify(name)} is empty or taken` });
+        this.desks.push({ name, paired_at: new Date().toISOString(), last_seen: null, revoked: false });
+        return `KANCA1-${btoa(JSON.stringify({ addr: FAKE_OFFICE_ADDR, name })).replace(/=+$/, "")}`;
+      }
+      case "revoke_desk": {
+        const name = (args as { name: string }).name;
+        const desk = this.desks.find((d) => d.name === name);
+        if (!desk) return Promise.reject({ code: "bad_desk_name", message: `no desk named ${JSON.stringify(name)}` });
+        desk.revoked = true;
+        return this.officeView();
+      }
+      case "join_office": {
+        if (!String((args as { code: string }).code).startsWith("KANCA1-")) return Promise.reject({ code: "bad_pairing_code", message: "not a pairing code" });
+        this.restartedAs = "desk";
+        return null;
+      }
+      case "leave_office":
+        this.restartedAs = "alone";
+        return null;
+      case "call_back":
+        return this.bulutfon.extension ? "Arama başarıyla başlatıldı." : Promise.reject({ code: "no_extension", message: "no extension" });
       default:
         return Promise.reject({ code: "unknown_command", message: `unknown command ${cmd}` });
     }
+  }
+
+  /** The office as get_office answers (a receiver's desks as they are now). */
+  officeView(role = this.status.office.role): OfficeView {
+    if (role !== "receiver") return structuredClone(this.status.office);
+    const receiver = this.status.office.receiver ?? { addr: FAKE_OFFICE_ADDR, fingerprint: FAKE_FINGERPRINT, error: null, desks: [] };
+    return { role, desk: null, receiver: { ...structuredClone(receiver), desks: structuredClone(this.desks) } };
+  }
+
+  /** Every tag with its colour (blue until one is chosen) and how many calls carry it, as the
+   * engine lists them: those no call carries any more keep their colour. */
+  private tags(): Tag[] {
+    const count = new Map<string, number>();
+    for (const name of this.tagColours.keys()) count.set(name, 0);
+    for (const n of this.notes.values()) for (const tag of n.tags) count.set(tag, (count.get(tag) ?? 0) + 1);
+    return [...count].sort().map(([name, calls]): Tag => ({ name, colour: this.tagColours.get(name) ?? "blue", calls }));
   }
 
   /** The contact a number belongs to, matched whole. */
@@ -434,7 +543,7 @@ export class FakeBackend {
       this.calls.sort((a, b) => b.started_at_us - a.started_at_us);
     }
     this.details.delete(call.uuid);
-    const change: Change = { event_id: Date.now(), event_type: eventType, received_type: eventType, call };
+    const change: Change = { event_id: Date.now(), event_type: eventType, received_type: eventType, received_at_us: Date.now() * 1000, call };
     this.status = { ...this.status, last_event_at: new Date().toISOString() };
     // As the engine does: a signal when there was nothing to fetch, the changes by command.
     const signal = this.pendingChanges.length === 0;

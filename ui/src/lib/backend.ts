@@ -5,7 +5,10 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppStatus,
+  BulutfonSettingsView,
   CallDetail,
+  NameEntry,
+  NameKind,
   Change,
   CommandError,
   Contact,
@@ -14,13 +17,16 @@ import type {
   ImportReport,
   NumberInput,
   Tag,
+  TagColour,
   ErrorCode,
   NavigatePayload,
+  OfficeView,
   OpenCallPayload,
   Page,
   Query,
   SelfTestResult,
   Settings,
+  SharedChanged,
   TunnelSettings,
   WebhookForm,
 } from "./types";
@@ -222,9 +228,106 @@ export function listTags(): Promise<Tag[]> {
   return call<Tag[]>("list_tags", {});
 }
 
+/** Chooses a tag's colour; resolves to every tag with its colour, the new one included. */
+export function setTagColour(tag: string, colour: TagColour): Promise<Tag[]> {
+  return call<Tag[]>("set_tag_colour", { tag, colour });
+}
+
 /** "CRM'de aç": opens the call's other party in the CRM linked in Settings. */
 export async function openInCrm(uuid: string): Promise<void> {
   await call<null>("open_in_crm", { uuid });
+}
+
+// ---- Bulutfon's API ----
+
+/** Whether a token is stored, the account, the call-back settings (never the token). */
+export function getBulutfonSettings(): Promise<BulutfonSettingsView> {
+  return call<BulutfonSettingsView>("get_bulutfon_settings", {});
+}
+
+/** Checks a pasted token with Bulutfon, stores it and starts a sync. */
+export function bulutfonConnect(token: string): Promise<BulutfonSettingsView> {
+  return call<BulutfonSettingsView>("bulutfon_connect", { token });
+}
+
+export function bulutfonDisconnect(): Promise<BulutfonSettingsView> {
+  return call<BulutfonSettingsView>("bulutfon_disconnect", {});
+}
+
+export function saveBulutfonSettings(extension: string | null, caller: string | null): Promise<BulutfonSettingsView> {
+  return call<BulutfonSettingsView>("save_bulutfon_settings", { extension, caller });
+}
+
+export async function bulutfonSyncNow(): Promise<void> {
+  await call<null>("bulutfon_sync_now", {});
+}
+
+/** "Geri ara": Bulutfon rings the user's extension, then `number`; Bulutfon's message. */
+export function callBack(number: string): Promise<string> {
+  return call<string>("call_back", { number });
+}
+
+/** Names of menus, groups, extensions and your numbers: Bulutfon's and your own. */
+export function listNames(): Promise<NameEntry[]> {
+  return call<NameEntry[]>("list_names", {});
+}
+
+/** Your own name for one of them; null or "" brings Bulutfon's back. */
+export function setName(kind: NameKind, number: string, name: string | null): Promise<NameEntry[]> {
+  return call<NameEntry[]>("set_name", { kind, number, name });
+}
+
+/** How many pages a fax has (the engine fetches and reads it first). */
+export function faxPageCount(uuid: string): Promise<number> {
+  return call<number>("fax_page_count", { uuid });
+}
+
+/** "Kaydet": the fax as PDF (or the TIFF Bulutfon sent) in the Downloads folder; its path. */
+export function saveFax(uuid: string, pdf: boolean): Promise<string> {
+  return call<string>("save_fax", { uuid, pdf });
+}
+
+// ---- office mode ----
+
+/** This computer's part in its office: on its own, the receiver (with its desks), or a desk. */
+export function getOffice(): Promise<OfficeView> {
+  return call<OfficeView>("get_office", {});
+}
+
+/**
+ * Makes this computer a desk of the receiver that gave `code` (KANCA1-…). The receiver is asked
+ * first; then the app restarts as a desk, so on success the window goes away rather than hear
+ * back. Rejects with `bad_pairing_code`, `office_unreachable`, `office_refused` or `settings`.
+ */
+export async function joinOffice(code: string): Promise<void> {
+  await call<null>("join_office", { code });
+}
+
+/** Back to working alone, with this computer's own history: the app restarts. */
+export async function leaveOffice(): Promise<void> {
+  await call<null>("leave_office", {});
+}
+
+/** Serves the office's desks from this computer, or stops; the office as it now stands. */
+export function setOfficeReceiver(on: boolean): Promise<OfficeView> {
+  return call<OfficeView>("set_office_receiver", { on });
+}
+
+/** Pairs a desk: its one-time pairing code. Rejects with `bad_desk_name` (empty or taken). */
+export function addDesk(name: string): Promise<string> {
+  return call<string>("add_desk", { name });
+}
+
+/** A desk can connect no more; the office as it now stands. */
+export function revokeDesk(name: string): Promise<OfficeView> {
+  return call<OfficeView>("revoke_desk", { name });
+}
+
+/** The address of a recording or fax page on Kanca's own scheme (WebView2 maps custom schemes
+ * to http://SCHEME.localhost, WebKit keeps SCHEME://localhost). */
+export function mediaUrl(path: string): string {
+  const windows = typeof navigator !== "undefined" && /Windows/.test(navigator.userAgent);
+  return windows ? `http://kanca-media.localhost/${path}` : `kanca-media://localhost/${path}`;
 }
 
 // ---- events ----
@@ -273,9 +376,9 @@ export async function onCallsChanged(cb: (changes: Change[]) => void, onReload: 
   return unlisten;
 }
 
-export function onOpenCall(cb: (uuid: string) => void): Promise<UnlistenFn> {
+export function onOpenCall(cb: (uuid: string, then: "call_back" | null) => void): Promise<UnlistenFn> {
   return on<OpenCallPayload>("open-call", (p) => {
-    if (p && typeof p.uuid === "string") cb(p.uuid);
+    if (p && typeof p.uuid === "string") cb(p.uuid, p.then === "call_back" ? "call_back" : null);
   });
 }
 
@@ -287,7 +390,6 @@ export function onNavigate(cb: (payload: NavigatePayload) => void): Promise<Unli
   return on<NavigatePayload>("navigate", cb);
 }
 
-/** A command error from something done outside the window (the tray's pause). */
 /** Files dropped on the window: Tauri hands over their paths (the webview gets no contents). */
 export function onFilesDropped(cb: (paths: string[]) => void): Promise<UnlistenFn> {
   return on<{ paths?: unknown }>("tauri://drag-drop", (p) => {
@@ -296,6 +398,17 @@ export function onFilesDropped(cb: (paths: string[]) => void): Promise<UnlistenF
   });
 }
 
+/**
+ * A call's note or tags, the phone book, the PBX names or the tag colours changed: written here,
+ * at the office's receiver or at another desk. What shows them reads them again.
+ */
+export function onSharedChanged(cb: (change: SharedChanged) => void): Promise<UnlistenFn> {
+  return on<SharedChanged>("shared-changed", (p) => {
+    if (p && typeof p.what === "string") cb({ what: p.what, uuid: typeof p.uuid === "string" ? p.uuid : null });
+  });
+}
+
+/** A command error from something done outside the window (the tray's pause). */
 export function onAppError(cb: (error: BackendError) => void): Promise<UnlistenFn> {
   return on<CommandError>("app-error", (e) => cb(toBackendError(e)));
 }

@@ -128,7 +128,27 @@ export function matchesFilters(call: Call, kind: CallKind | null, f: ListFilters
   return matchesText(call, f.text);
 }
 
-/** The number to copy: E.164 when known, else as shown. */
-export function copyableNumber(call: Pick<Call, "caller" | "caller_e164" | "caller_raw">): string | null {
+/** The number to copy: the other party's (the caller of an incoming call, the callee of an
+ * outgoing one), E.164 when known, else as shown. */
+export function copyableNumber(call: Pick<Call, "direction" | "caller" | "caller_e164" | "caller_raw" | "callee" | "callee_e164" | "callee_raw">): string | null {
+  if (call.direction === "out") return call.callee_e164 || call.callee || call.callee_raw || null;
   return call.caller_e164 || call.caller || call.caller_raw || null;
+}
+
+/** The other party of a call, for "Kişilere ekle" / "Kişiyi düzenle": its number, and whether the
+ * phone book already names it. Null when there is no number. */
+export function contactTarget(
+  c: Pick<Call, "direction" | "caller" | "caller_e164" | "caller_raw" | "caller_name" | "callee" | "callee_e164" | "callee_raw" | "callee_name">,
+): { number: string; known: boolean } | null {
+  const out = c.direction === "out";
+  const number = copyableNumber(c);
+  if (!number) return null;
+  return { number, known: !!(out ? c.callee_name : c.caller_name)?.trim() };
+}
+
+/** The other party's number, for "Geri ara": the caller of an incoming call, the callee of an
+ * outgoing one; null for a fax or a withheld number. */
+export function callBackNumber(c: Pick<Call, "kind" | "direction" | "caller_e164" | "caller_raw" | "callee_e164" | "callee_raw">): string | null {
+  if (c.kind !== "call") return null;
+  return c.direction === "out" ? c.callee_e164 || c.callee_raw || null : c.caller_e164 || c.caller_raw || null;
 }

@@ -115,6 +115,12 @@ export function stateLabel(state: CallState, kind: CallKind = "call"): string {
 }
 
 export function routeStepLabel(step: RouteStep): string {
+  const words = routeStepWords(step);
+  // "Grup 101 · Teknik Destek" when Bulutfon (or the user) named it.
+  return step.name ? `${words} · ${step.name}` : words;
+}
+
+function routeStepWords(step: RouteStep): string {
   switch (step.type) {
     case "menu":
       return t("route.menu", { d: step.destination });

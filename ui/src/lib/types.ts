@@ -16,6 +16,7 @@ export type { ImportReport } from "../bindings/ImportReport";
 export type { NumberInput } from "../bindings/NumberInput";
 export type { Skip } from "../bindings/Skip";
 export type { Tag } from "../bindings/Tag";
+export type { TagColour } from "../bindings/TagColour";
 export type { Direction } from "../bindings/Direction";
 export type { EventView } from "../bindings/EventView";
 export type { Page } from "../bindings/Page";
@@ -30,6 +31,10 @@ export type { TunnelStatus } from "../bindings/TunnelStatus";
 export type { WebhookForm } from "../bindings/WebhookForm";
 
 export type { AppStatus } from "../bindings/AppStatus";
+export type { ApiStatus } from "../bindings/ApiStatus";
+export type { BulutfonSettingsView } from "../bindings/BulutfonSettingsView";
+export type { NameEntry } from "../bindings/NameEntry";
+export type { NameKind } from "../bindings/NameKind";
 export type { CommandError } from "../bindings/CommandError";
 export type { CredentialSource } from "../bindings/CredentialSource";
 export type { ErrorCode } from "../bindings/ErrorCode";
@@ -37,6 +42,13 @@ export type { ListenerState } from "../bindings/ListenerState";
 export type { ListenerStatus } from "../bindings/ListenerStatus";
 export type { NotificationStatus } from "../bindings/NotificationStatus";
 export type { PopupEvents } from "../bindings/PopupEvents";
+export type { ClientInfo } from "../bindings/ClientInfo";
+export type { DeskState } from "../bindings/DeskState";
+export type { DeskStatus } from "../bindings/DeskStatus";
+export type { OfficeRole } from "../bindings/OfficeRole";
+export type { OfficeView } from "../bindings/OfficeView";
+export type { ReceiverView } from "../bindings/ReceiverView";
+export type { SharedChanged } from "../bindings/SharedChanged";
 /** The desktop settings (Rust: kanca_core::config::DesktopSettings). */
 export type { DesktopSettings as Settings } from "../bindings/DesktopSettings";
 
@@ -49,4 +61,6 @@ export interface NavigatePayload {
 }
 export interface OpenCallPayload {
   uuid: string;
+  /** What to do once the call is open: "call_back" asks whether to call back (a pop-up's button). */
+  then?: "call_back" | null;
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::{Contact, ContactInput, ContactMatch, ContactsError, ImportReport};
 use crate::notes::{NotesError, Tag};
 use crate::store::{self, Connection, StoreError};
-use crate::Engine;
+use crate::{Engine, Shared};
 
 /// The format of an exported phone book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
@@ -75,35 +75,38 @@ impl Engine {
     }
 
     pub async fn add_contact(&self, input: ContactInput) -> Result<Contact, ContactsError> {
-        self.write_side(move |c| super::add(c, &input)).await
+        self.announced(Shared::Contacts, self.write_side(move |c| super::add(c, &input)).await)
     }
 
     pub async fn update_contact(&self, id: i64, input: ContactInput) -> Result<Contact, ContactsError> {
-        self.write_side(move |c| super::update(c, id, &input)).await
+        self.announced(Shared::Contacts, self.write_side(move |c| super::update(c, id, &input)).await)
     }
 
     /// Add a call's number to an existing contact.
     pub async fn add_number_to_contact(&self, id: i64, number: super::NumberInput) -> Result<Contact, ContactsError> {
-        self.write_side(move |c| super::add_number(c, id, &number)).await
+        self.announced(Shared::Contacts, self.write_side(move |c| super::add_number(c, id, &number)).await)
     }
 
     pub async fn delete_contact(&self, id: i64) -> Result<(), ContactsError> {
-        self.write_side(move |c| super::delete(c, id)).await
+        self.announced(Shared::Contacts, self.write_side(move |c| super::delete(c, id)).await)
     }
 
     /// Import vCard and CSV files (see [`super::import_files`]).
     pub async fn import_contacts(&self, paths: Vec<PathBuf>) -> Result<ImportReport, ContactsError> {
-        self.write_side(move |c| super::import_files(c, &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())).await
+        let report = self.write_side(move |c| super::import_files(c, &paths.iter().map(PathBuf::as_path).collect::<Vec<_>>())).await;
+        self.announced(Shared::Contacts, report)
     }
 
     /// Import one file given by its content and name (the window's file picker hands over
     /// contents, not paths). A file that is no contacts file is reported as skipped, as by path.
     pub async fn import_contact_bytes(&self, name: String, bytes: Vec<u8>) -> Result<ImportReport, ContactsError> {
-        self.write_side(move |c| match super::parse_file(&name, &bytes) {
-            Ok(cards) => super::import_cards(c, cards),
-            Err(skip) => Ok(ImportReport { skipped: vec![skip], ..Default::default() }),
-        })
-        .await
+        let report = self
+            .write_side(move |c| match super::parse_file(&name, &bytes) {
+                Ok(cards) => super::import_cards(c, cards),
+                Err(skip) => Ok(ImportReport { skipped: vec![skip], ..Default::default() }),
+            })
+            .await;
+        self.announced(Shared::Contacts, report)
     }
 
     pub async fn export_contacts(&self, format: ExportFormat) -> Result<Vec<u8>, ContactsError> {
@@ -112,12 +115,14 @@ impl Engine {
 
     /// Set a call's note (empty removes it).
     pub async fn set_call_note(&self, uuid: String, note: String) -> Result<(), NotesError> {
-        self.write_side(move |c| crate::notes::set_note(c, &uuid, &note)).await
+        let u = uuid.clone();
+        self.announced(Shared::CallNotes(u), self.write_side(move |c| crate::notes::set_note(c, &uuid, &note)).await)
     }
 
     /// Set a call's tags (empty removes them).
     pub async fn set_call_tags(&self, uuid: String, tags: Vec<String>) -> Result<(), NotesError> {
-        self.write_side(move |c| crate::notes::set_tags(c, &uuid, &tags)).await
+        let u = uuid.clone();
+        self.announced(Shared::CallNotes(u), self.write_side(move |c| crate::notes::set_tags(c, &uuid, &tags)).await)
     }
 
     /// Every tag with its colour, for the tag filter.
@@ -126,6 +131,20 @@ impl Engine {
     }
 
     pub async fn set_tag_colour(&self, tag: String, colour: String) -> Result<(), NotesError> {
-        self.write_side(move |c| crate::notes::set_tag_colour(c, &tag, &colour)).await
+        self.announced(Shared::TagColours, self.write_side(move |c| crate::notes::set_tag_colour(c, &tag, &colour)).await)
+    }
+
+    /// Name a menu, group, extension or number locally (None or blank removes the name).
+    pub async fn set_pbx_name(&self, kind: crate::names::NameKind, number: String, name: Option<String>) -> Result<(), StoreError> {
+        let written = self.write_side(move |c| crate::names::set_local(c, kind, &number, name.as_deref())).await;
+        self.announced(Shared::Names, written)
+    }
+
+    /// Pass `result` on, announcing `what` to the office's desks when it is a success.
+    fn announced<T, E>(&self, what: Shared, result: Result<T, E>) -> Result<T, E> {
+        if result.is_ok() {
+            self.announce(what);
+        }
+        result
     }
 }

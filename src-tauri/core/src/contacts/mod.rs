@@ -104,7 +104,7 @@ pub struct Contact {
 }
 
 /// What the user types to add or change a contact.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct ContactInput {
     pub name: String,
@@ -115,7 +115,7 @@ pub struct ContactInput {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct NumberInput {
     pub raw: String,
@@ -205,7 +205,7 @@ impl Card {
 }
 
 /// A card or row that was not imported: where it is in the file and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Skip {
     #[serde(rename = "where")]
     pub place: String,
@@ -219,7 +219,7 @@ impl Skip {
 }
 
 /// What an import did. `kanca contacts import --json` prints it as it is.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct ImportReport {
     #[ts(type = "number")]
     pub added: usize,
@@ -613,6 +613,24 @@ pub fn delete(conn: &Connection, id: i64) -> Result<(), ContactsError> {
         0 => Err(ContactsError::NotFound(id)),
         _ => Ok(()),
     }
+}
+
+/// Make the phone book `contacts`, ids included, in one transaction: an office desk mirrors its
+/// receiver's phone book, so an edit made at the desk names the receiver's contact.
+pub fn replace_all(conn: &mut Connection, contacts: &[Contact]) -> Result<(), ContactsError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM contacts", [])?;
+    let now = now_us();
+    for c in contacts {
+        tx.execute(
+            "INSERT INTO contacts (id, name, company, email, note, tags, source, folded, updated_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![c.id, c.name, c.company, c.email, c.note, serde_json::to_string(&c.tags).unwrap_or_default(), c.source.as_str(), folded_of(&c.name, c.company.as_deref()), now],
+        )?;
+        let keyed: Vec<(&ContactNumber, String)> = c.numbers.iter().filter_map(|n| Some((n, number_key(&n.raw)?))).collect();
+        write_numbers(&tx, c.id, keyed.iter().map(|(n, k)| (n.raw.as_str(), n.e164.as_deref(), k.as_str(), n.label.as_deref())))?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Every contact, by name, for export.

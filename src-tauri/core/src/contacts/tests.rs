@@ -319,6 +319,7 @@ fn notes_and_tags_on_calls_are_shown_searched_and_filtered() {
     assert_eq!(tags.iter().map(|t| (t.name.as_str(), t.calls)).collect::<Vec<_>>(), [("acil", 2), ("şikayet", 1)]);
     crate::notes::set_tag_colour(&conn, "acil", "red").unwrap();
     assert!(crate::notes::set_tag_colour(&conn, "acil", "#ff0000").is_err());
+    assert_eq!(crate::notes::tags(&conn).unwrap()[0].colour, crate::notes::TagColour::Red, "the chosen colour, not the first one");
     crate::notes::set_tags(&mut conn, "a", &[]).unwrap();
     crate::notes::set_note(&mut conn, "a", "").unwrap();
     assert_eq!(crate::notes::get(&conn, "a").unwrap(), (None, Vec::new()));
@@ -431,7 +432,7 @@ async fn engine_api_for_the_shell() {
     engine.set_tag_colour("satış".into(), "green".into()).await.unwrap();
     let detail = engine.store().read(|c| crate::history::get_call(c, "popup")).await.unwrap().unwrap();
     assert_eq!((detail.call.note.as_deref(), detail.call.tags.clone()), (Some("Teklif istedi"), vec!["satış".to_string()]));
-    assert_eq!(engine.call_tags().await.unwrap()[0].colour, "green");
+    assert_eq!(engine.call_tags().await.unwrap()[0].colour, crate::notes::TagColour::Green);
     assert!(engine.set_call_note("nope".into(), "x".into()).await.is_err());
 
     let report = engine.import_contacts(vec![fixture("iphone-3.0.vcf")]).await.unwrap();

@@ -22,6 +22,7 @@ mod server;
 #[cfg(any(target_os = "windows", test))]
 mod toast;
 
+use kanca_core::office::desk::Arrival;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub const ACTION_OPEN: &str = "default";
 const ACTION_COPY: &str = "copy";
 /// Open the call in the user's CRM (Settings' CRM link), where one is set.
 const ACTION_CRM: &str = "crm";
+/// "Geri ara": opens the call, where the window asks before Bulutfon rings anything.
+const ACTION_CALL_BACK: &str = "call-back";
 /// Entries remembered for clicks. Servers report closed notices, so this only bounds memory
 /// against a server that never does; a notice this old has long left any screen.
 const MAX_TRACKED: usize = 4096;
@@ -209,6 +212,9 @@ struct Board {
     /// The server pushed the missed notice out to make room for a newer pop-up of ours; it
     /// comes back as soon as one of our notices leaves the screen.
     missed_evicted: bool,
+    /// A backfill added missed calls in this batch: the missed notice is shown once after it
+    /// (no pop-up rang for them; one notice says so, never one each).
+    backfill_missed: bool,
     seq: u64,
 }
 
@@ -273,17 +279,22 @@ impl Board {
 
     /// Record a missed call (whatever the pop-up settings say: the tray and window show it).
     /// Returns true when the list changed.
-    fn note_missed(&mut self, change: &Change, english: bool) -> bool {
+    fn note_missed(&mut self, change: &Change, english: bool, arrival: Arrival) -> bool {
         let call = &change.call;
         let is_missed = call.kind == CallKind::Call && call.state == CallState::Missed && call.direction == Direction::In && !call.test;
         let pos = self.missed.iter().position(|m| m.uuid == call.uuid);
+        let now_us = kanca_core::time::now_us();
         match (is_missed, pos) {
             (true, Some(i)) => {
-                self.missed[i] = MissedEntry::of(call, english);
+                let late = self.missed[i].late;
+                self.missed[i] = MissedEntry { late, ..MissedEntry::of(call, english) };
                 true
             }
+            // Found by a backfill days after it rang: in the list, not in the notice.
+            (true, None) if arrival == Arrival::History || popup::is_old_backfill(change, now_us) => false,
             (true, None) => {
-                self.missed.push(MissedEntry::of(call, english));
+                let late = arrival == Arrival::Late || popup::is_late(change, now_us);
+                self.missed.push(MissedEntry { late, ..MissedEntry::of(call, english) });
                 true
             }
             (false, Some(i)) => {
@@ -306,7 +317,17 @@ fn prefs_of(settings: &DesktopSettings) -> PopupPrefs {
 }
 
 /// A call's notice as the server at hand should get it; `crm` when a CRM link is set.
-fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool, crm: bool) -> Notice {
+/// The buttons a call's pop-up may carry beside "open" and "copy".
+#[derive(Debug, Clone, Copy, Default)]
+struct Links {
+    /// A CRM link is set: "CRM'de aç".
+    crm: bool,
+    /// Bulutfon's API is connected: "Geri ara".
+    call_back: bool,
+}
+
+fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool, links: Links) -> Notice {
+    let Links { crm, call_back } = links;
     let (icon, urgency, timeout_ms, category, transient) = match p.kind {
         PopupKind::Ringing => ("call-start", Urgency::Critical, 30_000, Some("im.received"), true),
         PopupKind::Fax => ("printer", Urgency::Normal, 15_000, None, false),
@@ -320,6 +341,9 @@ fn call_notice(p: &Popup, caps: Caps, replaces: Option<u32>, english: bool, crm:
         }
         if crm {
             actions.push((ACTION_CRM, t(english, "popup.actionCrm").to_string()));
+        }
+        if call_back && p.number.is_some() && p.kind != PopupKind::Fax {
+            actions.push((ACTION_CALL_BACK, t(english, "popup.actionCallBack").to_string()));
         }
     }
     Notice {
@@ -446,6 +470,9 @@ impl Service {
         for (c, prefs) in changes {
             self.on_change(&c, &prefs).await;
         }
+        if std::mem::take(&mut self.board.backfill_missed) {
+            self.show_missed().await;
+        }
     }
 
     async fn connect(&mut self) {
@@ -483,20 +510,28 @@ impl Service {
     async fn on_change(&mut self, change: &Change, prefs: &PopupPrefs) {
         let state = self.state();
         let en = prefs.english;
-        if self.board.note_missed(change, en) {
+        // Caught up with after the desk was away: the missed ones join the notice, shown once
+        // after the batch, and nothing rings.
+        let arrival = state.office.arrival(change.received_at_us);
+        let late = arrival != Arrival::Now || popup::is_late(change, kanca_core::time::now_us());
+        if self.board.note_missed(change, en, arrival) {
             self.publish_missed();
+            let backfilled = (late || change.event_type.starts_with("api_cdr")) && change.call.state == CallState::Missed;
+            if backfilled && prefs.events.missed && !prefs.do_not_disturb && self.board.missed.iter().any(|m| m.uuid == change.call.uuid) {
+                self.board.backfill_missed = true;
+            }
         }
         // Most changes pop nothing up (answered, ended, routed elsewhere, a burst of old
         // events): those skip the caller's history, a query per change.
         let history = match &state.engine {
-            Some(engine) if popup::wanted(change, prefs).is_some() => {
+            Some(engine) if !late && popup::wanted(change, prefs).is_some() => {
                 let call = change.call.clone();
                 let now = chrono::Local::now();
                 engine.store().read(move |c| popup::caller_history(c, &call, now)).await.unwrap_or_default()
             }
             _ => Default::default(),
         };
-        let plan = popup::plan(change, prefs, &history, chrono::Local::now());
+        let plan = if late { None } else { popup::plan(change, prefs, &history, chrono::Local::now()) };
         let uuid = &change.call.uuid;
         let current = self.board.by_call.get(uuid).copied();
         match plan {
@@ -509,8 +544,12 @@ impl Service {
                 self.show_missed().await;
             }
             Some(p) => {
-                let crm = self.state().settings().crm_url.is_some();
-                let notice = call_notice(&p, self.board.caps, current, en, crm);
+                let state = self.state();
+                let links = Links {
+                    crm: state.settings().crm_url.is_some(),
+                    call_back: state.status.lock().map(|s| s.api.state != kanca_core::bulutfon::ApiState::Off).unwrap_or(false),
+                };
+                let notice = call_notice(&p, self.board.caps, current, en, links);
                 if let Some(id) = self.show(&notice).await {
                     self.board.track(id, notice.target);
                 }
@@ -659,6 +698,7 @@ impl Service {
                     }
                 });
             }
+            (Target::Call { uuid, .. }, ACTION_CALL_BACK) => super::open_call_then(&self.app, &uuid, Some("call_back")),
             (Target::Call { uuid, .. }, _) => super::open_call(&self.app, &uuid),
         }
     }
@@ -696,16 +736,19 @@ mod tests {
             body: "Aranan: &lt;b&gt;".into(),
             number: Some("+905324445566".into()),
         };
-        let bare = call_notice(&p, Caps::default(), None, false, true);
+        let bare = call_notice(&p, Caps::default(), None, false, Links { crm: true, call_back: true });
         assert!(bare.actions.is_empty(), "no actions where none are offered");
         assert_eq!(bare.body, "Aranan: <b>", "plain text where markup is not offered");
         assert!(!bare.transient);
-        let full = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, Some(7), false, false);
+        let full = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, Some(7), false, Links::default());
         assert_eq!(full.actions.iter().map(|a| a.0).collect::<Vec<_>>(), [ACTION_OPEN, ACTION_COPY]);
         // With a CRM link set, a button opens the call there.
-        let crm = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, None, false, true);
+        let crm = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, None, false, Links { crm: true, call_back: false });
         assert_eq!(crm.actions.iter().map(|a| a.0).collect::<Vec<_>>(), [ACTION_OPEN, ACTION_COPY, ACTION_CRM]);
         assert_eq!(crm.actions[2].1, "CRM'de aç");
+        // With Bulutfon's API connected, "Geri ara" (the window asks before it rings anything).
+        let back = call_notice(&p, Caps { actions: true, markup: true, persistence: true }, None, false, Links { crm: false, call_back: true });
+        assert_eq!(back.actions.iter().map(|a| (a.0, a.1.as_str())).collect::<Vec<_>>()[2], (ACTION_CALL_BACK, "Geri ara"));
         assert_eq!(full.body, "Aranan: &lt;b&gt;");
         assert!(full.transient, "a ringing notice is stale once the call ends: not kept in history");
         assert_eq!(full.replaces, Some(7));

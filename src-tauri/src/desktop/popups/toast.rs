@@ -162,7 +162,7 @@ mod tests {
 
     fn ringing(uuid: &str, summary: &str, body: &str, replaces: Option<u32>) -> Notice {
         let p = Popup { uuid: uuid.into(), kind: PopupKind::Ringing, summary: summary.into(), body: body.into(), number: Some("+905324445566".into()) };
-        super::super::call_notice(&p, Caps { actions: true, markup: false, persistence: true }, replaces, false, false)
+        super::super::call_notice(&p, Caps { actions: true, markup: false, persistence: true }, replaces, false, super::super::Links::default())
     }
 
     #[test]

@@ -17,22 +17,50 @@ pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(config::resolve_data_dir(flag)?)
 }
 
-pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<String>, office: Option<String>) -> Result<ExitCode> {
+pub fn serve(
+    listen: Option<String>,
+    dir: Option<PathBuf>,
+    public_url: Option<String>,
+    office: Option<String>,
+    database: Option<String>,
+) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
+    if database.is_some() && office.is_some() {
+        bail!("--office keeps the desks in the data directory's SQLite database: it does not work with --database (KANCA_DATABASE_URL) yet");
+    }
     let addr = config::resolve_listen(listen, &dir)?;
     let mut tunnel_settings = config::FileConfig::load(&dir).map(|f| f.tunnel).unwrap_or_default();
     if let Some(url) = public_url {
         tunnel::parse_own_url(&url).map_err(|e| anyhow::anyhow!("--public-url: {e}"))?;
         tunnel_settings = TunnelSettings { mode: TunnelMode::OwnUrl, own_url: Some(url), ..Default::default() };
     }
-    let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    // On PostgreSQL the data directory holds only config.toml (the webhook's keys).
+    let engine = match database {
+        None => Some(Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?),
+        Some(_) => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         // Before the listener: a stop asked for the moment it answers (a service manager, a
         // test) must stop it cleanly, not kill it with requests in flight.
         let stop = StopSignals::install()?;
-        let listener = engine.start_listener(addr).await?;
-        let keys = engine.keys();
+        let (listener, keys, data) = match (&engine, &database) {
+            (Some(engine), _) => (engine.start_listener(addr).await?, engine.keys(), engine.store().path().display().to_string()),
+            (None, Some(url)) => {
+                let history = kanca_core::pg::PgStore::connect(url)
+                    .await
+                    .with_context(|| format!("cannot use the PostgreSQL database {}", kanca_core::pg::redact(url)))?;
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+                let keys = Arc::new(kanca_core::LiveKeys::open(&dir)?);
+                let state = kanca_core::listener::ListenerState {
+                    store: kanca_core::Backend::Postgres(history.clone()),
+                    keys: keys.clone(),
+                    timeouts: Default::default(),
+                };
+                (kanca_core::start_listener(addr, state).await?, keys.current(), history.shown().to_owned())
+            }
+            (None, None) => unreachable!("an engine is opened when no database is named"),
+        };
         let mut out = std::io::stdout().lock();
         writeln!(out, "Kanca is receiving Bulutfon webhooks.")?;
         writeln!(out, "Webhook URL: {}", config::webhook_url(listener.addr))?;
@@ -51,20 +79,20 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
             config::webhook_url(listener.addr),
             origin(keys.secret_source, config::ENV_SECRET)
         )?;
-        writeln!(out, "Data: {}", engine.store().path().display())?;
+        writeln!(out, "Data: {data}")?;
         if listener.addr.ip().is_loopback() && tunnel_settings.mode == TunnelMode::Off {
             writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
         }
         // Office mode: the desks' client API, on its own port.
-        let office = match office {
-            Some(flag) => {
+        let office = match (office, &engine) {
+            (Some(flag), Some(engine)) => {
                 let addr = crate::office_cli::office_listen(&flag)?;
                 let server = kanca_core::office::OfficeServer::start(&engine, addr).await?;
                 writeln!(out, "Office client API: {} (certificate fingerprint {})", server.addr, server.fingerprint)?;
                 writeln!(out, "Pair a desk with `kanca clients add NAME`.")?;
                 Some(server)
             }
-            None => None,
+            _ => None,
         };
         writeln!(out, "Press Ctrl+C to stop.")?;
         out.flush()?;
@@ -84,35 +112,45 @@ pub fn serve(listen: Option<String>, dir: Option<PathBuf>, public_url: Option<St
             }
         });
         // Bulutfon's API, when a token is stored: the calls missed while this was down, names.
-        let api = ApiService::start(engine.store().clone(), dir.clone(), Arc::new(|missed: Vec<String>| {
-            tracing::info!(calls = missed.len(), "a backfill found missed calls");
-        }));
-        let mut api_watch = api.watch();
-        let names_engine = engine.clone();
-        tokio::spawn(async move {
-            let (mut last, mut synced) = (None, None);
-            while api_watch.changed().await.is_ok() {
-                let status = api_watch.borrow_and_update().clone();
-                // Each finished sync may have brought new names: the office's desks copy them.
-                if status.last_sync.is_some() && status.last_sync != synced {
-                    synced = status.last_sync.clone();
-                    names_engine.announce(kanca_core::Shared::Names);
-                }
-                let line = describe_api(&status);
-                if line.is_some() && line != last {
-                    println!("{}", line.as_deref().unwrap_or_default());
-                    last = line;
-                }
-            }
+        // (Not yet for a history on PostgreSQL.)
+        let api = engine.as_ref().map(|engine| {
+            ApiService::start(engine.store().clone(), dir.clone(), Arc::new(|missed: Vec<String>| {
+                tracing::info!(calls = missed.len(), "a backfill found missed calls");
+            }))
         });
+        if let (Some(api), Some(engine)) = (&api, &engine) {
+            watch_api(api, engine.clone());
+        }
         stop.recv().await;
         drop(office);
         drop(tunnel);
+        drop(api);
         tracing::info!("stopping: finishing requests in flight");
         listener.shutdown().await;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Print the API's state as it changes, and tell the office's desks when a sync brought names.
+fn watch_api(api: &ApiService, names_engine: Engine) {
+    let mut api_watch = api.watch();
+    tokio::spawn(async move {
+        let (mut last, mut synced) = (None, None);
+        while api_watch.changed().await.is_ok() {
+            let status = api_watch.borrow_and_update().clone();
+            // Each finished sync may have brought new names: the office's desks copy them.
+            if status.last_sync.is_some() && status.last_sync != synced {
+                synced = status.last_sync.clone();
+                names_engine.announce(kanca_core::Shared::Names);
+            }
+            let line = describe_api(&status);
+            if line.is_some() && line != last {
+                println!("{}", line.as_deref().unwrap_or_default());
+                last = line;
+            }
+        }
+    });
 }
 
 fn describe_api(s: &ApiStatus) -> Option<String> {
@@ -237,6 +275,20 @@ pub struct HistoryArgs {
     /// Where the database lives [default: the OS's per-user data directory]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Read the history from PostgreSQL (as `kanca serve --database` keeps it) [env: KANCA_DATABASE_URL]
+    #[arg(long, value_name = "URL", env = "KANCA_DATABASE_URL", hide_env = true, hide_env_values = true)]
+    database: Option<String>,
+}
+
+/// Run `f` on the PostgreSQL history at `url`, for a command that reads it once.
+fn on_postgres<T>(url: &str, f: impl AsyncFnOnce(kanca_core::pg::PgStore) -> Result<T, kanca_core::StoreError>) -> Result<T> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let history = kanca_core::pg::PgStore::connect_reader(url)
+            .await
+            .with_context(|| format!("cannot use the PostgreSQL database {}", kanca_core::pg::redact(url)))?;
+        Ok(f(history).await?)
+    })
 }
 
 /// What `kanca history` and `kanca export` select calls by.
@@ -325,13 +377,18 @@ pub fn history(args: HistoryArgs) -> Result<ExitCode> {
     if args.limit == 0 {
         bail!("--limit must be at least 1");
     }
-    let Some(conn) = open_db(&dir)? else {
-        if !args.json {
-            eprintln!("No calls yet: there is no database in {}.", dir.display());
+    let page = match &args.database {
+        Some(url) => on_postgres(url, async |history| history.search(&query).await)?,
+        None => {
+            let Some(conn) = open_db(&dir)? else {
+                if !args.json {
+                    eprintln!("No calls yet: there is no database in {}.", dir.display());
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            history::search(&conn, &query)?
         }
-        return Ok(ExitCode::SUCCESS);
     };
-    let page = history::search(&conn, &query)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         for call in &page.calls {
@@ -414,14 +471,21 @@ fn print_table(out: &mut impl Write, calls: &[Call]) -> Result<()> {
     Ok(())
 }
 
-pub fn show(uuid: &str, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+pub fn show(uuid: &str, json: bool, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
-    let detail = match open_db(&dir)? {
-        Some(conn) => history::get_call(&conn, uuid)?,
-        None => None,
+    let detail = match &database {
+        Some(url) => on_postgres(url, async |history| history.get_call(uuid).await)?,
+        None => match open_db(&dir)? {
+            Some(conn) => history::get_call(&conn, uuid)?,
+            None => None,
+        },
     };
     let Some(detail) = detail else {
-        eprintln!("kanca: no call with uuid {uuid:?} in {}", dir.display());
+        let place = match &database {
+            Some(url) => kanca_core::pg::redact(url),
+            None => dir.display().to_string(),
+        };
+        eprintln!("kanca: no call with uuid {uuid:?} in {place}");
         return Ok(ExitCode::from(1));
     };
     let mut out = std::io::stdout().lock();

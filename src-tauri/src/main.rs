@@ -40,6 +40,15 @@ struct DataDir {
     data_dir: Option<PathBuf>,
 }
 
+/// The history on PostgreSQL instead of the data directory's SQLite file.
+#[derive(clap::Args, Clone)]
+struct Database {
+    /// Keep the history in PostgreSQL (postgres://user@host/db, or host=/run/postgresql dbname=kanca)
+    /// so several receivers share it [env: KANCA_DATABASE_URL]
+    #[arg(long, value_name = "URL", env = "KANCA_DATABASE_URL", hide_env = true, hide_env_values = true)]
+    database: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the webhook receiver without a window (prints the webhook URL)
@@ -57,6 +66,8 @@ enum Command {
         office: Option<String>,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// Post a test event to the public webhook URL and check it arrives (Kanca must be running)
     SelfTest {
@@ -78,6 +89,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// The phone book: import vCard or CSV files, list, export
     #[command(subcommand)]
@@ -246,6 +259,22 @@ fn log_colours() -> bool {
         && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
+/// The subcommands that keep their data in the SQLite database only (the phone book, notes,
+/// office desks, Bulutfon's API): named when KANCA_DATABASE_URL asks for PostgreSQL.
+fn sqlite_only(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::SelfTest { .. } => "self-test",
+        Command::Contacts(_) => "contacts",
+        Command::Export { .. } => "export",
+        Command::Clients(_) => "clients",
+        Command::Bulutfon(_) => "bulutfon",
+        Command::Sync { .. } => "sync",
+        Command::Call { .. } => "call",
+        Command::Names { .. } => "names",
+        _ => return None,
+    })
+}
+
 fn main() -> ExitCode {
     #[cfg(all(windows, feature = "desktop"))]
     attach_parent_console();
@@ -261,11 +290,23 @@ fn main() -> ExitCode {
     #[cfg(not(feature = "desktop"))]
     tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).with_ansi(log_colours()).init();
 
+    // What keeps its data in the SQLite file only must not quietly use it while the history is
+    // on PostgreSQL.
+    if let Some(what) = args.command.as_ref().and_then(sqlite_only) {
+        if std::env::var(kanca_core::pg::ENV_DATABASE_URL).is_ok_and(|v| !v.is_empty()) {
+            eprintln!(
+                "kanca: `kanca {what}` works on the data directory's SQLite database only, not yet on PostgreSQL; \
+                 unset {} to use it there",
+                kanca_core::pg::ENV_DATABASE_URL
+            );
+            return ExitCode::from(2);
+        }
+    }
     let result = match args.command {
-        Some(Command::Serve { listen, public_url, office, data }) => cli::serve(listen, data.data_dir, public_url, office),
+        Some(Command::Serve { listen, public_url, office, data, db }) => cli::serve(listen, data.data_dir, public_url, office, db.database),
         Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
         Some(Command::History(h)) => cli::history(h),
-        Some(Command::Show { uuid, json, data }) => cli::show(&uuid, json, data.data_dir),
+        Some(Command::Show { uuid, json, data, db }) => cli::show(&uuid, json, data.data_dir, db.database),
         Some(Command::Contacts(ContactsCommand::Import { files, json, data })) => contacts_cli::import(files, json, data.data_dir),
         Some(Command::Contacts(ContactsCommand::List { query, limit, json, data })) => contacts_cli::list(query, limit, json, data.data_dir),
         Some(Command::Contacts(ContactsCommand::Export { format, data })) => contacts_cli::export_contacts(&format, data.data_dir),

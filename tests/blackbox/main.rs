@@ -19,6 +19,7 @@ mod live;
 mod logs;
 mod office;
 mod order;
+mod pg;
 mod redelivery;
 mod search;
 mod secret_url;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod bulutfon;
+pub mod pg;
 
 /// Credentials every test server is started with.
 pub const USER: &str = "bulutfon";

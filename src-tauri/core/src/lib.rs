@@ -17,10 +17,12 @@ pub mod listener;
 pub mod names;
 pub mod notes;
 pub mod office;
+pub mod pg;
 pub mod phone;
 pub mod popup;
 pub mod selftest;
 pub mod store;
+pub mod backend;
 pub mod time;
 pub mod tunnel;
 pub mod webhook;
@@ -33,6 +35,7 @@ pub use call::{Call, CallKind, CallState, Direction};
 pub use config::{CredentialSource, Credentials, WebhookForm, WebhookKeys, WebhookSecret};
 pub use keys::{KeysError, LiveKeys};
 pub use listener::WebhookListener;
+pub use backend::Backend;
 pub use store::{Change, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -141,23 +144,29 @@ impl Engine {
 
     /// What the listener serves with: this engine's store and live keys.
     pub fn listener_state(&self, timeouts: listener::Timeouts) -> listener::ListenerState {
-        listener::ListenerState { store: self.store.clone(), keys: self.keys.clone(), timeouts }
+        listener::ListenerState { store: self.store.clone().into(), keys: self.keys.clone(), timeouts }
     }
 
     /// [`Engine::start_listener`] with other client timeouts (tests use short ones).
     pub async fn start_listener_with(&self, addr: SocketAddr, timeouts: listener::Timeouts) -> Result<WebhookListener, EngineError> {
-        WebhookListener::start(addr, self.listener_state(timeouts)).await.map_err(|source| {
-            let hint = match source.kind() {
-                std::io::ErrorKind::AddrInUse => {
-                    " (another program, or another Kanca, already uses this port; choose another with --listen or KANCA_LISTEN)"
-                }
-                std::io::ErrorKind::AddrNotAvailable => " (this machine has no such address)",
-                std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges; use a higher port)",
-                _ => "",
-            };
-            EngineError::Listen { addr, io: source, hint }
-        })
+        start_listener(addr, self.listener_state(timeouts)).await
     }
+}
+
+/// Start the webhook listener on `addr` with `state` (an [`Engine`]'s, or a PostgreSQL
+/// history's with the data directory's keys); the error says what to do about a port in use.
+pub async fn start_listener(addr: SocketAddr, state: listener::ListenerState) -> Result<WebhookListener, EngineError> {
+    WebhookListener::start(addr, state).await.map_err(|source| {
+        let hint = match source.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                " (another program, or another Kanca, already uses this port; choose another with --listen or KANCA_LISTEN)"
+            }
+            std::io::ErrorKind::AddrNotAvailable => " (this machine has no such address)",
+            std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges; use a higher port)",
+            _ => "",
+        };
+        EngineError::Listen { addr, io: source, hint }
+    })
 }
 
 /// The TypeScript types of everything the UI receives, generated from the Rust types above.

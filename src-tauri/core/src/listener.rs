@@ -22,7 +22,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::config::{Credentials, WEBHOOK_PATH};
 use crate::keys::LiveKeys;
-use crate::store::{IncomingEvent, Outcome, Store};
+use crate::backend::Backend;
+use crate::store::{IncomingEvent, Outcome};
 use crate::time::now_us;
 use crate::webhook::{self, ParseError, MAX_BODY_BYTES};
 
@@ -53,7 +54,7 @@ const SECRET_ROUTE: &str = "/webhook/{secret}";
 
 #[derive(Clone)]
 pub struct ListenerState {
-    pub store: Store,
+    pub store: Backend,
     /// Read on every request, so a new password or secret (from Settings, or from
     /// `kanca credentials` in another process) applies without restarting the listener.
     pub keys: Arc<LiveKeys>,

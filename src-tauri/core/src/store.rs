@@ -35,6 +35,12 @@ pub enum StoreError {
     WriterGone,
     #[error("stored event is unreadable: {0}")]
     Corrupt(String),
+    #[error("the PostgreSQL database was written by a newer Kanca (schema version {found}, this Kanca knows up to {supported}); update Kanca")]
+    TooNewDatabase { found: i64, supported: i64 },
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("not available with this database: {0}")]
+    Unsupported(&'static str),
 }
 
 /// Schema migrations, applied in order; `user_version` records how many ran.
@@ -582,14 +588,7 @@ fn write_call(
         }
         conn.prepare_cached("DELETE FROM calls WHERE sort_key = ?1")?.execute([old_key])?;
     }
-    let route = (!call.route.is_empty()).then(|| {
-        let compact: Vec<(RouteType, &str, Option<i64>)> = call
-            .route
-            .iter()
-            .map(|r| (r.kind, r.destination.as_str(), r.at.as_deref().and_then(rfc3339_to_micros)))
-            .collect();
-        serde_json::to_string(&compact).unwrap_or_default()
-    });
+    let route = route_json(call);
     conn.prepare_cached(
         "INSERT INTO calls (sort_key, uuid, kind, direction, missed, answered, state, started_at_us,
                             ended_at_us, caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
@@ -619,8 +618,7 @@ fn write_call(
         call.caller_e164,
         call.callee,
         call.callee_e164,
-        // NULL for the common case, a call only the webhook told of.
-        (call.sources.iter().any(|s| s != crate::call::SOURCE_WEBHOOK)).then(|| call.sources.join(",")),
+        sources_text(call),
     ])?;
     if !index_current {
         search.insert(sort_key, &text);
@@ -633,74 +631,144 @@ pub const CALL_COLUMNS: &str = "c.uuid, c.kind, c.direction, c.missed, c.answere
     c.ended_at_us, c.caller, c.callee, c.duration_s, c.hangup_cause, c.route, c.event_count, c.test, c.last_heard_us, \
     c.caller_display, c.caller_e164, c.callee_display, c.callee_e164, c.sources";
 
-/// A call as listed (without the CDR detail only [`crate::history::get_call`] reads), as
-/// stored: the caller settles it ([`Call::settle`]) at the time it reads.
+/// A call's stored columns, in [`CALL_COLUMNS`] order, whatever database they were read from.
+pub struct StoredCall {
+    pub uuid: String,
+    pub kind: String,
+    pub direction: String,
+    pub missed: bool,
+    pub answered: Option<bool>,
+    pub state: String,
+    pub started_at_us: i64,
+    pub ended_at_us: Option<i64>,
+    pub caller_raw: Option<String>,
+    pub callee_raw: Option<String>,
+    pub duration_s: Option<i64>,
+    pub hangup_cause: Option<String>,
+    /// [`route_json`]'s form.
+    pub route: Option<String>,
+    pub event_count: i64,
+    pub test: bool,
+    pub last_heard_us: Option<i64>,
+    pub caller_display: Option<String>,
+    pub caller_e164: Option<String>,
+    pub callee_display: Option<String>,
+    pub callee_e164: Option<String>,
+    /// [`sources_text`]'s form.
+    pub sources: Option<String>,
+}
+
+/// A route as stored: JSON `[[type, destination, at_us], ...]`, None for a call without one.
+pub fn route_json(call: &Call) -> Option<String> {
+    (!call.route.is_empty()).then(|| {
+        let compact: Vec<(RouteType, &str, Option<i64>)> = call
+            .route
+            .iter()
+            .map(|r| (r.kind, r.destination.as_str(), r.at.as_deref().and_then(rfc3339_to_micros)))
+            .collect();
+        serde_json::to_string(&compact).unwrap_or_default()
+    })
+}
+
+/// Where a call's events came from as stored: None for the common case, a call only the
+/// webhook told of.
+pub fn sources_text(call: &Call) -> Option<String> {
+    (call.sources.iter().any(|s| s != crate::call::SOURCE_WEBHOOK)).then(|| call.sources.join(","))
+}
+
+impl StoredCall {
+    /// A call as listed (without the CDR detail only [`crate::history::get_call`] reads), as
+    /// stored: the caller settles it ([`Call::settle`]) at the time it reads. Err names the
+    /// column that holds what no Kanca writes.
+    pub fn into_call(self) -> Result<Call, &'static str> {
+        // The forms stored at projection; a call stored before they were is normalised now.
+        let stored_party = |raw: &Option<String>, display: Option<String>, e164: Option<String>| match display {
+            Some(display) if raw.is_some() => (Some(display), e164),
+            _ => party(raw.as_deref()),
+        };
+        let (caller, caller_e164) = stored_party(&self.caller_raw, self.caller_display, self.caller_e164);
+        let (callee, callee_e164) = stored_party(&self.callee_raw, self.callee_display, self.callee_e164);
+        let route = match self.route {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<(RouteType, String, Option<i64>)>>(&json)
+                .map_err(|_| "route")?
+                .into_iter()
+                .map(|(kind, destination, at)| RouteStep { kind, destination, at: at.and_then(micros_to_rfc3339), name: None })
+                .collect(),
+        };
+        let kind = CallKind::parse(&self.kind).ok_or("kind")?;
+        let sources = match self.sources {
+            None => vec![crate::call::SOURCE_WEBHOOK.to_owned()],
+            Some(list) => list.split(',').map(str::to_owned).collect(),
+        };
+        Ok(Call {
+            uuid: self.uuid,
+            kind,
+            direction: Direction::parse(&self.direction).ok_or("direction")?,
+            missed: self.missed,
+            answered: self.answered,
+            state: CallState::parse(&self.state).ok_or("state")?,
+            ringing_until_us: ringing_until(kind, self.ended_at_us, self.last_heard_us),
+            started_at: micros_to_rfc3339(self.started_at_us).unwrap_or_default(),
+            ended_at: self.ended_at_us.and_then(micros_to_rfc3339),
+            started_at_us: self.started_at_us,
+            ended_at_us: self.ended_at_us,
+            caller,
+            caller_raw: self.caller_raw,
+            caller_e164,
+            callee,
+            callee_raw: self.callee_raw,
+            callee_e164,
+            duration_s: self.duration_s,
+            hangup_cause: self.hangup_cause,
+            route,
+            event_count: self.event_count as usize,
+            sources,
+            test: self.test,
+            caller_name: None,
+            callee_name: None,
+            note: None,
+            tags: Vec::new(),
+            hangup_detail: None,
+            recorded: None,
+            cdr_url: None,
+            cdr_api_url: None,
+            callflow: Vec::new(),
+        })
+    }
+}
+
+/// A call read from `calls` by [`CALL_COLUMNS`] starting at column `first`; see
+/// [`StoredCall::into_call`].
 pub fn call_from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Call> {
-    let text = |i: usize| r.get::<_, String>(first + i);
-    let bad = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(first + i, rusqlite::types::Type::Text, what.to_string().into())
+    let g = |i: usize| first + i;
+    let stored = StoredCall {
+        uuid: r.get(g(0))?,
+        kind: r.get(g(1))?,
+        direction: r.get(g(2))?,
+        missed: r.get(g(3))?,
+        answered: r.get(g(4))?,
+        state: r.get(g(5))?,
+        started_at_us: r.get(g(6))?,
+        ended_at_us: r.get(g(7))?,
+        caller_raw: r.get(g(8))?,
+        callee_raw: r.get(g(9))?,
+        duration_s: r.get(g(10))?,
+        hangup_cause: r.get(g(11))?,
+        route: r.get(g(12))?,
+        event_count: r.get(g(13))?,
+        test: r.get(g(14))?,
+        last_heard_us: r.get(g(15))?,
+        caller_display: r.get(g(16))?,
+        caller_e164: r.get(g(17))?,
+        callee_display: r.get(g(18))?,
+        callee_e164: r.get(g(19))?,
+        sources: r.get(g(20))?,
     };
-    let caller_raw: Option<String> = r.get(first + 8)?;
-    let callee_raw: Option<String> = r.get(first + 9)?;
-    // The forms stored at projection; a call stored before they were is normalised now.
-    let stored_party = |raw: &Option<String>, at: usize| -> rusqlite::Result<(Option<String>, Option<String>)> {
-        match r.get::<_, Option<String>>(first + at)? {
-            Some(display) if raw.is_some() => Ok((Some(display), r.get(first + at + 1)?)),
-            _ => Ok(party(raw.as_deref())),
-        }
-    };
-    let (caller, caller_e164) = stored_party(&caller_raw, 16)?;
-    let (callee, callee_e164) = stored_party(&callee_raw, 18)?;
-    let started_at_us: i64 = r.get(first + 6)?;
-    let ended_at_us: Option<i64> = r.get(first + 7)?;
-    let route: Option<String> = r.get(first + 12)?;
-    let route = match route {
-        None => Vec::new(),
-        Some(json) => serde_json::from_str::<Vec<(RouteType, String, Option<i64>)>>(&json)
-            .map_err(|_| bad(12, "route"))?
-            .into_iter()
-            .map(|(kind, destination, at)| RouteStep { kind, destination, at: at.and_then(micros_to_rfc3339), name: None })
-            .collect(),
-    };
-    let kind = CallKind::parse(&text(1)?).ok_or_else(|| bad(1, "kind"))?;
-    let last_heard_us: Option<i64> = r.get(first + 15)?;
-    let sources = match r.get::<_, Option<String>>(first + 20)? {
-        None => vec![crate::call::SOURCE_WEBHOOK.to_owned()],
-        Some(list) => list.split(',').map(str::to_owned).collect(),
-    };
-    Ok(Call {
-        uuid: text(0)?,
-        kind,
-        direction: Direction::parse(&text(2)?).ok_or_else(|| bad(2, "direction"))?,
-        missed: r.get(first + 3)?,
-        answered: r.get(first + 4)?,
-        state: CallState::parse(&text(5)?).ok_or_else(|| bad(5, "state"))?,
-        ringing_until_us: ringing_until(kind, ended_at_us, last_heard_us),
-        started_at: micros_to_rfc3339(started_at_us).unwrap_or_default(),
-        ended_at: ended_at_us.and_then(micros_to_rfc3339),
-        started_at_us,
-        ended_at_us,
-        caller,
-        caller_raw,
-        caller_e164,
-        callee,
-        callee_raw,
-        callee_e164,
-        duration_s: r.get(first + 10)?,
-        hangup_cause: r.get(first + 11)?,
-        route,
-        event_count: r.get::<_, i64>(first + 13)? as usize,
-        sources,
-        test: r.get(first + 14)?,
-        caller_name: None,
-        callee_name: None,
-        note: None,
-        tags: Vec::new(),
-        hangup_detail: None,
-        recorded: None,
-        cdr_url: None,
-        cdr_api_url: None,
-        callflow: Vec::new(),
+    const COLUMN: [(&str, usize); 4] = [("kind", 1), ("direction", 2), ("state", 5), ("route", 12)];
+    stored.into_call().map_err(|what| {
+        let at = COLUMN.iter().find(|(name, _)| *name == what).map_or(first, |(_, i)| first + i);
+        rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Text, what.to_string().into())
     })
 }
 
@@ -1178,28 +1246,32 @@ fn project_call(
     write_call(conn, &call, &records, old, search)?;
     let mut changes = Vec::with_capacity(ids.len());
     for (n, id) in ids.iter().enumerate() {
-        let Some((_, rec)) = events.iter().find(|(i, _)| i == id) else { continue };
-        // The call as this event left it: all events up to it (ids grow with arrival).
-        let as_then = if n + 1 == ids.len() {
-            call.clone()
-        } else {
-            let upto: Vec<EventRecord> = events.iter().filter(|(i, _)| i <= id).map(|(_, r)| r.clone()).collect();
-            match assemble(&upto) {
-                Some(c) => c,
-                None => continue,
-            }
-        };
-        changes.push(Change {
-            event_id: *id,
-            event_type: rec.event.event_type.as_str().to_string(),
-            received_type: rec.event.received_type.clone(),
-            received_at_us: rec.received_at_us,
-            // As it stands on arrival: a call_init delivered hours late must not pop up as
-            // ringing.
-            call: as_then.at(rec.received_at_us),
-        });
+        let whole = (n + 1 == ids.len()).then_some(&call);
+        changes.extend(change_of(&events, *id, whole));
     }
     Ok(changes)
+}
+
+/// The change event `id` (one of `events`, a call's events in time order) made: its call as the
+/// events up to it left it (ids grow with arrival), as it stood on arrival. `whole` is the call
+/// assembled from all of `events`, when `id` is the newest of them.
+pub(crate) fn change_of(events: &[(i64, EventRecord)], id: i64, whole: Option<&Call>) -> Option<Change> {
+    let (_, rec) = events.iter().find(|(i, _)| *i == id)?;
+    let as_then = match whole {
+        Some(call) => call.clone(),
+        None => {
+            let upto: Vec<EventRecord> = events.iter().filter(|(i, _)| *i <= id).map(|(_, r)| r.clone()).collect();
+            assemble(&upto)?
+        }
+    };
+    Some(Change {
+        event_id: id,
+        event_type: rec.event.event_type.as_str().to_string(),
+        received_type: rec.event.received_type.clone(),
+        received_at_us: rec.received_at_us,
+        // As it stands on arrival: a call_init delivered hours late must not pop up as ringing.
+        call: as_then.at(rec.received_at_us),
+    })
 }
 
 /// For a process that reads the database directly (`kanca history`): make the calls reflect

@@ -1,0 +1,79 @@
+//! The storage seam: what the receiver asks of its history, answered by SQLite (one machine,
+//! the default) or PostgreSQL (receivers sharing one database, [`crate::pg`]).
+//!
+//! The webhook listener, `kanca serve`, `kanca history` and `kanca show` go through it. The
+//! desktop app and the features built on the SQLite connection (phone book, notes, names,
+//! Bulutfon's API, office mode) use [`Store`] directly; they move behind this seam one
+//! operation at a time, as PostgreSQL gains them.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use crate::history::{self, CallDetail, Page, Query};
+use crate::pg::PgStore;
+use crate::store::{Change, IncomingEvent, Outcome, Store, StoreError};
+
+/// Where the history is kept. Cloning is cheap.
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite(Store),
+    Postgres(PgStore),
+}
+
+impl Backend {
+    /// Store one event durably; resolves only once it is committed.
+    pub async fn ingest(&self, event: IncomingEvent) -> Result<Outcome, Arc<StoreError>> {
+        match self {
+            Backend::Sqlite(s) => s.ingest(event).await,
+            Backend::Postgres(p) => p.ingest(event).await,
+        }
+    }
+
+    /// Every stored event and the call it changed, as it is committed (on PostgreSQL, by any
+    /// receiver of the database).
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        match self {
+            Backend::Sqlite(s) => s.subscribe(),
+            Backend::Postgres(p) => p.subscribe(),
+        }
+    }
+
+    /// The history's calls for `query`, newest first, with what the store knows of them.
+    pub async fn search(&self, query: Query) -> Result<Page, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(move |c| history::search(c, &query)).await,
+            Backend::Postgres(p) => p.search(&query).await,
+        }
+    }
+
+    /// One call with all its events.
+    pub async fn get_call(&self, uuid: String) -> Result<Option<CallDetail>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(move |c| history::get_call(c, &uuid)).await,
+            Backend::Postgres(p) => p.get_call(&uuid).await,
+        }
+    }
+
+    /// How many calls are stored.
+    pub async fn count_calls(&self) -> Result<i64, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(history::count_calls).await,
+            Backend::Postgres(p) => p.count_calls().await,
+        }
+    }
+
+    /// Where the history is, for messages (a PostgreSQL URL without its password).
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Sqlite(s) => s.path().display().to_string(),
+            Backend::Postgres(p) => p.shown().to_owned(),
+        }
+    }
+}
+
+impl From<Store> for Backend {
+    fn from(s: Store) -> Self {
+        Backend::Sqlite(s)
+    }
+}

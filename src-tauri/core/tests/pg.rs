@@ -1,0 +1,378 @@
+//! The history on PostgreSQL against the one on SQLite: each test starts a real PostgreSQL server
+//! (tests/support/pg.rs), feeds the same events to both backends through [`Backend`], and
+//! compares what they answer. Marked ignored because they need Debian's postgresql package;
+//! `tests/run.sh` installs it and runs them (`--include-ignored`).
+
+#[path = "../../../tests/support/pg.rs"]
+mod pg_server;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kanca_core::history::Query;
+use kanca_core::pg::PgStore;
+use kanca_core::store::{IncomingEvent, Outcome};
+use kanca_core::{webhook, Backend, CallKind, Direction, Store, StoreError};
+use pg_server::PgServer;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn incoming(content_type: &str, body: &[u8], received_at_us: i64) -> IncomingEvent {
+    IncomingEvent {
+        event: webhook::parse(Some(content_type), body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body))),
+        raw: body.to_vec(),
+        content_type: Some(content_type.to_owned()),
+        received_at_us,
+    }
+}
+
+fn json_event(v: &Value, received_at_us: i64) -> IncomingEvent {
+    incoming("application/json", v.to_string().as_bytes(), received_at_us)
+}
+
+/// Both backends, empty: SQLite in a temporary directory, PostgreSQL on `server`.
+struct Pair {
+    _dir: tempfile::TempDir,
+    sqlite: Backend,
+    pg: Backend,
+}
+
+impl Pair {
+    async fn new(server: &PgServer) -> Pair {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = Backend::Sqlite(Store::open(dir.path()).unwrap());
+        let pg = Backend::Postgres(PgStore::connect(&server.url()).await.unwrap_or_else(|e| panic!("{e}\n{}", server.log())));
+        Pair { _dir: dir, sqlite, pg }
+    }
+
+    /// Ingest into both; the outcomes must agree.
+    async fn ingest(&self, event: IncomingEvent) -> Outcome {
+        let a = self.sqlite.ingest(event.clone()).await.unwrap();
+        let b = self.pg.ingest(event).await.unwrap();
+        assert_eq!(a, b, "SQLite and PostgreSQL disagree on whether the event is new");
+        a
+    }
+
+    /// The same query on both: the same calls, in the same order, and the same next page.
+    async fn same_search(&self, q: Query) -> Vec<Value> {
+        let a = self.sqlite.search(q.clone()).await.unwrap();
+        let b = self.pg.search(q.clone()).await.unwrap();
+        let (ja, jb) = (serde_json::to_value(&a.calls).unwrap(), serde_json::to_value(&b.calls).unwrap());
+        assert_eq!(ja, jb, "different calls for {q:?}");
+        assert_eq!(a.next_cursor, b.next_cursor, "different next page for {q:?}");
+        ja.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The same detail (call and events) of `uuid` on both.
+    async fn same_call(&self, uuid: &str) -> Option<Value> {
+        let a = self.sqlite.get_call(uuid.to_owned()).await.unwrap().map(|d| serde_json::to_value(d).unwrap());
+        let b = self.pg.get_call(uuid.to_owned()).await.unwrap().map(|d| serde_json::to_value(d).unwrap());
+        // `ringing_until_us` and a silent call's state depend on the time each was read.
+        let strip = |v: Option<Value>| v.map(|mut v| {
+            v.as_object_mut().unwrap().remove("ringing_until_us");
+            v
+        });
+        let (a, b) = (strip(a), strip(b));
+        assert_eq!(a, b, "different detail of {uuid}");
+        a
+    }
+}
+
+/// The queries the history's search box and filters make, over calls the tests create.
+fn queries() -> Vec<Query> {
+    let all = Query { limit: 500, ..Default::default() };
+    let mut out = vec![
+        all.clone(),
+        Query { limit: 3, ..all.clone() },
+        Query { missed_only: true, ..all.clone() },
+        Query { kind: Some(CallKind::Fax), ..all.clone() },
+        Query { kind: Some(CallKind::Call), ..all.clone() },
+        Query { direction: Some(Direction::Out), ..all.clone() },
+        Query { since_us: Some(1_700_000_100_000_000), until_us: Some(1_700_000_700_000_000), ..all.clone() },
+    ];
+    for text in ["0532", "532 444", "0532 444 55 66", "+90 (532) 444-55-66", "4445566", "44", "1000", "111", "99", "zz", "ab", "bad%_\\", "850"] {
+        out.push(Query { text: text.into(), ..all.clone() });
+        out.push(Query { text: text.into(), kind: Some(CallKind::Fax), ..all.clone() });
+    }
+    out
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn every_documented_payload_gives_the_same_calls() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let pair = Pair::new(&server).await;
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+        let mut uuids = std::collections::BTreeSet::new();
+        let mut n = 0;
+        for revision in ["seed", "documented-2021"] {
+            let mut files: Vec<_> = std::fs::read_dir(fixtures.join(revision)).unwrap().map(|e| e.unwrap().path()).collect();
+            files.sort();
+            for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+                let body = std::fs::read(&path).unwrap();
+                let event = incoming("application/json", &body, 1_700_000_000_000_000 + n);
+                uuids.insert(event.event.uuid.clone());
+                // Both revisions document some of the same events: the first seen is stored,
+                // alike on both (Pair::ingest checks they agree).
+                pair.ingest(event.clone()).await;
+                // A redelivery, byte for byte.
+                assert_eq!(pair.ingest(event).await, Outcome::Duplicate, "{}", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 10, "only {n} fixtures");
+        let listed = pair.same_search(Query { limit: 500, ..Default::default() }).await;
+        assert_eq!(listed.len(), uuids.len());
+        for uuid in &uuids {
+            let detail = pair.same_call(uuid).await.expect("the call is stored");
+            assert!(detail["events"].as_array().is_some_and(|e| !e.is_empty()));
+        }
+        for q in queries() {
+            pair.same_search(q).await;
+        }
+    });
+}
+
+/// One generated call: its events, to be delivered in any order and some twice.
+#[derive(Debug, Clone)]
+struct GenCall {
+    uuid: String,
+    fax: bool,
+    direction: &'static str,
+    caller: u64,
+    callee: u64,
+    start_us: i64,
+    route: Vec<(&'static str, u32)>,
+    end: Option<(&'static str, i64)>,
+}
+
+impl GenCall {
+    fn events(&self) -> Vec<Value> {
+        let base = |event_type: &str, at: i64| {
+            json!({
+                "event_type": event_type, "uuid": self.uuid, "caller": self.caller, "callee": self.callee,
+                "direction": self.direction, "timestamp": at,
+            })
+        };
+        if self.fax {
+            return vec![base("fax_init", self.start_us)];
+        }
+        let mut out = vec![base("call_init", self.start_us)];
+        for (i, (kind, dest)) in self.route.iter().enumerate() {
+            let mut e = base(&format!("call_init_{kind}"), self.start_us + 1000 * (i as i64 + 1));
+            e["destination"] = json!(dest);
+            out.push(e);
+        }
+        if let Some((kind, talk_us)) = self.end {
+            let mut e = base(kind, self.start_us + talk_us);
+            e["hangup_cause"] = json!("NORMAL_CLEARING");
+            out.push(e);
+        }
+        out
+    }
+}
+
+fn gen_call(i: usize) -> impl Strategy<Value = GenCall> {
+    let numbers = prop::sample::select(vec![905324445566u64, 902123334455, 905550001122, 908508850000, 1000, 3125551234]);
+    (
+        any::<bool>(),
+        prop::sample::select(vec!["IN", "OUT"]),
+        numbers.clone(),
+        numbers,
+        // Seconds into the call's own slot: calls never start at the same moment (which of two
+        // calls starting in the same microsecond lists first is not part of the contract).
+        0i64..150,
+        prop::collection::vec((prop::sample::select(vec!["menu", "group", "extension"]), prop::sample::select(vec![10u32, 99, 111, 1000, 1001])), 0..3),
+        prop::option::of((prop::sample::select(vec!["call_hangup", "missing_call"]), 1_000_000i64..60_000_000)),
+    )
+        .prop_map(move |(fax, direction, caller, callee, start, route, end)| GenCall {
+            uuid: format!("gen-{i:02}"),
+            fax: fax && i % 4 == 0,
+            direction,
+            caller,
+            callee,
+            start_us: 1_700_000_000_000_000 + (i as i64 * 160 + start) * 1_000_000,
+            route,
+            end,
+        })
+}
+
+fn gen_calls() -> impl Strategy<Value = (Vec<GenCall>, Vec<usize>, Vec<bool>)> {
+    (1usize..8).prop_flat_map(|n| {
+        let calls: Vec<_> = (0..n).map(gen_call).collect();
+        (calls, prop::collection::vec(any::<usize>(), 40), prop::collection::vec(any::<bool>(), 40))
+    })
+}
+
+/// The same event sets, delivered in the same (shuffled) order with redeliveries, give the
+/// same calls and the same search answers on both backends.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn generated_event_sets_give_the_same_calls() {
+    let server = PgServer::start();
+    let rt = runtime();
+    let case = std::cell::Cell::new(0);
+    let config = ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() };
+    proptest!(config, |((calls, order, again) in gen_calls())| {
+        case.set(case.get() + 1);
+        rt.block_on(async {
+            // A database per case: a fresh one is cheaper than emptying the tables.
+            let url = fresh_database(&server, &format!("case{}", case.get())).await;
+            let dir = tempfile::tempdir().unwrap();
+            let pair = Pair {
+                sqlite: Backend::Sqlite(Store::open(dir.path()).unwrap()),
+                pg: Backend::Postgres(PgStore::connect(&url).await.unwrap()),
+                _dir: dir,
+            };
+            let mut events: Vec<Value> = calls.iter().flat_map(GenCall::events).collect();
+            // Shuffle by the generated keys; deliver some twice.
+            let mut keyed: Vec<(usize, Value)> = events.drain(..).enumerate().map(|(i, e)| (order[i % order.len()].wrapping_add(i), e)).collect();
+            keyed.sort_by_key(|(k, _)| *k);
+            for (i, (_, e)) in keyed.iter().enumerate() {
+                let ev = json_event(e, 1_700_000_000_000_000 + i as i64 * 1000);
+                pair.ingest(ev.clone()).await;
+                if again[i % again.len()] {
+                    assert_eq!(pair.ingest(ev).await, Outcome::Duplicate);
+                }
+            }
+            for c in &calls {
+                pair.same_call(&c.uuid).await;
+            }
+            for q in queries() {
+                pair.same_search(q).await;
+            }
+            // Paging: the second page of three starts where the first ended, alike.
+            let first = pair.sqlite.search(Query { limit: 3, ..Default::default() }).await.unwrap();
+            if let Some(cursor) = first.next_cursor {
+                pair.same_search(Query { limit: 3, before: Some(cursor), ..Default::default() }).await;
+            }
+        });
+    });
+}
+
+/// A database of its own on `server`, for one case; its connection string.
+async fn fresh_database(server: &PgServer, name: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    server.url().replace("dbname=postgres", &format!("dbname={name}"))
+}
+
+/// Two receivers on one database given the same delivery at the same moment, many times over:
+/// one stores it, the others are told it is a duplicate, and the call is whole.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn concurrent_duplicates_across_receivers_are_stored_once() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let a = PgStore::connect(&server.url()).await.unwrap();
+        let b = PgStore::connect(&server.url()).await.unwrap();
+        let mut outcomes = BTreeMap::new();
+        for round in 0..20 {
+            let uuid = format!("dup-{round}");
+            let init = json_event(&json!({"event_type": "call_init", "uuid": uuid, "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_000i64 + round}), 1);
+            let menu = json_event(&json!({"event_type": "call_init_menu", "uuid": uuid, "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_500i64 + round, "destination": 10}), 2);
+            // Eight deliveries of each at once, four through each receiver.
+            let mut tasks = Vec::new();
+            for i in 0..16 {
+                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let event = if i < 8 { init.clone() } else { menu.clone() };
+                tasks.push(tokio::spawn(async move { store.ingest(event).await }));
+            }
+            for t in tasks {
+                *outcomes.entry(format!("{:?}", t.await.unwrap().unwrap())).or_insert(0) += 1;
+            }
+            let call = a.get_call(&uuid).await.unwrap().expect("the call");
+            assert_eq!(call.events.len(), 2, "{uuid}: {:?}", call.events);
+            assert_eq!(call.call.event_count, 2);
+            assert_eq!(call.call.route.len(), 1, "{uuid}: the menu step");
+        }
+        assert_eq!(outcomes.get("Stored"), Some(&40), "{outcomes:?}");
+        assert_eq!(outcomes.get("Duplicate"), Some(&(20 * 16 - 40)), "{outcomes:?}");
+        assert_eq!(a.count_events().await.unwrap(), 40);
+        assert_eq!(b.count_calls().await.unwrap(), 20);
+    });
+}
+
+/// What one receiver stores, every receiver of the database publishes (LISTEN/NOTIFY), with
+/// the call as that event left it, in the order they were committed.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn changes_reach_the_other_receiver() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let a = PgStore::connect(&server.url()).await.unwrap();
+        let b = PgStore::connect(&server.url()).await.unwrap();
+        let mut heard = b.subscribe();
+        let t = 1_700_000_000_000_000i64;
+        let events = [
+            json!({"event_type": "call_init", "uuid": "live-1", "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": t}),
+            json!({"event_type": "call_init_group", "uuid": "live-1", "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": t + 1000, "destination": 111}),
+            json!({"event_type": "missing_call", "uuid": "live-1", "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": t + 9_000_000}),
+        ];
+        for e in &events {
+            assert_eq!(a.ingest(json_event(e, kanca_core::time::now_us())).await.unwrap(), Outcome::Stored);
+        }
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let change = tokio::time::timeout(Duration::from_secs(10), heard.recv())
+                .await
+                .unwrap_or_else(|_| panic!("only {} of 3 changes reached the other receiver: {got:?}", got.len()))
+                .unwrap();
+            got.push((change.event_type.clone(), change.call.route.len(), change.call.missed));
+        }
+        assert_eq!(
+            got,
+            vec![("call_init".to_string(), 0, false), ("call_init_group".to_string(), 1, false), ("missing_call".to_string(), 1, true)]
+        );
+    });
+}
+
+/// The schema is created once, kept on reconnect, and a database a newer Kanca wrote is refused
+/// with a message that says so (nothing is changed in it).
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn schema_is_versioned_and_a_newer_one_refused() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let first = PgStore::connect(&server.url()).await.unwrap();
+        first.ingest(json_event(&json!({"event_type": "call_init", "uuid": "v", "caller": 1, "callee": 2, "direction": "IN", "timestamp": 1}), 1)).await.unwrap();
+        // Two receivers starting together migrate once (the second waits on the lock).
+        let url = server.url();
+        let (x, y) = tokio::join!(PgStore::connect(&url), PgStore::connect(&url));
+        x.unwrap();
+        assert_eq!(y.unwrap().count_events().await.unwrap(), 1);
+        let (client, conn) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client.batch_execute("UPDATE kanca_schema SET version = 999").await.unwrap();
+        let Err(e) = PgStore::connect(&server.url()).await else { panic!("a newer schema was accepted") };
+        assert!(matches!(e, StoreError::TooNewDatabase { found: 999, .. }), "{e}");
+        assert!(e.to_string().contains("newer Kanca"), "{e}");
+        let version: i64 = client.query_one("SELECT version FROM kanca_schema", &[]).await.unwrap().get(0);
+        assert_eq!(version, 999, "a refused database must not be changed");
+    });
+}
+
+/// Text never becomes SQL: search terms with LIKE's and regex's special characters, quotes and
+/// backslashes find only what contains them literally, and never fail.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn search_text_is_taken_literally() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let pair = Pair::new(&server).await;
+        for (i, dest) in ["50%_off", "a\\b", "it's", "x.*y", "plain"].iter().enumerate() {
+            let e = json!({"event_type": "call_init_menu", "uuid": format!("lit-{i}"), "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_000i64 + i as i64, "destination": dest});
+            pair.ingest(json_event(&e, 1)).await;
+        }
+        for (text, want) in [("50%_off", 1), ("%", 0), ("_", 0), ("0%_", 1), ("a\\b", 1), ("it's", 1), ("x.*y", 1), (".*", 0), ("'; drop table calls; --", 0), ("plain", 1)] {
+            let found = pair.same_search(Query { text: text.into(), kind: Some(CallKind::Call), limit: 50, ..Default::default() }).await;
+            assert_eq!(found.len(), want, "{text:?}: {found:?}");
+        }
+    });
+}

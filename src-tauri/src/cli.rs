@@ -87,7 +87,7 @@ pub fn serve(
         let office = match (office, &engine) {
             (Some(flag), Some(engine)) => {
                 let addr = crate::office_cli::office_listen(&flag)?;
-                let server = kanca_core::office::OfficeServer::start(&engine, addr).await?;
+                let server = kanca_core::office::OfficeServer::start(engine, addr).await?;
                 writeln!(out, "Office client API: {} (certificate fingerprint {})", server.addr, server.fingerprint)?;
                 writeln!(out, "Pair a desk with `kanca clients add NAME`.")?;
                 Some(server)

@@ -192,7 +192,7 @@ fn gen_call(i: usize) -> impl Strategy<Value = GenCall> {
     )
         .prop_map(move |(fax, direction, caller, callee, start, route, end)| GenCall {
             uuid: format!("gen-{i:02}"),
-            fax: fax && i % 4 == 0,
+            fax: fax && i.is_multiple_of(4),
             direction,
             caller,
             callee,

@@ -25,9 +25,6 @@ pub fn serve(
     database: Option<String>,
 ) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
-    if database.is_some() && office.is_some() {
-        bail!("--office keeps the desks in the data directory's SQLite database: it does not work with --database (KANCA_DATABASE_URL) yet");
-    }
     let addr = config::resolve_listen(listen, &dir)?;
     let mut tunnel_settings = config::FileConfig::load(&dir).map(|f| f.tunnel).unwrap_or_default();
     if let Some(url) = public_url {
@@ -44,8 +41,8 @@ pub fn serve(
         // Before the listener: a stop asked for the moment it answers (a service manager, a
         // test) must stop it cleanly, not kill it with requests in flight.
         let stop = StopSignals::install()?;
-        let (listener, keys, data) = match (&engine, &database) {
-            (Some(engine), _) => (engine.start_listener(addr).await?, engine.keys(), engine.store().path().display().to_string()),
+        let (listener, keys, data, shared) = match (&engine, &database) {
+            (Some(engine), _) => (engine.start_listener(addr).await?, engine.keys(), engine.store().path().display().to_string(), None),
             (None, Some(url)) => {
                 let history = kanca_core::pg::PgStore::connect(url)
                     .await
@@ -57,7 +54,7 @@ pub fn serve(
                     keys: keys.clone(),
                     timeouts: Default::default(),
                 };
-                (kanca_core::start_listener(addr, state).await?, keys.current(), history.shown().to_owned())
+                (kanca_core::start_listener(addr, state).await?, keys.current(), history.shown().to_owned(), Some(history))
             }
             (None, None) => unreachable!("an engine is opened when no database is named"),
         };
@@ -84,15 +81,23 @@ pub fn serve(
             writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
         }
         // Office mode: the desks' client API, on its own port.
-        let office = match (office, &engine) {
-            (Some(flag), Some(engine)) => {
+        let office = match office {
+            Some(flag) => {
                 let addr = crate::office_cli::office_listen(&flag)?;
-                let server = kanca_core::office::OfficeServer::start(engine, addr).await?;
+                let server = match (&engine, shared) {
+                    (Some(engine), _) => kanca_core::office::OfficeServer::start(engine, addr).await?,
+                    (None, Some(history)) => kanca_core::office::OfficeServer::start_shared(history, &dir, addr).await?,
+                    (None, None) => unreachable!("an engine is opened when no database is named"),
+                };
                 writeln!(out, "Office client API: {} (certificate fingerprint {})", server.addr, server.fingerprint)?;
-                writeln!(out, "Pair a desk with `kanca clients add NAME`.")?;
+                if engine.is_some() {
+                    writeln!(out, "Pair a desk with `kanca clients add NAME`.")?;
+                } else {
+                    writeln!(out, "Pair a desk with `kanca clients add NAME --database URL --address HOST:PORT` (one --address per receiver).")?;
+                }
                 Some(server)
             }
-            _ => None,
+            None => None,
         };
         writeln!(out, "Press Ctrl+C to stop.")?;
         out.flush()?;
@@ -280,14 +285,14 @@ pub struct HistoryArgs {
     database: Option<String>,
 }
 
-/// Run `f` on the PostgreSQL history at `url`, for a command that reads it once.
-fn on_postgres<T>(url: &str, f: impl AsyncFnOnce(kanca_core::pg::PgStore) -> Result<T, kanca_core::StoreError>) -> Result<T> {
+/// Run `f` on the PostgreSQL history at `url`, for a command that uses it once.
+pub(crate) fn on_postgres<T, E: Into<anyhow::Error>>(url: &str, f: impl AsyncFnOnce(kanca_core::pg::PgStore) -> Result<T, E>) -> Result<T> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         let history = kanca_core::pg::PgStore::connect_reader(url)
             .await
             .with_context(|| format!("cannot use the PostgreSQL database {}", kanca_core::pg::redact(url)))?;
-        Ok(f(history).await?)
+        f(history).await.map_err(Into::into)
     })
 }
 

@@ -87,7 +87,7 @@ pub fn export_contacts(format: &str, dir: Option<PathBuf>) -> Result<ExitCode> {
 }
 
 /// Every call the filters select, newest first, as CSV for a spreadsheet.
-pub fn export_calls(filters: HistoryFilters, delimiter: &str, dir: Option<PathBuf>) -> Result<ExitCode> {
+pub fn export_calls(filters: HistoryFilters, delimiter: &str, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
     let delimiter = match delimiter {
         "," => b',',
         ";" => b';',
@@ -97,13 +97,20 @@ pub fn export_calls(filters: HistoryFilters, delimiter: &str, dir: Option<PathBu
     let dir = data_dir(dir)?;
     let mut query = filters.query(10_000)?;
     let mut calls = Vec::new();
-    if let Some(conn) = open_db(&dir)? {
-        loop {
-            let page = history::search(&conn, &query)?;
-            calls.extend(page.calls);
-            match page.next_cursor {
-                Some(c) => query.before = Some(c),
-                None => break,
+    // Every page the filters select, not the first.
+    fn more(page: history::Page, query: &mut history::Query, calls: &mut Vec<kanca_core::Call>) -> bool {
+        calls.extend(page.calls);
+        query.before = page.next_cursor;
+        query.before.is_some()
+    }
+    match &database {
+        Some(url) => crate::cli::on_postgres(url, async |history| {
+            while more(history.search(&query).await?, &mut query, &mut calls) {}
+            Ok::<_, kanca_core::StoreError>(())
+        })?,
+        None => {
+            if let Some(conn) = open_db(&dir)? {
+                while more(history::search(&conn, &query)?, &mut query, &mut calls) {}
             }
         }
     }

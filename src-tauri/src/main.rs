@@ -104,6 +104,8 @@ enum Command {
         delimiter: String,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// Office mode: pair desks with this receiver, list and revoke them
     #[command(subcommand)]
@@ -206,13 +208,16 @@ enum ClientsCommand {
     /// Pair a desk: prints the one-time pairing code to paste into that desk's Kanca
     Add {
         name: String,
-        /// The address desks reach this receiver at [default: this computer's address, port 8498]
+        /// The address desks reach this receiver at [default: this computer's address, port 8498].
+        /// Given more than once (receivers sharing a PostgreSQL history), desks try them in turn
         #[arg(long, value_name = "HOST:PORT")]
-        address: Option<String>,
+        address: Vec<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// The paired desks
     List {
@@ -220,12 +225,16 @@ enum ClientsCommand {
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// Revoke a desk's pairing: it is refused at once
     Revoke {
         name: String,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
 }
 
@@ -259,14 +268,12 @@ fn log_colours() -> bool {
         && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
-/// The subcommands that keep their data in the SQLite database only (the phone book, notes,
-/// office desks, Bulutfon's API): named when KANCA_DATABASE_URL asks for PostgreSQL.
+/// The subcommands that keep their data in the SQLite database only (the phone book, names,
+/// Bulutfon's API): named when KANCA_DATABASE_URL asks for PostgreSQL.
 fn sqlite_only(command: &Command) -> Option<&'static str> {
     Some(match command {
         Command::SelfTest { .. } => "self-test",
         Command::Contacts(_) => "contacts",
-        Command::Export { .. } => "export",
-        Command::Clients(_) => "clients",
         Command::Bulutfon(_) => "bulutfon",
         Command::Sync { .. } => "sync",
         Command::Call { .. } => "call",
@@ -310,10 +317,10 @@ fn main() -> ExitCode {
         Some(Command::Contacts(ContactsCommand::Import { files, json, data })) => contacts_cli::import(files, json, data.data_dir),
         Some(Command::Contacts(ContactsCommand::List { query, limit, json, data })) => contacts_cli::list(query, limit, json, data.data_dir),
         Some(Command::Contacts(ContactsCommand::Export { format, data })) => contacts_cli::export_contacts(&format, data.data_dir),
-        Some(Command::Export { filters, delimiter, data }) => contacts_cli::export_calls(filters, &delimiter, data.data_dir),
-        Some(Command::Clients(ClientsCommand::Add { name, address, json, data })) => office_cli::add(&name, address, json, data.data_dir),
-        Some(Command::Clients(ClientsCommand::List { json, data })) => office_cli::list(json, data.data_dir),
-        Some(Command::Clients(ClientsCommand::Revoke { name, data })) => office_cli::revoke(&name, data.data_dir),
+        Some(Command::Export { filters, delimiter, data, db }) => contacts_cli::export_calls(filters, &delimiter, data.data_dir, db.database),
+        Some(Command::Clients(ClientsCommand::Add { name, address, json, data, db })) => office_cli::add(&name, address, json, data.data_dir, db.database),
+        Some(Command::Clients(ClientsCommand::List { json, data, db })) => office_cli::list(json, data.data_dir, db.database),
+        Some(Command::Clients(ClientsCommand::Revoke { name, data, db })) => office_cli::revoke(&name, data.data_dir, db.database),
         Some(Command::Bulutfon(BulutfonCommand::Token { token, data })) => bulutfon_cli::token(token, data.data_dir),
         Some(Command::Sync { json, data }) => bulutfon_cli::sync(json, data.data_dir),
         Some(Command::Call { number, yes, extension, caller, data }) => bulutfon_cli::call(number, yes, extension, caller, data.data_dir),

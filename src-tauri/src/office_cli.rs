@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use kanca_core::office::{clients, DEFAULT_PORT};
 use kanca_core::store;
 
-use crate::cli::{data_dir, printable};
+use crate::cli::{data_dir, on_postgres, printable};
 
 /// Environment variable for `--office`'s address.
 pub const ENV_OFFICE_LISTEN: &str = "KANCA_OFFICE_LISTEN";
@@ -32,13 +32,24 @@ fn open(dir: Option<PathBuf>) -> Result<(PathBuf, store::Connection)> {
     Ok((dir, conn))
 }
 
-pub fn add(name: &str, address: Option<String>, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+pub fn add(name: &str, addresses: Vec<String>, json: bool, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
-    let pairing = kanca_core::office::pair_desk(&dir, name, address)?;
+    let pairing = match &database {
+        None => {
+            if addresses.len() > 1 {
+                anyhow::bail!("several --address are for receivers sharing a PostgreSQL history (--database); this one has its own");
+            }
+            kanca_core::office::pair_desk(&dir, name, addresses.into_iter().next())?
+        }
+        Some(url) => on_postgres(url, async |history| kanca_core::office::pair_desk_shared(&history, &dir, name, addresses).await)?,
+    };
     let code = pairing.code();
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer(&mut out, &serde_json::json!({"name": pairing.name, "address": pairing.addr, "fingerprint": pairing.fp, "code": code}))?;
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"name": pairing.name, "address": pairing.addr, "also": pairing.also, "fingerprint": pairing.fp, "code": code}),
+        )?;
         writeln!(out)?;
     } else {
         writeln!(out, "Paste this pairing code into {}'s Kanca (Settings > Ofis alıcısına bağlan):", printable(name.trim()))?;
@@ -48,9 +59,11 @@ pub fn add(name: &str, address: Option<String>, json: bool, dir: Option<PathBuf>
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn list(json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
-    let (_, conn) = open(dir)?;
-    let all = clients::list(&conn)?;
+pub fn list(json: bool, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
+    let all = match &database {
+        None => clients::list(&open(dir)?.1)?,
+        Some(url) => on_postgres(url, async |history| history.list_desks().await)?,
+    };
     let mut out = std::io::stdout().lock();
     for c in &all {
         if json {
@@ -67,9 +80,11 @@ pub fn list(json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn revoke(name: &str, dir: Option<PathBuf>) -> Result<ExitCode> {
-    let (_, conn) = open(dir)?;
-    clients::revoke(&conn, name)?;
+pub fn revoke(name: &str, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
+    match &database {
+        None => clients::revoke(&open(dir)?.1, name)?,
+        Some(url) => on_postgres(url, async |history| history.revoke_desk(name).await)?,
+    }
     println!("Revoked {}: it is refused from now on.", printable(name.trim()));
     Ok(ExitCode::SUCCESS)
 }

@@ -57,7 +57,7 @@ fn two_receivers_share_one_history_and_survive_a_kill() {
                 let uuid = format!("burst-{i:04}");
                 for (n, kind) in ["call_init", "missing_call"].into_iter().enumerate() {
                     let body = event_json(kind, &uuid, 905324445566, 908508850000, "IN", t0 + 1_000_000 + i as u64 * 1000 + n as u64).to_string();
-                    let via_a = i % 2 == 0 && !killed.load(Ordering::SeqCst);
+                    let via_a = i.is_multiple_of(2) && !killed.load(Ordering::SeqCst);
                     let first = if via_a { a.try_post("application/json", &body, Some((USER, PASSWORD))) } else { b.try_post("application/json", &body, Some((USER, PASSWORD))) };
                     let reply = match first {
                         Ok(r) if (200..300).contains(&r.status) => r,
@@ -117,6 +117,12 @@ fn the_environment_names_the_database() {
     let out = kanca_env(&work.data_dir(), &["history", "--json"], &env);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("env-1"));
+    // `kanca export` writes the shared history's calls as CSV.
+    let csv = kanca_env(&work.data_dir(), &["export", "--delimiter", ";"], &env);
+    assert!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert_eq!(csv.lines().count(), 2, "a header and the one call: {csv}");
+    assert!(csv.lines().nth(1).is_some_and(|l| l.trim_end().ends_with(";env-1")), "{csv}");
     // Not in the data directory's SQLite file: there is none.
     assert!(!work.data_dir().join("kanca.db").exists(), "kanca serve --database wrote a SQLite history too");
     let refused = kanca_env(&work.data_dir(), &["contacts", "list"], &env);
@@ -128,5 +134,167 @@ fn the_environment_names_the_database() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("cannot use the PostgreSQL database") && !err.contains("s3cret"), "{err}");
     drop(server);
+    drop(pg);
+}
+
+/// `kanca serve --database URL --office ADDR`: the receiver with its client API; (server, the
+/// API's address, its certificate's fingerprint).
+fn office_receiver(work: &Workdir, url: &str) -> (Server, String, String) {
+    let server = Server::start_with_args(&work.data_dir(), Creds::Env, &["--database", url, "--office", "127.0.0.1:0"]);
+    let (_, line) = server.wait_for_line("Office client API: ", 0, std::time::Duration::from_secs(30));
+    let rest = line.split("Office client API: ").nth(1).unwrap();
+    let addr = rest.split(' ').next().unwrap().to_owned();
+    let fp = rest.split("fingerprint ").nth(1).unwrap().trim_end_matches(')').to_owned();
+    (server, addr, fp)
+}
+
+/// A desk of the office: the engine's own desk, following the receivers into its own database.
+struct OfficeDesk {
+    _dir: tempfile::TempDir,
+    engine: kanca_core::Engine,
+    desk: kanca_core::office::desk::Desk,
+}
+
+impl OfficeDesk {
+    fn start(code: &str) -> OfficeDesk {
+        let pairing = kanca_core::office::clients::Pairing::parse(code).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let engine = kanca_core::Engine::open(dir.path()).unwrap();
+        let desk = kanca_core::office::desk::Desk::start(engine.clone(), &pairing);
+        OfficeDesk { _dir: dir, engine, desk }
+    }
+
+    /// Wait until the desk follows the receiver at `addr`.
+    async fn following(&self, addr: &str) {
+        let mut watch = self.desk.watch();
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let s = watch.borrow_and_update().clone();
+            if s.state == kanca_core::office::desk::DeskState::Connected && s.receiver == addr {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < end, "the desk does not follow {addr}: {s:?}");
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), watch.changed()).await;
+        }
+    }
+
+    async fn call(&self, uuid: &str) -> Option<kanca_core::Call> {
+        let u = uuid.to_owned();
+        self.engine.store().read(move |c| kanca_core::history::get_call(c, &u)).await.unwrap().map(|d| d.call)
+    }
+
+    /// Wait until the desk's own copy has call `uuid` meeting `ok`.
+    async fn has(&self, what: &str, uuid: &str, ok: impl Fn(&kanca_core::Call) -> bool) {
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let call = self.call(uuid).await;
+            if call.as_ref().is_some_and(&ok) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < end, "the desk never had {what} ({uuid}: {call:?})");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn events(&self) -> i64 {
+        self.engine.store().read(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?)).await.unwrap()
+    }
+}
+
+/// Two `kanca serve --database --office` receivers serve the same desks: one pairing code names
+/// both, they share a certificate, a note written through one reaches a desk following the
+/// other at once, and when one is killed its desks go on with the other, missing nothing.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn two_receivers_serve_the_same_desks() {
+    let pg = PgServer::start();
+    let url = pg.url();
+    let (work_a, work_b) = (Workdir::new(), Workdir::new());
+    let (mut a, addr_a, fp_a) = office_receiver(&work_a, &url);
+    let (b, addr_b, fp_b) = office_receiver(&work_b, &url);
+    assert_eq!(fp_a, fp_b, "receivers of one database serve one certificate");
+    // Paired once, through either data directory: the desks are kept in the database.
+    let pair = |name: &str, first: &str, second: &str| -> String {
+        let out = kanca_ok(&work_b.data_dir(), &["clients", "add", name, "--database", &url, "--address", first, "--address", second, "--json"]);
+        let made: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(made["fingerprint"], fp_a.as_str());
+        made["code"].as_str().unwrap().to_owned()
+    };
+    let (code_1, code_2) = (pair("Ayşe", &addr_a, &addr_b), pair("Burak", &addr_b, &addr_a));
+    let listed = kanca_ok(&work_a.data_dir(), &["clients", "list", "--database", &url]);
+    assert!(listed.contains("Ayşe") && listed.contains("Burak"), "{listed}");
+    let t0 = 1_700_000_000_000_000u64;
+    a.post_json(&event_json("call_init", "before", 905324445566, 908508850000, "IN", t0).to_string()).expect_accepted();
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let (d1, d2) = (OfficeDesk::start(&code_1), OfficeDesk::start(&code_2));
+        d1.following(&addr_a).await;
+        d2.following(&addr_b).await;
+        // Stored before the desks existed: both copy it from the journal.
+        d1.has("the call stored before it was paired", "before", |_| true).await;
+        d2.has("the call stored before it was paired", "before", |_| true).await;
+        // A call through A reaches the desk following B live, and the other way round.
+        a.post_json(&event_json("call_init", "via-a", 905324445567, 908508850000, "IN", t0 + 1_000_000).to_string()).expect_accepted();
+        b.post_json(&event_json("call_init", "via-b", 905324445568, 908508850000, "IN", t0 + 2_000_000).to_string()).expect_accepted();
+        for d in [&d1, &d2] {
+            d.has("the call through A", "via-a", |_| true).await;
+            d.has("the call through B", "via-b", |_| true).await;
+        }
+        // A note and tags written by the desk following A are seen by the desk following B.
+        let uuid = "via-a";
+        let answered: kanca_core::Call = d1
+            .desk
+            .client()
+            .send_json(kanca_core::office::client::HttpMethod::PUT, &format!("/v1/calls/{uuid}/note"), &serde_json::json!({"note": "Işık Mobilya: geri ara"}))
+            .await
+            .unwrap();
+        assert_eq!(answered.note.as_deref(), Some("Işık Mobilya: geri ara"));
+        let _: kanca_core::Call = d1
+            .desk
+            .client()
+            .send_json(kanca_core::office::client::HttpMethod::PUT, &format!("/v1/calls/{uuid}/tags"), &serde_json::json!({"tags": ["satış"]}))
+            .await
+            .unwrap();
+        d2.has("the note written through the other receiver", uuid, |c| c.note.as_deref() == Some("Işık Mobilya: geri ara") && c.tags == ["satış"]).await;
+        // Searchable on the shared history through either receiver.
+        let found: serde_json::Value = d2.desk.client().get("/v1/calls?text=isik&limit=10").await.unwrap();
+        assert_eq!(found["calls"].as_array().map(Vec::len), Some(1), "{found}");
+        // The phone book is not shared on PostgreSQL yet: an empty one, and writes refused.
+        let contacts: serde_json::Value = d2.desk.client().get("/v1/contacts?all=true").await.unwrap();
+        assert_eq!(contacts, serde_json::json!([]));
+        let refused = d2
+            .desk
+            .client()
+            .send_json::<serde_json::Value>(kanca_core::office::client::HttpMethod::POST, "/v1/contacts", &serde_json::json!({"name": "X", "numbers": [{"raw": "05324445566"}]}))
+            .await
+            .unwrap_err();
+        assert!(matches!(&refused, kanca_core::office::client::ClientError::Status { status: 501, code, .. } if code == "not_on_postgres"), "{refused}");
+
+        // Receiver A dies; its desk goes on with B and misses nothing stored meanwhile.
+        a.signal("KILL");
+        a.kill();
+        for i in 0..20u64 {
+            let uuid = format!("after-{i:02}");
+            b.post_json(&event_json("call_init", &uuid, 905324445500 + i, 908508850000, "IN", t0 + 10_000_000 + i * 1000).to_string()).expect_accepted();
+            b.post_json(&event_json("missing_call", &uuid, 905324445500 + i, 908508850000, "IN", t0 + 10_000_500 + i * 1000).to_string()).expect_accepted();
+        }
+        d1.following(&addr_b).await;
+        for i in 0..20u64 {
+            d1.has("a missed call stored after A died", &format!("after-{i:02}"), |c| c.missed).await;
+        }
+        // Exactly the receivers' events, each once.
+        assert_eq!(d1.events().await, 3 + 40);
+        assert_eq!(d2.events().await, 3 + 40);
+        // A note written now (through B) still reaches both desks.
+        let _: kanca_core::Call = d2
+            .desk
+            .client()
+            .send_json(kanca_core::office::client::HttpMethod::PUT, "/v1/calls/after-00/note", &serde_json::json!({"note": "yeniden"}))
+            .await
+            .unwrap();
+        d1.has("the note written after the failover", "after-00", |c| c.note.as_deref() == Some("yeniden")).await;
+    });
+    drop(b);
     drop(pg);
 }

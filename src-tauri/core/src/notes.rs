@@ -98,7 +98,7 @@ fn write(conn: &mut Connection, uuid: &str, note: Option<String>, tags: Vec<Stri
     if note.is_none() && tags.is_empty() {
         tx.execute("DELETE FROM call_notes WHERE uuid = ?1", [uuid])?;
     } else {
-        let folded = fold(&format!("{} {}", note.as_deref().unwrap_or(""), tags.join(" ")));
+        let folded = folded(note.as_deref(), &tags);
         tx.execute(
             "INSERT INTO call_notes (uuid, note, tags, folded, updated_at_us) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(uuid) DO UPDATE SET note = ?2, tags = ?3, folded = ?4, updated_at_us = ?5",
@@ -108,24 +108,29 @@ fn write(conn: &mut Connection, uuid: &str, note: Option<String>, tags: Vec<Stri
     tx.execute("DELETE FROM call_tags WHERE uuid = ?1", [uuid])?;
     for t in &tags {
         tx.execute("INSERT OR IGNORE INTO call_tags (tag, uuid) VALUES (?1, ?2)", [t, uuid])?;
-        // A new tag gets a colour of its own from the palette, stable for its name.
-        let colour = PALETTE[t.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % PALETTE.len()];
-        tx.execute("INSERT OR IGNORE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t, colour.as_str()])?;
+        tx.execute("INSERT OR IGNORE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t, first_colour(t).as_str()])?;
     }
     tx.commit()?;
     Ok(())
 }
 
-/// Set the note of call `uuid`; an empty note removes it.
-pub fn set_note(conn: &mut Connection, uuid: &str, note: &str) -> Result<(), NotesError> {
-    let (_, tags) = get(conn, uuid)?;
-    let note = Some(note.trim().to_owned()).filter(|n| !n.is_empty());
-    write(conn, uuid, note, tags)
+/// What search matches of a note and tags.
+pub fn folded(note: Option<&str>, tags: &[String]) -> String {
+    fold(&format!("{} {}", note.unwrap_or(""), tags.join(" ")))
 }
 
-/// Set the tags of call `uuid` (trimmed, without repeats; empty removes them all).
-pub fn set_tags(conn: &mut Connection, uuid: &str, tags: &[String]) -> Result<(), NotesError> {
-    let (note, _) = get(conn, uuid)?;
+/// The colour a new tag gets: one of the palette, stable for its name.
+pub fn first_colour(tag: &str) -> TagColour {
+    PALETTE[tag.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % PALETTE.len()]
+}
+
+/// A note as kept: trimmed, None when empty.
+pub fn clean_note(note: &str) -> Option<String> {
+    Some(note.trim().to_owned()).filter(|n| !n.is_empty())
+}
+
+/// Tags as kept: trimmed, without repeats, in the order given; an empty one is refused.
+pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, NotesError> {
     let mut clean: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim();
@@ -136,7 +141,30 @@ pub fn set_tags(conn: &mut Connection, uuid: &str, tags: &[String]) -> Result<()
             clean.push(t.to_owned());
         }
     }
-    write(conn, uuid, note, clean)
+    Ok(clean)
+}
+
+/// A tag colour's name checked against [`PALETTE`], and the tag trimmed.
+pub fn check_tag_colour<'a>(tag: &'a str, colour: &str) -> Result<(&'a str, TagColour), NotesError> {
+    let Some(colour) = TagColour::parse(colour) else {
+        return Err(NotesError::BadColour(colour.to_owned()));
+    };
+    if tag.trim().is_empty() {
+        return Err(NotesError::EmptyTag);
+    }
+    Ok((tag.trim(), colour))
+}
+
+/// Set the note of call `uuid`; an empty note removes it.
+pub fn set_note(conn: &mut Connection, uuid: &str, note: &str) -> Result<(), NotesError> {
+    let (_, tags) = get(conn, uuid)?;
+    write(conn, uuid, clean_note(note), tags)
+}
+
+/// Set the tags of call `uuid` (trimmed, without repeats; empty removes them all).
+pub fn set_tags(conn: &mut Connection, uuid: &str, tags: &[String]) -> Result<(), NotesError> {
+    let (note, _) = get(conn, uuid)?;
+    write(conn, uuid, note, clean_tags(tags)?)
 }
 
 /// Every tag with its colour and how many calls carry it.
@@ -166,15 +194,7 @@ pub fn replace_tag_colours(conn: &mut Connection, tags: &[Tag]) -> Result<(), St
 
 /// Choose a tag's colour from [`PALETTE`].
 pub fn set_tag_colour(conn: &Connection, tag: &str, colour: &str) -> Result<(), NotesError> {
-    let Some(colour) = TagColour::parse(colour) else {
-        return Err(NotesError::BadColour(colour.to_owned()));
-    };
-    if tag.trim().is_empty() {
-        return Err(NotesError::EmptyTag);
-    }
-    conn.execute(
-        "INSERT INTO tag_colours (tag, colour) VALUES (?1, ?2) ON CONFLICT(tag) DO UPDATE SET colour = ?2",
-        [tag.trim(), colour.as_str()],
-    )?;
+    let (tag, colour) = check_tag_colour(tag, colour)?;
+    conn.execute("INSERT INTO tag_colours (tag, colour) VALUES (?1, ?2) ON CONFLICT(tag) DO UPDATE SET colour = ?2", [tag, colour.as_str()])?;
     Ok(())
 }

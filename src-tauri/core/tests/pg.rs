@@ -376,3 +376,157 @@ fn search_text_is_taken_literally() {
         }
     });
 }
+
+/// Event ids come from a sequence and two receivers commit out of id order; the desks' journal
+/// goes by position, given after commit, so a desk that read up to some position never misses
+/// an event committed later with a smaller id. Every receiver hears that the journal moved.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn the_journal_follows_commit_order() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let a = PgStore::connect(&server.url()).await.unwrap();
+        let b = PgStore::connect(&server.url()).await.unwrap();
+        let mut moved = b.subscribe_journal();
+        let call = |uuid: &str, ts: i64| json!({"event_type": "call_init", "uuid": uuid, "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": ts});
+        a.ingest(json_event(&call("first", 1_700_000_000_000_000), 1)).await.unwrap();
+        a.sequence_now().await.unwrap();
+        let seen = a.journal_top().await.unwrap();
+        assert!(seen > 0);
+        // Another receiver's transaction takes an id now and commits late.
+        let (slow, conn) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let body = call("slow", 1_700_000_000_000_001).to_string();
+        slow.batch_execute("BEGIN").await.unwrap();
+        let slow_id: i64 = slow
+            .query_one(
+                "INSERT INTO events (uuid, event_type, received_type, received_at_us, content_type, raw) VALUES ('slow', 'call_init', 'call_init', 2, 'application/json', $1) RETURNING id",
+                &[&body.as_bytes()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        a.ingest(json_event(&call("quick", 1_700_000_000_000_002), 3)).await.unwrap();
+        a.sequence_now().await.unwrap();
+        let page = a.journal_after(seen, 100).await.unwrap();
+        assert_eq!(page.len(), 1, "only what is committed is in the journal: {page:?}");
+        let quick_pos = page[0].id;
+        // A desk has read through `quick`; now the slow one commits.
+        slow.batch_execute("COMMIT").await.unwrap();
+        a.sequence_now().await.unwrap();
+        let after_quick = a.journal_after(quick_pos, 100).await.unwrap();
+        assert_eq!(after_quick.len(), 1, "the late commit comes after what the desk read: {after_quick:?}");
+        let late = &after_quick[0];
+        assert_eq!(late.raw().unwrap(), body.as_bytes());
+        let quick_id: i64 = slow.query_one("SELECT id FROM events WHERE uuid = 'quick'", &[]).await.unwrap().get(0);
+        assert!(slow_id < quick_id && late.id > quick_pos, "ids {slow_id} < {quick_id}, positions {} > {quick_pos}", late.id);
+        // The other receiver heard the journal move as far as the late event.
+        let heard = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let top = moved.recv().await.unwrap();
+                if top >= late.id {
+                    return top;
+                }
+            }
+        })
+        .await
+        .expect("the other receiver hears that the journal moved");
+        assert_eq!(heard, late.id);
+        // The changes a desk is sent carry the same positions, each with its call.
+        let changes = b.changes_after(seen, 100).await.unwrap();
+        let got: Vec<(i64, String)> = changes.iter().map(|(c, e)| (e.id, c.call.uuid.clone())).collect();
+        assert_eq!(got, vec![(quick_pos, "quick".to_string()), (late.id, "slow".to_string())]);
+    });
+}
+
+/// A database written by the first PostgreSQL release (schema 1) is migrated: its events get
+/// journal positions in id order and new ones follow them.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn a_first_schema_database_is_migrated() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let url = fresh_database(&server, "old").await;
+        let store = PgStore::connect_reader(&url).await.unwrap();
+        for i in 0..3i64 {
+            let e = json!({"event_type": "call_init", "uuid": format!("old-{i}"), "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_000i64 + i});
+            store.ingest(json_event(&e, i)).await.unwrap();
+        }
+        drop(store);
+        // Back to schema 1 exactly: what schema 2 added, removed.
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(
+                "DROP TABLE call_notes, call_tags, tag_colours, office_desks, office_identity;
+                 ALTER TABLE events DROP COLUMN pos; DROP SEQUENCE events_pos;
+                 UPDATE kanca_schema SET version = 1;",
+            )
+            .await
+            .unwrap();
+        let store = PgStore::connect(&url).await.unwrap();
+        let version: i64 = client.query_one("SELECT version FROM kanca_schema", &[]).await.unwrap().get(0);
+        assert_eq!(version, kanca_core::pg::SCHEMA_VERSION);
+        let journal = store.journal_after(0, 100).await.unwrap();
+        assert_eq!(journal.iter().map(|e| e.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+        let e = json!({"event_type": "call_init", "uuid": "new", "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_009i64});
+        store.ingest(json_event(&e, 9)).await.unwrap();
+        store.sequence_now().await.unwrap();
+        let next = store.journal_after(3, 100).await.unwrap();
+        assert_eq!(next.iter().map(|e| e.id).collect::<Vec<_>>(), vec![4]);
+    });
+}
+
+/// Notes and tags on PostgreSQL as on SQLite: the same validation, the same search through
+/// them (folded: "isik" finds "Işık"), the same tag filter, list of tags and colours.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn notes_and_tags_behave_as_on_sqlite() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = kanca_core::Engine::open(dir.path()).unwrap();
+        let pg = PgStore::connect(&server.url()).await.unwrap();
+        let pair = Pair { _dir: tempfile::tempdir().unwrap(), sqlite: Backend::Sqlite(engine.store().clone()), pg: Backend::Postgres(pg.clone()) };
+        for i in 0..6i64 {
+            let e = json!({"event_type": "call_init", "uuid": format!("n-{i}"), "caller": 905324445560u64 + i as u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_000i64 + i * 1_000_000});
+            pair.ingest(json_event(&e, 1)).await;
+        }
+        let notes = [("n-0", "Işık Mobilya fiyat sordu"), ("n-1", "  "), ("n-2", "kargo gecikti, geri ara"), ("n-4", "IŞIK tekrar aradı")];
+        for (uuid, note) in notes {
+            engine.set_call_note(uuid.into(), note.into()).await.unwrap();
+            pg.set_call_note(uuid, note).await.unwrap();
+        }
+        let tags: [(&str, &[&str]); 4] = [("n-0", &["satış", "öncelik"]), ("n-2", &["şikayet", " şikayet "]), ("n-3", &["satış"]), ("n-5", &["zz"])];
+        for (uuid, t) in tags {
+            let t: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+            engine.set_call_tags(uuid.into(), t.clone()).await.unwrap();
+            pg.set_call_tags(uuid, &t).await.unwrap();
+        }
+        // Clearing: n-5 loses its only tag, so it has neither note nor tags.
+        engine.set_call_tags("n-5".into(), vec![]).await.unwrap();
+        pg.set_call_tags("n-5", &[]).await.unwrap();
+        assert!(matches!(pg.set_call_tags("n-1", &["ok".into(), "  ".into()]).await, Err(kanca_core::notes::NotesError::EmptyTag)));
+        assert!(matches!(pg.set_call_note("nope", "x").await, Err(kanca_core::notes::NotesError::UnknownCall(_))));
+        engine.set_tag_colour("satış".into(), "teal".into()).await.unwrap();
+        pg.set_tag_colour("satış", "teal").await.unwrap();
+        assert!(matches!(pg.set_tag_colour("satış", "pink").await, Err(kanca_core::notes::NotesError::BadColour(_))));
+        for uuid in ["n-0", "n-1", "n-2", "n-3", "n-4", "n-5"] {
+            pair.same_call(uuid).await.unwrap();
+        }
+        let all = Query { limit: 50, ..Default::default() };
+        for text in ["isik", "IŞIK", "ışık mobilya", "kargo", "geri ara", "satis", "şikayet", "sa", "zz", "yok", "fiyat 0532"] {
+            pair.same_search(Query { text: text.into(), ..all.clone() }).await;
+        }
+        assert_eq!(pair.same_search(Query { text: "isik".into(), ..all.clone() }).await.len(), 2);
+        for tag in ["satış", "şikayet", "öncelik", "zz", "yok"] {
+            pair.same_search(Query { tag: Some(tag.into()), ..all.clone() }).await;
+            pair.same_search(Query { tag: Some(tag.into()), text: "isik".into(), ..all.clone() }).await;
+            pair.same_search(Query { tag: Some(tag.into()), text: "0532 444 55 63".into(), ..all.clone() }).await;
+        }
+        assert_eq!(pair.same_search(Query { tag: Some("satış".into()), ..all.clone() }).await.len(), 2);
+        let (a, b) = (engine.call_tags().await.unwrap(), pg.tags().await.unwrap());
+        assert_eq!(a, b, "the same tags, colours and counts");
+        assert!(b.iter().any(|t| t.name == "satış" && t.calls == 2 && t.colour == kanca_core::notes::TagColour::Teal), "{b:?}");
+    });
+}

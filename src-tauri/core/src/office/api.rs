@@ -24,8 +24,9 @@ use super::clients;
 use crate::contacts::{ContactInput, ContactsError, NumberInput};
 use crate::names::NameKind;
 use crate::notes::{NotesError, Tag};
+use crate::pg::PgStore;
 use crate::store::{Change, StoreError};
-use crate::{history, names, Engine, Shared};
+use crate::{history, names, Backend, Engine, Shared};
 
 /// Most changes a desk is sent again when it comes back (older ones: it reads the journal).
 pub const REPLAY_LIMIT: i64 = 10_000;
@@ -36,9 +37,47 @@ pub const JOURNAL_PAGE: i64 = 1_000;
 
 #[derive(Clone)]
 pub struct ApiState {
-    pub engine: Engine,
+    pub receiver: Receiver,
     /// What every desk's stream sends, built once for all of them ([`fan_out`]).
     pub wire: broadcast::Sender<Arc<Wire>>,
+}
+
+/// Where the office's history is kept.
+#[derive(Clone)]
+pub enum Receiver {
+    /// One receiver and its SQLite database.
+    Sqlite(Engine),
+    /// Receivers sharing one PostgreSQL database (any of them serves any desk); `data_dir` holds
+    /// this one's settings. The phone book and the names are not kept there yet.
+    Postgres { history: PgStore, data_dir: std::path::PathBuf },
+}
+
+impl Receiver {
+    pub fn history(&self) -> Backend {
+        match self {
+            Receiver::Sqlite(engine) => Backend::Sqlite(engine.store().clone()),
+            Receiver::Postgres { history, .. } => Backend::Postgres(history.clone()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        match self {
+            Receiver::Sqlite(engine) => engine.data_dir(),
+            Receiver::Postgres { data_dir, .. } => data_dir,
+        }
+    }
+
+    /// The SQLite engine, for what only it keeps (the phone book, names); else the answer.
+    fn engine(&self, what: &str) -> Result<&Engine, Box<Response>> {
+        match self {
+            Receiver::Sqlite(engine) => Ok(engine),
+            Receiver::Postgres { .. } => Err(Box::new(error(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_on_postgres",
+                format!("{what} is not kept on PostgreSQL yet: this office's receivers share only calls, notes and tags"),
+            ))),
+        }
+    }
 }
 
 /// One message of the stream of changes, as every desk gets it.
@@ -144,20 +183,34 @@ async fn desk(state: &ApiState, headers: &HeaderMap) -> Result<String, Response>
     let Some(token) = token else {
         return Err(error(StatusCode::UNAUTHORIZED, "unauthorized", "pair this desk with the receiver first (a pairing code)"));
     };
-    let store = state.engine.store();
-    let found = store
-        .read(move |c| clients::authenticate(c, &token).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .await
-        .map_err(store_error)?;
-    let desk = found.ok_or_else(|| error(StatusCode::UNAUTHORIZED, "unauthorized", "this desk's pairing was revoked or is unknown: pair it again"))?;
+    let found = match &state.receiver {
+        Receiver::Sqlite(engine) => {
+            engine.store().read(move |c| clients::authenticate(c, &token).map_err(|e| StoreError::Corrupt(e.to_string()))).await
+        }
+        Receiver::Postgres { history, .. } => history.authenticate_desk(&token).await,
+    };
+    let desk = found.map_err(store_error)?;
+    let desk = desk.ok_or_else(|| error(StatusCode::UNAUTHORIZED, "unauthorized", "this desk's pairing was revoked or is unknown: pair it again"))?;
     // "Last seen" to the minute: not a write per request.
     if desk.last_seen_us.is_none_or(|t| crate::time::now_us() - t > SEEN_EVERY_US) {
-        let path = store.path().to_owned();
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = crate::store::open(&path).map_err(|e| e.to_string()).and_then(|c| clients::mark_seen(&c, desk.id).map_err(|e| e.to_string())) {
-                tracing::warn!("office: cannot note when a desk was seen: {e}");
+        match &state.receiver {
+            Receiver::Sqlite(engine) => {
+                let path = engine.store().path().to_owned();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::store::open(&path).map_err(|e| e.to_string()).and_then(|c| clients::mark_seen(&c, desk.id).map_err(|e| e.to_string())) {
+                        tracing::warn!("office: cannot note when a desk was seen: {e}");
+                    }
+                });
             }
-        });
+            Receiver::Postgres { history, .. } => {
+                let history = history.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = history.mark_desk_seen(desk.id).await {
+                        tracing::warn!("office: cannot note when a desk was seen: {e}");
+                    }
+                });
+            }
+        }
     }
     Ok(desk.name)
 }
@@ -176,7 +229,7 @@ macro_rules! for_desk {
 
 async fn search(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<history::Query>) -> Response {
     for_desk!(state, headers);
-    match state.engine.store().read(move |c| history::search(c, &history::Query { limit: q.limit.clamp(1, 500), ..q })).await {
+    match state.receiver.history().search(history::Query { limit: q.limit.clamp(1, 500), ..q }).await {
         Ok(page) => Json(page).into_response(),
         Err(e) => store_error(e),
     }
@@ -184,7 +237,7 @@ async fn search(State(state): State<ApiState>, headers: HeaderMap, Query(q): Que
 
 async fn call(State(state): State<ApiState>, headers: HeaderMap, Path(uuid): Path<String>) -> Response {
     for_desk!(state, headers);
-    match state.engine.store().read(move |c| history::get_call(c, &uuid)).await {
+    match state.receiver.history().get_call(uuid).await {
         Ok(Some(detail)) => Json(detail).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "call_not_found", "no such call"),
         Err(e) => store_error(e),
@@ -203,7 +256,11 @@ struct TagsBody {
 
 async fn set_note(State(state): State<ApiState>, headers: HeaderMap, Path(uuid): Path<String>, Json(body): Json<NoteBody>) -> Response {
     for_desk!(state, headers);
-    match state.engine.set_call_note(uuid.clone(), body.note).await {
+    let written = match &state.receiver {
+        Receiver::Sqlite(engine) => engine.set_call_note(uuid.clone(), body.note).await,
+        Receiver::Postgres { history, .. } => history.set_call_note(&uuid, &body.note).await,
+    };
+    match written {
         Ok(()) => call_now(&state, uuid).await,
         Err(e) => notes_error(e),
     }
@@ -211,7 +268,11 @@ async fn set_note(State(state): State<ApiState>, headers: HeaderMap, Path(uuid):
 
 async fn set_tags(State(state): State<ApiState>, headers: HeaderMap, Path(uuid): Path<String>, Json(body): Json<TagsBody>) -> Response {
     for_desk!(state, headers);
-    match state.engine.set_call_tags(uuid.clone(), body.tags).await {
+    let written = match &state.receiver {
+        Receiver::Sqlite(engine) => engine.set_call_tags(uuid.clone(), body.tags).await,
+        Receiver::Postgres { history, .. } => history.set_call_tags(&uuid, &body.tags).await,
+    };
+    match written {
         Ok(()) => call_now(&state, uuid).await,
         Err(e) => notes_error(e),
     }
@@ -219,7 +280,7 @@ async fn set_tags(State(state): State<ApiState>, headers: HeaderMap, Path(uuid):
 
 /// The call as it now reads (after a note or tags were written).
 async fn call_now(state: &ApiState, uuid: String) -> Response {
-    match state.engine.store().read(move |c| history::get_call(c, &uuid)).await {
+    match state.receiver.history().get_call(uuid).await {
         Ok(Some(detail)) => Json(detail.call).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "call_not_found", "no such call"),
         Err(e) => store_error(e),
@@ -238,7 +299,9 @@ struct ContactsQuery {
 async fn list_contacts(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<ContactsQuery>) -> Response {
     for_desk!(state, headers);
     let limit = if q.all { usize::MAX >> 1 } else { 1000 };
-    match state.engine.list_contacts(q.q, limit).await {
+    // On PostgreSQL the office has no phone book yet: an empty one, so desks mirror that.
+    let Receiver::Sqlite(engine) = &state.receiver else { return Json(Vec::<crate::contacts::Contact>::new()).into_response() };
+    match engine.list_contacts(q.q, limit).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -246,7 +309,11 @@ async fn list_contacts(State(state): State<ApiState>, headers: HeaderMap, Query(
 
 async fn add_contact(State(state): State<ApiState>, headers: HeaderMap, Json(input): Json<ContactInput>) -> Response {
     for_desk!(state, headers);
-    match state.engine.add_contact(input).await {
+    let engine = match state.receiver.engine("the phone book") {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match engine.add_contact(input).await {
         Ok(c) => (StatusCode::CREATED, Json(c)).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -254,7 +321,11 @@ async fn add_contact(State(state): State<ApiState>, headers: HeaderMap, Json(inp
 
 async fn update_contact(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>, Json(input): Json<ContactInput>) -> Response {
     for_desk!(state, headers);
-    match state.engine.update_contact(id, input).await {
+    let engine = match state.receiver.engine("the phone book") {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match engine.update_contact(id, input).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -262,7 +333,11 @@ async fn update_contact(State(state): State<ApiState>, headers: HeaderMap, Path(
 
 async fn delete_contact(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     for_desk!(state, headers);
-    match state.engine.delete_contact(id).await {
+    let engine = match state.receiver.engine("the phone book") {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match engine.delete_contact(id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => contacts_error(e),
     }
@@ -270,7 +345,11 @@ async fn delete_contact(State(state): State<ApiState>, headers: HeaderMap, Path(
 
 async fn add_number(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>, Json(number): Json<NumberInput>) -> Response {
     for_desk!(state, headers);
-    match state.engine.add_number_to_contact(id, number).await {
+    let engine = match state.receiver.engine("the phone book") {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match engine.add_number_to_contact(id, number).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -285,7 +364,11 @@ struct ImportQuery {
 /// Import a vCard or CSV file sent as the body, as the window's import does.
 async fn import_contacts(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<ImportQuery>, body: Bytes) -> Response {
     for_desk!(state, headers);
-    match state.engine.import_contact_bytes(q.name, body.to_vec()).await {
+    let engine = match state.receiver.engine("the phone book") {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match engine.import_contact_bytes(q.name, body.to_vec()).await {
         Ok(report) => Json(report).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -293,7 +376,8 @@ async fn import_contacts(State(state): State<ApiState>, headers: HeaderMap, Quer
 
 async fn list_names(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for_desk!(state, headers);
-    match state.engine.store().read(names::list).await {
+    let Receiver::Sqlite(engine) = &state.receiver else { return Json(Vec::<names::NameEntry>::new()).into_response() };
+    match engine.store().read(names::list).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => store_error(e),
     }
@@ -309,10 +393,14 @@ async fn set_name(State(state): State<ApiState>, headers: HeaderMap, Path((kind,
     let Some(kind) = NameKind::parse(&kind) else {
         return error(StatusCode::BAD_REQUEST, "bad_kind", format!("{kind:?} is not menu, group, extension or did"));
     };
-    if let Err(e) = state.engine.set_pbx_name(kind, number, body.name).await {
+    let engine = match state.receiver.engine("naming extensions and groups") {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    if let Err(e) = engine.set_pbx_name(kind, number, body.name).await {
         return error(StatusCode::BAD_REQUEST, "bad_name", e);
     }
-    match state.engine.store().read(names::list).await {
+    match engine.store().read(names::list).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => store_error(e),
     }
@@ -320,7 +408,7 @@ async fn set_name(State(state): State<ApiState>, headers: HeaderMap, Path((kind,
 
 async fn list_tags(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for_desk!(state, headers);
-    match state.engine.call_tags().await {
+    match tags_of(&state.receiver).await {
         Ok(tags) => Json(tags).into_response(),
         Err(e) => store_error(e),
     }
@@ -333,12 +421,23 @@ struct ColourBody {
 
 async fn set_tag_colour(State(state): State<ApiState>, headers: HeaderMap, Path(tag): Path<String>, Json(body): Json<ColourBody>) -> Response {
     for_desk!(state, headers);
-    if let Err(e) = state.engine.set_tag_colour(tag, body.colour).await {
+    let written = match &state.receiver {
+        Receiver::Sqlite(engine) => engine.set_tag_colour(tag, body.colour).await,
+        Receiver::Postgres { history, .. } => history.set_tag_colour(&tag, &body.colour).await,
+    };
+    if let Err(e) = written {
         return notes_error(e);
     }
-    match state.engine.call_tags().await {
+    match tags_of(&state.receiver).await {
         Ok(tags) => Json::<Vec<Tag>>(tags).into_response(),
         Err(e) => store_error(e),
+    }
+}
+
+async fn tags_of(receiver: &Receiver) -> Result<Vec<Tag>, StoreError> {
+    match receiver {
+        Receiver::Sqlite(engine) => engine.call_tags().await,
+        Receiver::Postgres { history, .. } => history.tags().await,
     }
 }
 
@@ -352,7 +451,7 @@ async fn office(State(state): State<ApiState>, headers: HeaderMap) -> Response {
 
 /// The receiver's Bulutfon API client, from its stored token (or `KANCA_BULUTFON_TOKEN`).
 fn api_client(state: &ApiState) -> Result<crate::bulutfon::Client, Box<Response>> {
-    let file = crate::config::FileConfig::load(state.engine.data_dir()).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "settings", e))?;
+    let file = crate::config::FileConfig::load(state.receiver.data_dir()).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "settings", e))?;
     match crate::bulutfon::Client::from_settings(file.bulutfon.token.as_deref()) {
         Ok(Some(c)) => Ok(c),
         Ok(None) => Err(Box::new(error(StatusCode::CONFLICT, "no_api", "the receiver has no Bulutfon API token: recordings and faxes come through it"))),
@@ -366,7 +465,7 @@ async fn media(state: ApiState, uuid: String, fax: bool) -> Response {
         Ok(c) => c,
         Err(r) => return *r,
     };
-    let cache = crate::bulutfon::media::MediaCache::new(state.engine.data_dir());
+    let cache = crate::bulutfon::media::MediaCache::new(state.receiver.data_dir());
     let fetched = tokio::task::spawn_blocking(move || {
         let cached = if fax { cache.fax(&client, &uuid) } else { cache.recording(&client, &uuid) }?;
         let bytes = std::fs::read(&cached.path).map_err(|source| crate::bulutfon::media::MediaError::Cache { path: cached.path.clone(), source })?;
@@ -403,7 +502,11 @@ struct JournalQuery {
 async fn journal(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<JournalQuery>) -> Response {
     for_desk!(state, headers);
     let limit = q.limit.unwrap_or(JOURNAL_PAGE).clamp(1, JOURNAL_PAGE);
-    match state.engine.store().read(move |c| journal_after(c, q.after, limit)).await {
+    let read = match &state.receiver {
+        Receiver::Sqlite(engine) => engine.store().read(move |c| journal_after(c, q.after, limit)).await,
+        Receiver::Postgres { history, .. } => history.journal_after(q.after, limit).await,
+    };
+    match read {
         Ok(events) => Json(json!({ "events": events })).into_response(),
         Err(e) => store_error(e),
     }
@@ -427,7 +530,11 @@ fn journal_event(conn: &rusqlite::Connection, id: i64) -> Result<Option<JournalE
 
 /// Turn the engine's changes into the stream's messages, once for every desk: a stored event
 /// with its raw body, a call's new note or tags, "the phone book / names / tag colours changed".
-pub fn fan_out(engine: &Engine, wire: broadcast::Sender<Arc<Wire>>) -> tokio::task::JoinHandle<()> {
+pub fn fan_out(receiver: &Receiver, wire: broadcast::Sender<Arc<Wire>>) -> tokio::task::JoinHandle<()> {
+    let engine = match receiver {
+        Receiver::Sqlite(engine) => engine,
+        Receiver::Postgres { history, .. } => return fan_out_shared(receiver.clone(), history.clone(), wire),
+    };
     let mut changes = engine.subscribe();
     let mut shared = engine.subscribe_shared();
     let engine = engine.clone();
@@ -443,7 +550,7 @@ pub fn fan_out(engine: &Engine, wire: broadcast::Sender<Arc<Wire>>) -> tokio::ta
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 got = shared.recv() => match got {
-                    Ok(what) => shared_wire(&engine, what).await,
+                    Ok(what) => shared_wire(&Receiver::Sqlite(engine.clone()), what).await,
                     Err(broadcast::error::RecvError::Lagged(_)) => Some(Wire { id: None, event: "reload", data: "{}".into() }),
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
@@ -467,10 +574,67 @@ async fn change_wire(engine: &Engine, change: Change) -> Option<Wire> {
     }
 }
 
-async fn shared_wire(engine: &Engine, what: Shared) -> Option<Wire> {
+/// [`fan_out`] on PostgreSQL: the journal in position order as sequencer passes announce it
+/// (any receiver's), and notes, tags and colours written through any receiver. Also every two
+/// seconds, for an announcement lost with a connection.
+fn fan_out_shared(receiver: Receiver, history: PgStore, wire: broadcast::Sender<Arc<Wire>>) -> tokio::task::JoinHandle<()> {
+    let mut journal = history.subscribe_journal();
+    let mut shared = history.subscribe_shared();
+    tokio::spawn(async move {
+        let mut last = loop {
+            match history.journal_top().await {
+                Ok(top) => break top,
+                Err(e) => {
+                    tracing::warn!("office: cannot read the journal: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                got = journal.recv() => if let Err(broadcast::error::RecvError::Closed) = got { return },
+                got = shared.recv() => {
+                    let message = match got {
+                        Ok(what) => shared_wire(&receiver, what).await,
+                        Err(broadcast::error::RecvError::Lagged(_)) => Some(Wire { id: None, event: "reload", data: "{}".into() }),
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    if let Some(m) = message {
+                        let _ = wire.send(Arc::new(m));
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            }
+            loop {
+                match history.changes_after(last, JOURNAL_PAGE).await {
+                    Ok(batch) => {
+                        let full = batch.len() as i64 == JOURNAL_PAGE;
+                        for (change, event) in batch {
+                            last = event.id;
+                            if let Ok(data) = serde_json::to_string(&WireChange { change: &change, event: &event }) {
+                                let _ = wire.send(Arc::new(Wire { id: Some(event.id), event: "change", data }));
+                            }
+                        }
+                        if !full {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("office: cannot read the journal for the desks: {e}");
+                        let _ = wire.send(Arc::new(Wire { id: None, event: "reload", data: "{}".into() }));
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn shared_wire(receiver: &Receiver, what: Shared) -> Option<Wire> {
     let (event, data) = match what {
         Shared::CallNotes(uuid) => {
-            let detail = engine.store().read(move |c| history::get_call(c, &uuid)).await.ok()??;
+            let detail = receiver.history().get_call(uuid).await.ok()??;
             ("call", serde_json::to_string(&detail.call).ok()?)
         }
         Shared::Contacts => ("contacts", "{}".into()),
@@ -497,10 +661,16 @@ async fn events(State(state): State<ApiState>, headers: HeaderMap, Query(q): Que
     // Subscribed before the replay is read: nothing stored in between is missed.
     let live = state.wire.subscribe();
     let replay = match after {
-        Some(after) => match state.engine.store().read(move |c| changes_after(c, after)).await {
-            Ok(r) => r,
-            Err(e) => return store_error(e),
-        },
+        Some(after) => {
+            let read = match &state.receiver {
+                Receiver::Sqlite(engine) => engine.store().read(move |c| changes_after(c, after)).await,
+                Receiver::Postgres { history, .. } => replay_shared(history, after).await,
+            };
+            match read {
+                Ok(r) => r,
+                Err(e) => return store_error(e),
+            }
+        }
         None => Replay { changes: Vec::new(), through: 0, truncated: false },
     };
     let through = replay.through;
@@ -533,6 +703,19 @@ struct Replay {
     /// The newest event id the replay covers: live changes up to it are not sent again.
     through: i64,
     truncated: bool,
+}
+
+/// [`changes_after`] on PostgreSQL, by journal position.
+async fn replay_shared(history: &PgStore, after: i64) -> Result<Replay, StoreError> {
+    let mut rows = history.changes_after(after, REPLAY_LIMIT + 1).await?;
+    let truncated = rows.len() as i64 > REPLAY_LIMIT;
+    rows.truncate(REPLAY_LIMIT as usize);
+    let through = rows.last().map_or(after, |(_, e)| e.id);
+    let changes = rows
+        .iter()
+        .map(|(change, event)| Wire { id: Some(event.id), event: "change", data: serde_json::to_string(&WireChange { change, event }).unwrap_or_default() })
+        .collect();
+    Ok(Replay { changes, through, truncated })
 }
 
 /// The changes of every event stored after `after`, each with its call as it stands now.

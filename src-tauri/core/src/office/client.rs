@@ -3,6 +3,7 @@
 //! name), with the desk's token on every request; and the stream of changes read as
 //! Server-Sent Events.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +56,8 @@ impl ClientError {
     pub fn is_transient(&self) -> bool {
         match self {
             ClientError::Unreachable { .. } | ClientError::Timeout { .. } | ClientError::Bad(_) => true,
-            ClientError::Status { status, .. } => *status >= 500,
+            // 501: the receiver does not do that at all (its history on PostgreSQL).
+            ClientError::Status { status, .. } => *status >= 500 && *status != 501,
             ClientError::WrongCertificate { .. } | ClientError::Refused(_) => false,
         }
     }
@@ -99,16 +101,20 @@ impl ServerCertVerifier for Pinned {
 }
 
 /// A paired desk's connection details; each request opens its own connection (desks make few).
+/// When the office has several receivers (sharing a PostgreSQL history), a connection goes to
+/// the one that last answered, and to the others in turn when it cannot be reached.
 #[derive(Clone)]
 pub struct OfficeClient {
-    addr: String,
+    addrs: Arc<[String]>,
+    /// Which of `addrs` answered last.
+    current: Arc<AtomicUsize>,
     token: String,
     connector: tokio_rustls::TlsConnector,
 }
 
 impl std::fmt::Debug for OfficeClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OfficeClient").field("addr", &self.addr).field("token", &"<redacted>").finish()
+        f.debug_struct("OfficeClient").field("addrs", &self.addrs).field("token", &"<redacted>").finish()
     }
 }
 
@@ -118,39 +124,75 @@ impl OfficeClient {
         let provider = rustls::crypto::CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
         let verifier = Arc::new(Pinned { fingerprint: pairing.fp.clone(), provider });
         let config = rustls::ClientConfig::builder().dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
-        OfficeClient { addr: pairing.addr.clone(), token: pairing.token.clone(), connector: tokio_rustls::TlsConnector::from(Arc::new(config)) }
+        let addrs: Vec<String> = std::iter::once(pairing.addr.clone()).chain(pairing.also.iter().cloned()).collect();
+        OfficeClient {
+            addrs: addrs.into(),
+            current: Arc::new(AtomicUsize::new(0)),
+            token: pairing.token.clone(),
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+        }
     }
 
+    /// The receiver requests go to now (the one that answered last).
     pub fn addr(&self) -> &str {
-        &self.addr
+        &self.addrs[self.current.load(Ordering::Relaxed) % self.addrs.len()]
     }
 
     fn unreachable(&self, e: impl ToString) -> ClientError {
-        ClientError::Unreachable { addr: self.addr.clone(), message: e.to_string() }
+        ClientError::Unreachable { addr: self.addr().to_owned(), message: e.to_string() }
     }
 
-    /// Open a connection and send `req`; the answer's head, its body still to read.
-    async fn send(&self, method: Method, path: &str, body: Option<(Vec<u8>, &str)>, last_event_id: Option<i64>) -> Result<hyper::Response<Incoming>, ClientError> {
+    /// A TLS connection to the receiver at `addr`, its certificate checked.
+    async fn connect_to(&self, addr: &str) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ClientError> {
+        let unreachable = |e: &dyn ToString| ClientError::Unreachable { addr: addr.to_owned(), message: e.to_string() };
         let connect = async {
-            let tcp = TcpStream::connect(&self.addr).await.map_err(|e| self.unreachable(e))?;
+            let tcp = TcpStream::connect(addr).await.map_err(|e| unreachable(&e))?;
             let _ = tcp.set_nodelay(true);
             // The name is not checked (the fingerprint is); rustls wants one all the same.
             let name = ServerName::try_from("kanca-receiver").expect("a valid DNS name");
             self.connector.connect(name, tcp).await.map_err(|e| {
                 let wrong = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()).is_some_and(|r| matches!(r, rustls::Error::InvalidCertificate(_)));
                 if wrong {
-                    ClientError::WrongCertificate { addr: self.addr.clone() }
+                    ClientError::WrongCertificate { addr: addr.to_owned() }
                 } else {
-                    self.unreachable(e)
+                    unreachable(&e)
                 }
             })
         };
-        let tls = tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| ClientError::Timeout { addr: self.addr.clone() })??;
+        tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| ClientError::Timeout { addr: addr.to_owned() })?
+    }
+
+    /// A connection to the receiver that answered last, else to the others in turn; the first
+    /// one's error when none answers.
+    async fn connect(&self) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ClientError> {
+        let start = self.current.load(Ordering::Relaxed);
+        let mut first = None;
+        for i in 0..self.addrs.len() {
+            let at = (start + i) % self.addrs.len();
+            match self.connect_to(&self.addrs[at]).await {
+                Ok(tls) => {
+                    if at != start % self.addrs.len() {
+                        tracing::info!(receiver = %self.addrs[at], "office: {} did not answer; using {}", self.addrs[start % self.addrs.len()], self.addrs[at]);
+                        self.current.store(at, Ordering::Relaxed);
+                    }
+                    return Ok(tls);
+                }
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        Err(first.unwrap_or_else(|| self.unreachable("no address")))
+    }
+
+    /// Open a connection and send `req`; the answer's head, its body still to read.
+    async fn send(&self, method: Method, path: &str, body: Option<(Vec<u8>, &str)>, last_event_id: Option<i64>) -> Result<hyper::Response<Incoming>, ClientError> {
+        let tls = self.connect().await?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.map_err(|e| self.unreachable(e))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        let mut req = Request::builder().method(method).uri(path).header("host", &self.addr).header("authorization", format!("Bearer {}", self.token));
+        let mut req = Request::builder().method(method).uri(path).header("host", self.addr()).header("authorization", format!("Bearer {}", self.token));
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id.to_string());
         }
@@ -181,7 +223,7 @@ impl OfficeClient {
             let resp = self.send(method, path, body, None).await?;
             resp.into_body().collect().await.map(|b| b.to_bytes()).map_err(|e| self.unreachable(e))
         };
-        tokio::time::timeout(REQUEST_TIMEOUT, whole).await.map_err(|_| ClientError::Timeout { addr: self.addr.clone() })?
+        tokio::time::timeout(REQUEST_TIMEOUT, whole).await.map_err(|_| ClientError::Timeout { addr: self.addr().to_owned() })?
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -200,7 +242,7 @@ impl OfficeClient {
     /// The stream of changes, resuming after `last_event_id`.
     pub async fn events(&self, last_event_id: Option<i64>) -> Result<EventStream, ClientError> {
         let resp = self.send(Method::GET, "/v1/events", None, last_event_id).await?;
-        Ok(EventStream { body: resp.into_body(), buf: Vec::new(), addr: self.addr.clone() })
+        Ok(EventStream { body: resp.into_body(), buf: Vec::new(), addr: self.addr().to_owned() })
     }
 }
 

@@ -41,6 +41,10 @@ impl From<rusqlite::Error> for ClientsError {
 pub struct Pairing {
     /// `host:port` of the receiver's client API.
     pub addr: String,
+    /// Other receivers serving the same office (a PostgreSQL history), tried when `addr` cannot
+    /// be reached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
     /// SHA-256 of its certificate, hex.
     pub fp: String,
     pub token: String,
@@ -50,7 +54,7 @@ pub struct Pairing {
 
 impl std::fmt::Debug for Pairing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pairing").field("addr", &self.addr).field("fp", &self.fp).field("token", &"<redacted>").field("name", &self.name).finish()
+        f.debug_struct("Pairing").field("addr", &self.addr).field("also", &self.also).field("fp", &self.fp).field("token", &"<redacted>").field("name", &self.name).finish()
     }
 }
 
@@ -78,16 +82,13 @@ pub struct ClientInfo {
     pub revoked: bool,
 }
 
-fn hash(token: &str) -> String {
+pub(crate) fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Pair a new desk: its token (to put in the pairing code; not kept in the clear).
 pub fn add(conn: &Connection, name: &str) -> Result<String, ClientsError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(ClientsError::BadName);
-    }
+    let name = check_name(name)?;
     let live: Option<i64> = conn
         .query_row("SELECT 1 FROM office_clients WHERE name = ?1 AND revoked_at_us IS NULL", [name], |r| r.get(0))
         .optional()?;
@@ -100,6 +101,15 @@ pub fn add(conn: &Connection, name: &str) -> Result<String, ClientsError> {
         params![name, hash(&token), now_us()],
     )?;
     Ok(token)
+}
+
+/// A desk's name trimmed: one line of at most 64 characters.
+pub fn check_name(name: &str) -> Result<&str, ClientsError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(ClientsError::BadName);
+    }
+    Ok(name)
 }
 
 /// A desk a token names.
@@ -168,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_pairing_code_round_trips_and_refuses_garbage() {
-        let p = Pairing { addr: "192.168.1.20:8498".into(), fp: "ab".repeat(32), token: "t0k3n".into(), name: "Muhasebe".into() };
+        let p = Pairing { addr: "192.168.1.20:8498".into(), also: vec!["192.168.1.21:8498".into()], fp: "ab".repeat(32), token: "t0k3n".into(), name: "Muhasebe".into() };
         let code = p.code();
         assert!(code.starts_with(CODE_PREFIX));
         assert_eq!(Pairing::parse(&format!("  {code}\n")).unwrap(), p);

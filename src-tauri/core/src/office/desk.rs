@@ -268,6 +268,8 @@ impl Follower {
         after = through;
         let mut stream = self.client.events(Some(after)).await?;
         tracing::info!(receiver = self.client.addr(), brought, "office: following the receiver");
+        // Which of the office's receivers answered (several share a PostgreSQL history).
+        self.tx.send_modify(|s| s.receiver = self.client.addr().to_owned());
         self.set(DeskState::Connected, None, Some(brought));
         *backoff = BACKOFF_FIRST;
         let mut saved = after;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod client;
 pub mod clients;
 pub mod desk;
+mod shared;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -47,7 +48,21 @@ pub fn pair_desk(data_dir: &std::path::Path, name: &str, addr: Option<String>) -
         format!("{ip}:{DEFAULT_PORT}")
     });
     let token = clients::add(&conn, name)?;
-    Ok(clients::Pairing { addr, fp: identity.fingerprint(), token, name: name.trim().to_owned() })
+    Ok(clients::Pairing { addr, also: Vec::new(), fp: identity.fingerprint(), token, name: name.trim().to_owned() })
+}
+
+/// [`pair_desk`] for receivers sharing a PostgreSQL history: the desk is kept in the database,
+/// so every receiver knows it, and the pairing code names every receiver's address (`addrs`,
+/// the first tried first) with the certificate they all serve.
+pub async fn pair_desk_shared(history: &crate::pg::PgStore, data_dir: &std::path::Path, name: &str, addrs: Vec<String>) -> Result<clients::Pairing, OfficeError> {
+    let identity = history.office_identity(tls::load_or_create(data_dir)?).await?;
+    let mut addrs = addrs.into_iter();
+    let addr = addrs.next().unwrap_or_else(|| {
+        let ip = local_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into());
+        format!("{ip}:{DEFAULT_PORT}")
+    });
+    let token = history.add_desk(name).await?;
+    Ok(clients::Pairing { addr, also: addrs.collect(), fp: identity.fingerprint(), token, name: name.trim().to_owned() })
 }
 
 /// This computer's address on its network, as other desks reach it: the one the OS would send
@@ -69,13 +84,27 @@ pub struct OfficeServer {
 impl OfficeServer {
     /// Serve `engine`'s history to paired desks on `addr`. Inside a tokio runtime.
     pub async fn start(engine: &Engine, addr: SocketAddr) -> Result<OfficeServer, OfficeError> {
-        let identity = tls::load_or_create(engine.data_dir())?;
+        OfficeServer::start_for(api::Receiver::Sqlite(engine.clone()), addr).await
+    }
+
+    /// Serve a PostgreSQL history to paired desks on `addr`, as one of the receivers sharing it:
+    /// with the certificate they all serve (this one's, if it is the first).
+    pub async fn start_shared(history: crate::pg::PgStore, data_dir: &std::path::Path, addr: SocketAddr) -> Result<OfficeServer, OfficeError> {
+        OfficeServer::start_for(api::Receiver::Postgres { history, data_dir: data_dir.to_owned() }, addr).await
+    }
+
+    async fn start_for(receiver: api::Receiver, addr: SocketAddr) -> Result<OfficeServer, OfficeError> {
+        let local = tls::load_or_create(receiver.data_dir())?;
+        let identity = match &receiver {
+            api::Receiver::Sqlite(_) => local,
+            api::Receiver::Postgres { history, .. } => history.office_identity(local).await?,
+        };
         let acceptor = tokio_rustls::TlsAcceptor::from(identity.server_config()?);
         let listener = TcpListener::bind(addr).await.map_err(|source| OfficeError::Listen { addr, source })?;
         let addr = listener.local_addr().map_err(|source| OfficeError::Listen { addr, source })?;
         let (wire, _) = tokio::sync::broadcast::channel(4096);
-        let fan_out = api::fan_out(engine, wire.clone());
-        let app = api::router(api::ApiState { engine: engine.clone(), wire });
+        let fan_out = api::fan_out(&receiver, wire.clone());
+        let app = api::router(api::ApiState { receiver, wire });
         let task = tokio::spawn(async move {
             // The desks' connections end with the server (switched off in the app): a stream
             // left open would look connected to a desk and bring nothing.

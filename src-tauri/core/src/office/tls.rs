@@ -25,6 +25,16 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// An identity kept elsewhere (the PostgreSQL database receivers share).
+    pub fn from_der(cert_der: Vec<u8>, key_der: Vec<u8>) -> Identity {
+        Identity { cert_der, key_der }
+    }
+
+    /// The private key, DER: only to keep it where other receivers of one office find it.
+    pub(crate) fn key_der(&self) -> &[u8] {
+        &self.key_der
+    }
+
     /// The certificate's SHA-256 fingerprint, lower-case hex: what a desk pins.
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.cert_der)

@@ -39,8 +39,14 @@ use crate::time::now_us;
 /// The environment variable every command that reads or writes the history honours.
 pub const ENV_DATABASE_URL: &str = "KANCA_DATABASE_URL";
 
+mod journal;
+
 /// The channel the receivers tell each other of new events on.
 const CHANNEL: &str = "kanca";
+/// The channel a sequencer pass announces new journal positions on ([`journal`]).
+const JOURNAL_CHANNEL: &str = "kanca_journal";
+/// The channel notes, tags and tag colours are announced on.
+const SHARED_CHANNEL: &str = "kanca_shared";
 
 /// Advisory lock key held while migrating, so receivers starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x6b61_6e63_6100_0001;
@@ -93,6 +99,46 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX calls_search ON calls USING gin (search_text gin_trgm_ops);
     CREATE INDEX calls_missed ON calls (sort_key) WHERE missed;
     CREATE INDEX calls_fax ON calls (sort_key) WHERE kind = 'fax';",
+    // 2: office mode. Events get journal positions in commit order (`journal`); notes, tags and
+    // tag colours as on SQLite; the paired desks; the certificate every receiver serves them.
+    "ALTER TABLE events ADD COLUMN pos bigint;
+    CREATE SEQUENCE events_pos AS bigint;
+    UPDATE events e SET pos = o.n FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events) o WHERE e.id = o.id;
+    SELECT setval('events_pos', coalesce((SELECT max(pos) FROM events), 0) + 1, false);
+    CREATE UNIQUE INDEX events_journal ON events (pos);
+    CREATE INDEX events_unsequenced ON events (id) WHERE pos IS NULL;
+    CREATE TABLE call_notes (
+        uuid          text PRIMARY KEY,
+        note          text,
+        tags          text NOT NULL DEFAULT '[]',
+        folded        text NOT NULL,
+        updated_at_us bigint NOT NULL
+    );
+    CREATE INDEX call_notes_folded ON call_notes USING gin (folded gin_trgm_ops);
+    CREATE TABLE call_tags (
+        tag  text NOT NULL,
+        uuid text NOT NULL,
+        PRIMARY KEY (tag, uuid)
+    );
+    CREATE INDEX call_tags_uuid ON call_tags (uuid);
+    CREATE TABLE tag_colours (
+        tag    text PRIMARY KEY,
+        colour text NOT NULL
+    );
+    CREATE TABLE office_desks (
+        id            bigserial PRIMARY KEY,
+        name          text NOT NULL,
+        token_hash    text NOT NULL UNIQUE,
+        paired_at_us  bigint NOT NULL,
+        last_seen_us  bigint,
+        revoked_at_us bigint
+    );
+    CREATE UNIQUE INDEX office_desks_live ON office_desks (name) WHERE revoked_at_us IS NULL;
+    CREATE TABLE office_identity (
+        id   int PRIMARY KEY CHECK (id = 1),
+        cert bytea NOT NULL,
+        key  bytea NOT NULL
+    );",
 ];
 
 /// The schema version this program writes.
@@ -129,11 +175,18 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 /// the change feed.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool,
+    pub(crate) pool: Pool,
     /// The database named without its password, for messages.
     shown: Arc<str>,
     changes: broadcast::Sender<Change>,
+    /// Journal positions as sequencer passes give them (from every receiver).
+    journal: broadcast::Sender<i64>,
+    /// Notes, tags and colours as any receiver writes them.
+    shared: broadcast::Sender<crate::Shared>,
+    /// Wakes this receiver's sequencer after it stored an event.
+    sequencer: Arc<tokio::sync::Notify>,
     _listening: Option<Arc<ListenTask>>,
+    _sequencing: Option<Arc<ListenTask>>,
 }
 
 /// Stops the LISTEN task when the last clone of its store goes.
@@ -208,10 +261,14 @@ impl PgStore {
         migrate(&mut client).await?;
         drop(client);
         let (changes, _) = broadcast::channel(1024);
+        let (journal, _) = broadcast::channel(1024);
+        let (shared, _) = broadcast::channel(256);
+        let feeds = Feeds { changes: changes.clone(), journal: journal.clone(), shared: shared.clone() };
+        let sequencer = Arc::new(tokio::sync::Notify::new());
         let listening = if follow_feed {
             // Listening before this returns: an event committed after it is published.
             let (ready, listening) = tokio::sync::oneshot::channel();
-            let task = tokio::spawn(listen(config, pool.clone(), changes.clone(), ready));
+            let task = tokio::spawn(listen(config, pool.clone(), feeds, ready));
             match tokio::time::timeout(Duration::from_secs(10), listening).await {
                 Ok(Ok(())) => {}
                 _ => {
@@ -223,7 +280,9 @@ impl PgStore {
         } else {
             None
         };
-        Ok(PgStore { pool, shown, changes, _listening: listening })
+        // A receiver numbers events for the desks' journal; a reading command does not.
+        let sequencing = follow_feed.then(|| Arc::new(ListenTask(tokio::spawn(journal::run_sequencer(pool.clone(), sequencer.clone())))));
+        Ok(PgStore { pool, shown, changes, journal, shared, sequencer, _listening: listening, _sequencing: sequencing })
     }
 
     /// The database, without its password.
@@ -244,6 +303,11 @@ impl PgStore {
         loop {
             attempt += 1;
             match self.ingest_once(&event).await {
+                Ok(Outcome::Stored) => {
+                    // The desks' journal numbers it soon after (passes coalesce under load).
+                    self.sequencer.notify_one();
+                    return Ok(Outcome::Stored);
+                }
                 Err(Retry::Again(e)) if attempt < 5 => {
                     tracing::debug!(uuid = %event.event.uuid, "storing again after a conflict: {e}");
                 }
@@ -310,7 +374,8 @@ impl PgStore {
         let stored = load_events(&**client, uuid).await?;
         let records = stored.iter().map(StoredEvent::record).collect::<Result<Vec<_>, _>>()?;
         let Some(call) = assemble(&records) else { return Ok(None) };
-        let call = call.at(now_us());
+        let mut call = call.at(now_us());
+        journal::annotate(&**client, std::slice::from_mut(&mut call)).await?;
         let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
         Ok(Some(CallDetail { call, events }))
     }
@@ -381,7 +446,7 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), StoreErro
 }
 
 /// Every event stored for a call, oldest first, as on SQLite.
-async fn load_events(client: &impl tokio_postgres::GenericClient, uuid: &str) -> Result<Vec<StoredEvent>, StoreError> {
+pub(crate) async fn load_events(client: &impl tokio_postgres::GenericClient, uuid: &str) -> Result<Vec<StoredEvent>, StoreError> {
     let rows = client
         .query(
             "SELECT id, received_type, timestamp_us, received_at_us, content_type, raw, event_type
@@ -404,7 +469,7 @@ async fn load_events(client: &impl tokio_postgres::GenericClient, uuid: &str) ->
 }
 
 /// A call's events parsed, with their ids. An unreadable event fails the whole call.
-fn records(stored: &[StoredEvent]) -> Result<Vec<(i64, EventRecord)>, StoreError> {
+pub(crate) fn records(stored: &[StoredEvent]) -> Result<Vec<(i64, EventRecord)>, StoreError> {
     stored.iter().map(|e| Ok((e.id, e.record()?))).collect()
 }
 
@@ -538,11 +603,11 @@ fn contains_like(term: &str) -> String {
 
 /// SQL parameters of a query being built.
 #[derive(Default)]
-struct Args(Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>>);
+pub(super) struct Args(Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>>);
 
 impl Args {
     /// Add `v`; its placeholder.
-    fn push(&mut self, v: impl tokio_postgres::types::ToSql + Sync + Send + 'static) -> String {
+    pub(super) fn push(&mut self, v: impl tokio_postgres::types::ToSql + Sync + Send + 'static) -> String {
         self.0.push(Box::new(v));
         format!("${}", self.0.len())
     }
@@ -555,43 +620,99 @@ impl Args {
 /// The calls a query finds, newest first. The rules are SQLite's ([`crate::history`]): a
 /// number in any spelling is matched as digits inside one of a call's numbers (6 or more
 /// digits: inside a number at least that long); words are matched as substrings of a call's
-/// text, all of them; one or two letters alone find no call's own text.
+/// text, all of them; one or two letters alone find no call's own text; words also find the
+/// calls whose note or tags hold every one of them (folded); a tag narrows to its calls.
 async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<Page, StoreError> {
-    if q.tag.is_some() {
-        return Err(StoreError::Unsupported("tags are not kept on PostgreSQL yet"));
-    }
     let limit = q.limit.clamp(1, MAX_LIMIT);
-    let mut args = Args::default();
-    let mut conds: Vec<String> = Vec::new();
     let text = q.text.trim();
-    if !text.is_empty() {
-        match phone::search_digits(text) {
-            Some(digits) if digits.len() >= MIN_SUFFIX => {
-                // Digits inside one all-digit word of at least MIN_SUFFIX digits, as SQLite's
-                // suffix index finds them (the trigram index narrows the regex too).
-                let like = args.push(contains_like(&digits));
-                let re = args.push(format!("(^| )[0-9]*{digits}[0-9]*( |$)"));
-                conds.push(format!("c.search_text LIKE {like} AND c.search_text ~ {re}"));
+    let folded = crate::fold::fold(text);
+    // Words (not a number) of two or more characters also look in notes and tags.
+    let noted: Option<Vec<String>> = (!folded.is_empty() && phone::search_digits(text).is_none() && folded.chars().count() >= 2)
+        .then(|| folded.split(' ').map(str::to_owned).collect());
+    let mut pages = Vec::new();
+    if let Some(tag) = &q.tag {
+        // A tag's calls are few (tags are put on by hand): their own text is simply searched.
+        let mut args = Args::default();
+        let mut conds = filters(q, &mut args);
+        if !text.is_empty() {
+            let terms: Vec<String> = match phone::search_digits(text) {
+                Some(d) => vec![d],
+                None => text.split_whitespace().map(str::to_lowercase).collect(),
+            };
+            let own: Vec<String> = terms.into_iter().map(|t| format!("strpos(c.search_text, {}) > 0", args.push(t))).collect();
+            let mut either = format!("({})", own.join(" AND "));
+            if let Some(words) = &noted {
+                either = format!("({either} OR {})", noted_exists(words, &mut args));
             }
-            Some(digits) => {
-                let like = args.push(contains_like(&digits));
-                conds.push(format!("c.search_text LIKE {like}"));
-            }
-            None => {
-                let terms: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-                // One or two letters match no number (SQLite finds only names for them).
-                if q.kind != Some(CallKind::Fax)
-                    && terms.iter().all(|t| t.chars().count() < 3 && !t.chars().any(|c| c.is_ascii_digit()))
-                {
-                    return Ok(Page { calls: Vec::new(), next_cursor: None });
-                }
-                for t in terms {
-                    let like = args.push(contains_like(&t));
-                    conds.push(format!("c.search_text LIKE {like}"));
-                }
-            }
+            conds.push(either);
+        }
+        let t = args.push(tag.clone());
+        conds.push(format!("EXISTS (SELECT 1 FROM call_tags t WHERE t.uuid = c.uuid AND t.tag = {t})"));
+        pages.push(fetch(client, "calls c", conds, args, limit).await?);
+    } else {
+        if let Some(own) = own_text(q, text) {
+            let mut args = Args::default();
+            let mut conds = filters(q, &mut args);
+            conds.extend(own.into_iter().map(|(sql, value)| sql.replace("{}", &args.push(value))));
+            pages.push(fetch(client, "calls c", conds, args, limit).await?);
+        }
+        if let Some(words) = &noted {
+            let mut args = Args::default();
+            let mut conds = filters(q, &mut args);
+            conds.extend(words.iter().map(|w| format!("strpos(n.folded, {}) > 0", args.push(w.clone()))));
+            pages.push(fetch(client, "call_notes n JOIN calls c ON c.uuid = n.uuid", conds, args, limit).await?);
         }
     }
+    // Both lists newest first, without repeats, as SQLite merges them.
+    let more = pages.iter().any(|(_, more)| *more);
+    let mut all: Vec<(i64, Call)> = pages.into_iter().flat_map(|(calls, _)| calls).collect();
+    all.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
+    all.dedup_by_key(|(k, _)| *k);
+    let more = more || all.len() > limit;
+    all.truncate(limit);
+    let next_cursor = if more { all.last().map(|(k, _)| *k) } else { None };
+    let mut calls: Vec<Call> = all.into_iter().map(|(_, mut c)| {
+        c.settle(now);
+        c
+    }).collect();
+    journal::annotate(client, &mut calls).await?;
+    Ok(Page { calls, next_cursor })
+}
+
+/// What a call's own text must match for `text`, as conditions with one `{}` placeholder each
+/// and its value; None when no call's own text can match (one or two letters alone).
+fn own_text(q: &Query, text: &str) -> Option<Vec<(String, String)>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    Some(match phone::search_digits(text) {
+        Some(digits) if digits.len() >= MIN_SUFFIX => {
+            // Digits inside one all-digit word of at least MIN_SUFFIX digits, as SQLite's
+            // suffix index finds them (the trigram index narrows the regex too).
+            let re = format!("(^| )[0-9]*{digits}[0-9]*( |$)");
+            vec![("c.search_text LIKE {}".into(), contains_like(&digits)), ("c.search_text ~ {}".into(), re)]
+        }
+        Some(digits) => vec![("c.search_text LIKE {}".into(), contains_like(&digits))],
+        None => {
+            let terms: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+            // One or two letters match no number (SQLite finds only names for them).
+            if q.kind != Some(CallKind::Fax) && terms.iter().all(|t| t.chars().count() < 3 && !t.chars().any(|c| c.is_ascii_digit())) {
+                return None;
+            }
+            terms.iter().map(|t| ("c.search_text LIKE {}".to_owned(), contains_like(t))).collect()
+        }
+    })
+}
+
+/// The calls whose note or tags hold every (folded) word.
+fn noted_exists(words: &[String], args: &mut Args) -> String {
+    let conds: Vec<String> = words.iter().map(|w| format!("strpos(n.folded, {}) > 0", args.push(w.clone()))).collect();
+    format!("EXISTS (SELECT 1 FROM call_notes n WHERE n.uuid = c.uuid AND {})", conds.join(" AND "))
+}
+
+/// The query's filters besides its text: kind, missed, direction, dates, the page's cursor.
+fn filters(q: &Query, args: &mut Args) -> Vec<String> {
+    let mut conds = Vec::new();
     if let Some(k) = q.kind {
         // A literal, so the planner can use the partial index of faxes; never user text.
         conds.push(format!("c.kind = '{}'", k.as_str()));
@@ -615,37 +736,38 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
         let p = args.push(b);
         conds.push(format!("c.sort_key < {p}"));
     }
+    conds
+}
+
+/// The newest `limit` calls of `from` (naming the calls `c`) meeting `conds`, with their sort
+/// keys; and whether there are more.
+async fn fetch(client: &tokio_postgres::Client, from: &str, conds: Vec<String>, mut args: Args, limit: usize) -> Result<(Vec<(i64, Call)>, bool), StoreError> {
     let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
     let lim = args.push(limit as i64 + 1);
-    let sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM calls c {filter} ORDER BY c.sort_key DESC LIMIT {lim}");
+    let sql = format!("SELECT c.sort_key, {CALL_COLUMNS} FROM {from} {filter} ORDER BY c.sort_key DESC LIMIT {lim}");
     let rows = client.query(&sql, &args.refs()).await?;
     let more = rows.len() > limit;
-    let mut calls = Vec::with_capacity(rows.len().min(limit));
-    let mut last_key = None;
-    for row in rows.iter().take(limit) {
-        let mut call = stored_call(row, 1)?;
-        call.settle(now);
-        last_key = Some(row.get::<_, i64>(0));
-        calls.push(call);
-    }
-    Ok(Page { calls, next_cursor: if more { last_key } else { None } })
+    let calls = rows.iter().take(limit).map(|row| Ok((row.get::<_, i64>(0), stored_call(row, 1)?))).collect::<Result<_, StoreError>>()?;
+    Ok((calls, more))
 }
 
 /// Follow the change feed: LISTEN on a connection of its own, and publish each event's change
 /// as every receiver of the database commits it. After a lost connection, reconnect (backing
 /// off up to 10 s) and publish what was committed meanwhile.
-async fn listen(
-    config: tokio_postgres::Config,
-    pool: Pool,
+/// Where what the receivers announce is published in this process.
+struct Feeds {
     changes: broadcast::Sender<Change>,
-    ready: tokio::sync::oneshot::Sender<()>,
-) {
+    journal: broadcast::Sender<i64>,
+    shared: broadcast::Sender<crate::Shared>,
+}
+
+async fn listen(config: tokio_postgres::Config, pool: Pool, feeds: Feeds, ready: tokio::sync::oneshot::Sender<()>) {
     let mut last_seen: Option<i64> = None;
     let mut delay = Duration::from_millis(100);
     let mut ready = Some(ready);
     loop {
         let started = std::time::Instant::now();
-        let result = follow(&config, &pool, &changes, &mut last_seen, &mut ready).await;
+        let result = follow(&config, &pool, &feeds, &mut last_seen, &mut ready).await;
         // A connection that held for a while was not the trouble: try again soon.
         if started.elapsed() > Duration::from_secs(30) {
             delay = Duration::from_millis(100);
@@ -664,7 +786,7 @@ async fn listen(
 async fn follow(
     config: &tokio_postgres::Config,
     pool: &Pool,
-    changes: &broadcast::Sender<Change>,
+    feeds: &Feeds,
     last_seen: &mut Option<i64>,
     ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
 ) -> Result<(), StoreError> {
@@ -675,7 +797,7 @@ async fn follow(
         while let Some(message) = messages.next().await {
             match message {
                 Ok(AsyncMessage::Notification(n)) => {
-                    if tx.send(Ok(n.payload().to_owned())).is_err() {
+                    if tx.send(Ok((n.channel().to_owned(), n.payload().to_owned()))).is_err() {
                         break;
                     }
                 }
@@ -688,7 +810,8 @@ async fn follow(
         }
     });
     let _stop_driver = AbortOnDrop(driver);
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    client.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {JOURNAL_CHANNEL}; LISTEN {SHARED_CHANNEL}")).await?;
+    let changes = &feeds.changes;
     // What was committed while no connection listened (a first start publishes nothing old).
     let db = pool.get().await?;
     match *last_seen {
@@ -702,12 +825,28 @@ async fn follow(
             }
         }
     }
+    // Whoever follows the journal reads what was numbered while no connection listened.
+    let top: i64 = db.query_one("SELECT coalesce(max(pos), 0) FROM events", &[]).await?.get(0);
+    let _ = feeds.journal.send(top);
     drop(db);
     if let Some(ready) = ready.take() {
         let _ = ready.send(());
     }
     while let Some(message) = rx.recv().await {
-        let Ok(id) = message?.parse::<i64>() else { continue };
+        let (channel, payload) = message?;
+        if channel == JOURNAL_CHANNEL {
+            if let Ok(top) = payload.parse::<i64>() {
+                let _ = feeds.journal.send(top);
+            }
+            continue;
+        }
+        if channel == SHARED_CHANNEL {
+            if let Some(what) = journal::parse_shared(&payload) {
+                let _ = feeds.shared.send(what);
+            }
+            continue;
+        }
+        let Ok(id) = payload.parse::<i64>() else { continue };
         // Nobody follows (a plain `kanca serve`): no connection, no read.
         if changes.receiver_count() > 0 {
             let db = pool.get().await?;

@@ -132,6 +132,9 @@ pub enum ErrorCode {
     BadPairingCode,
     /// A desk's name is empty, taken or unknown.
     BadDeskName,
+    /// The office's receivers keep their history on PostgreSQL, which does not share the phone
+    /// book and names yet.
+    NotShared,
 }
 
 /// What every command rejects with: a code for the UI, and the technical detail (English, for

@@ -223,6 +223,7 @@ impl From<ClientError> for CommandError {
             ClientError::Status { code, message, .. } if code == "bad_contact" && message.contains("name") => ErrorCode::ContactNoName,
             ClientError::Status { code, .. } if code == "bad_contact" => ErrorCode::BadNumber,
             ClientError::Status { code, .. } if code == "bad_annotation" => ErrorCode::BadTag,
+            ClientError::Status { code, .. } if code == "not_on_postgres" => ErrorCode::NotShared,
             _ => ErrorCode::OfficeUnreachable,
         };
         CommandError::new(code, e)

@@ -3,4 +3,4 @@
 /**
  * What a command failed at, as a fixed code the UI words in the user's language.
  */
-export type ErrorCode = "database_unavailable" | "database" | "settings" | "autostart" | "from_environment" | "random" | "invalid_url" | "listener_down" | "no_public_url" | "test_failed" | "clipboard" | "bad_url" | "opener" | "internal" | "contact_not_found" | "contact_no_name" | "bad_number" | "call_not_found" | "bad_tag" | "export_failed" | "bad_token" | "api_unavailable" | "no_extension" | "bad_fax" | "office_unreachable" | "office_refused" | "bad_pairing_code" | "bad_desk_name";
+export type ErrorCode = "database_unavailable" | "database" | "settings" | "autostart" | "from_environment" | "random" | "invalid_url" | "listener_down" | "no_public_url" | "test_failed" | "clipboard" | "bad_url" | "opener" | "internal" | "contact_not_found" | "contact_no_name" | "bad_number" | "call_not_found" | "bad_tag" | "export_failed" | "bad_token" | "api_unavailable" | "no_extension" | "bad_fax" | "office_unreachable" | "office_refused" | "bad_pairing_code" | "bad_desk_name" | "not_shared";

@@ -119,19 +119,44 @@ pub fn call(number: String, yes: bool, extension: Option<String>, caller: Option
 }
 
 /// List names, or set / clear a local one.
-pub fn names(kind: Option<String>, number: Option<String>, name: Option<String>, clear: bool, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
-    let dir = data_dir(dir)?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let conn = store::open(&dir.join(store::DB_FILE))?;
-    if let (Some(kind), Some(number)) = (&kind, &number) {
-        let kind = NameKind::parse(kind).ok_or_else(|| anyhow!("KIND is one of menu, group, extension, did"))?;
-        if name.is_none() && !clear {
-            bail!("give a NAME, or --clear to remove the local name");
+pub fn names(
+    kind: Option<String>,
+    number: Option<String>,
+    name: Option<String>,
+    clear: bool,
+    json: bool,
+    dir: Option<PathBuf>,
+    database: Option<String>,
+) -> Result<ExitCode> {
+    let set = match (&kind, &number) {
+        (Some(kind), Some(number)) => {
+            let kind = NameKind::parse(kind).ok_or_else(|| anyhow!("KIND is one of menu, group, extension, did"))?;
+            if name.is_none() && !clear {
+                bail!("give a NAME, or --clear to remove the local name");
+            }
+            Some((kind, number.as_str(), if clear { None } else { name.as_deref() }))
         }
-        names::set_local(&conn, kind, number, if clear { None } else { name.as_deref() })?;
-    }
+        _ => None,
+    };
+    let all = match &database {
+        Some(url) => crate::cli::on_postgres(url, async |history| {
+            if let Some((kind, number, name)) = set {
+                history.set_local_name(kind, number, name).await?;
+            }
+            history.names().await
+        })?,
+        None => {
+            let dir = data_dir(dir)?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let conn = store::open(&dir.join(store::DB_FILE))?;
+            if let Some((kind, number, name)) = set {
+                names::set_local(&conn, kind, number, name)?;
+            }
+            names::list(&conn)?
+        }
+    };
     let mut out = std::io::stdout().lock();
-    for e in names::list(&conn)? {
+    for e in all {
         if json {
             serde_json::to_writer(&mut out, &e)?;
             writeln!(out)?;

@@ -150,6 +150,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// Print the webhook URLs and the basic-auth user and password (to paste into Bulutfon's panel)
     Credentials {
@@ -268,7 +270,7 @@ fn log_colours() -> bool {
         && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
-/// The subcommands that keep their data in the SQLite database only (the phone book, names,
+/// The subcommands that keep their data in the SQLite database only (the phone book,
 /// Bulutfon's API): named when KANCA_DATABASE_URL asks for PostgreSQL.
 fn sqlite_only(command: &Command) -> Option<&'static str> {
     Some(match command {
@@ -277,7 +279,6 @@ fn sqlite_only(command: &Command) -> Option<&'static str> {
         Command::Bulutfon(_) => "bulutfon",
         Command::Sync { .. } => "sync",
         Command::Call { .. } => "call",
-        Command::Names { .. } => "names",
         _ => return None,
     })
 }
@@ -324,7 +325,7 @@ fn main() -> ExitCode {
         Some(Command::Bulutfon(BulutfonCommand::Token { token, data })) => bulutfon_cli::token(token, data.data_dir),
         Some(Command::Sync { json, data }) => bulutfon_cli::sync(json, data.data_dir),
         Some(Command::Call { number, yes, extension, caller, data }) => bulutfon_cli::call(number, yes, extension, caller, data.data_dir),
-        Some(Command::Names { kind, number, name, clear, json, data }) => bulutfon_cli::names(kind, number, name, clear, json, data.data_dir),
+        Some(Command::Names { kind, number, name, clear, json, data, db }) => bulutfon_cli::names(kind, number, name, clear, json, data.data_dir, db.database),
         Some(Command::Credentials { regenerate, rotate_secret, form, json, data }) => {
             let form = form.map(|f| if f == "basic-auth" { kanca_core::WebhookForm::BasicAuth } else { kanca_core::WebhookForm::UrlSecret });
             cli::credentials(cli::CredentialChanges { regenerate, rotate_secret, form }, json, data.data_dir)

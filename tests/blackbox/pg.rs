@@ -1,8 +1,9 @@
 //! Two `kanca serve --database` receivers on one PostgreSQL database behave as one receiver:
 //! the same delivery reaching both at once is stored once, a receiver killed in a burst loses
-//! nothing it acknowledged while the other goes on, and `kanca history` / `kanca show` read the
-//! shared history. Needs Debian's postgresql (tests/run.sh installs it), hence ignored in a
-//! plain `cargo test`; not in the Wine run (the server listens on a Unix socket).
+//! nothing it acknowledged while the other goes on, `kanca history` / `show` / `export` read the
+//! shared history, and two `--office` receivers serve the same desks. Needs Debian's postgresql
+//! (tests/run.sh installs it), hence ignored in a plain `cargo test`; not in the Wine run (the
+//! server listens on a Unix socket).
 
 use kanca_tests::pg::PgServer;
 use kanca_tests::*;
@@ -123,6 +124,11 @@ fn the_environment_names_the_database() {
     let csv = String::from_utf8_lossy(&csv.stdout);
     assert_eq!(csv.lines().count(), 2, "a header and the one call: {csv}");
     assert!(csv.lines().nth(1).is_some_and(|l| l.trim_end().ends_with(";env-1")), "{csv}");
+    // `kanca names` sets and lists the user's own names in the shared history.
+    let named = kanca_env(&work.data_dir(), &["names", "group", "111", "Satış"], &env);
+    assert!(named.status.success(), "{}", String::from_utf8_lossy(&named.stderr));
+    let listed = String::from_utf8_lossy(&named.stdout);
+    assert!(listed.lines().any(|l| l.starts_with("group") && l.contains("111") && l.contains("Satış")), "{listed}");
     // Not in the data directory's SQLite file: there is none.
     assert!(!work.data_dir().join("kanca.db").exists(), "kanca serve --database wrote a SQLite history too");
     let refused = kanca_env(&work.data_dir(), &["contacts", "list"], &env);
@@ -196,6 +202,19 @@ impl OfficeDesk {
         }
     }
 
+    /// Wait until the desk's own copy of the names calls extension `number` `name`.
+    async fn named(&self, number: &str, name: &str) {
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let names = self.engine.store().read(kanca_core::names::list).await.unwrap();
+            if names.iter().any(|n| n.number == number && n.shown() == Some(name)) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < end, "the desk never had the name {name:?} ({names:?})");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn events(&self) -> i64 {
         self.engine.store().read(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?)).await.unwrap()
     }
@@ -260,6 +279,15 @@ fn two_receivers_serve_the_same_desks() {
         // Searchable on the shared history through either receiver.
         let found: serde_json::Value = d2.desk.client().get("/v1/calls?text=isik&limit=10").await.unwrap();
         assert_eq!(found["calls"].as_array().map(Vec::len), Some(1), "{found}");
+        // A name given at one desk reaches the other's copy, and the calls it reads.
+        let named: serde_json::Value = d1
+            .desk
+            .client()
+            .send_json(kanca_core::office::client::HttpMethod::PUT, "/v1/names/extension/1000", &serde_json::json!({"name": "Şule"}))
+            .await
+            .unwrap();
+        assert_eq!(named[0]["local"], "Şule", "{named}");
+        d2.named("1000", "Şule").await;
         // The phone book is not shared on PostgreSQL yet: an empty one, and writes refused.
         let contacts: serde_json::Value = d2.desk.client().get("/v1/contacts?all=true").await.unwrap();
         assert_eq!(contacts, serde_json::json!([]));

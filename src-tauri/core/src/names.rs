@@ -103,11 +103,8 @@ pub fn replace_bulutfon(conn: &mut Connection, kind: NameKind, entries: &[(Strin
 
 /// The user's own name for a menu, group, extension or number; None or blank removes it.
 pub fn set_local(conn: &Connection, kind: NameKind, number: &str, name: Option<&str>) -> Result<(), StoreError> {
-    let key = number_key(number);
-    if key.is_empty() {
-        return Err(StoreError::Corrupt(format!("{number:?} is not a number")));
-    }
-    match name.map(clean).filter(|n| !n.is_empty()) {
+    let (key, name) = local_name(number, name)?;
+    match name {
         Some(name) => conn.execute(
             "INSERT OR REPLACE INTO pbx_names (kind, number, source, name) VALUES (?1, ?2, ?3, ?4)",
             params![kind.as_str(), key, SOURCE_LOCAL, name],
@@ -143,10 +140,14 @@ pub fn replace_all(conn: &mut Connection, entries: &[NameEntry]) -> Result<(), S
 /// Every named thing, by kind and number.
 pub fn list(conn: &Connection) -> Result<Vec<NameEntry>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT kind, number, source, name FROM pbx_names ORDER BY kind, length(number), number")?;
-    let mut out: Vec<NameEntry> = Vec::new();
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?;
-    for row in rows {
-        let (kind, number, source, name) = row?;
+    Ok(entries(rows.collect::<Result<Vec<_>, _>>()?))
+}
+
+/// Rows (kind, number, source, name) in [`list`]'s order, one entry per named thing.
+pub(crate) fn entries(rows: impl IntoIterator<Item = (String, String, String, String)>) -> Vec<NameEntry> {
+    let mut out: Vec<NameEntry> = Vec::new();
+    for (kind, number, source, name) in rows {
         let Some(kind) = NameKind::parse(&kind) else { continue };
         let entry = match out.last_mut() {
             Some(e) if e.kind == kind && e.number == number => e,
@@ -161,7 +162,16 @@ pub fn list(conn: &Connection) -> Result<Vec<NameEntry>, StoreError> {
             entry.bulutfon = Some(name);
         }
     }
-    Ok(out)
+    out
+}
+
+/// A local name as [`set_local`] keeps it: (the number's key, the name or None to remove it).
+pub(crate) fn local_name(number: &str, name: Option<&str>) -> Result<(String, Option<String>), StoreError> {
+    let key = number_key(number);
+    if key.is_empty() {
+        return Err(StoreError::Corrupt(format!("{number:?} is not a number")));
+    }
+    Ok((key, name.map(clean).filter(|n| !n.is_empty())))
 }
 
 /// Names on the calls' route steps, and an incoming call's line name as its callee's when the
@@ -176,7 +186,7 @@ pub fn annotate_all(conn: &Connection, calls: &mut [Call]) -> Result<(), StoreEr
         "SELECT name FROM pbx_names WHERE kind = ?1 AND number = ?2 AND name <> ''
          ORDER BY source = 'local' DESC LIMIT 1",
     )?;
-    let mut name_of = |kind: NameKind, number: &str| -> Result<Option<String>, StoreError> {
+    let name_of = |kind: NameKind, number: &str| -> Result<Option<String>, StoreError> {
         let key = (kind, number_key(number));
         if let Some(hit) = cache.get(&key) {
             return Ok(hit.clone());
@@ -185,6 +195,11 @@ pub fn annotate_all(conn: &Connection, calls: &mut [Call]) -> Result<(), StoreEr
         cache.insert(key, name.clone());
         Ok(name)
     };
+    annotate_with(calls, name_of)
+}
+
+/// [`annotate_all`] with `name_of(kind, number)` giving the name shown for a number.
+pub(crate) fn annotate_with<E>(calls: &mut [Call], mut name_of: impl FnMut(NameKind, &str) -> Result<Option<String>, E>) -> Result<(), E> {
     for call in calls {
         for step in &mut call.route {
             step.name = name_of(NameKind::of_route(step.kind), &step.destination)?;

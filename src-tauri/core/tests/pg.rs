@@ -458,7 +458,7 @@ fn a_first_schema_database_is_migrated() {
         tokio::spawn(conn);
         client
             .batch_execute(
-                "DROP TABLE call_notes, call_tags, tag_colours, office_desks, office_identity;
+                "DROP TABLE call_notes, call_tags, tag_colours, office_desks, office_identity, pbx_names;
                  ALTER TABLE events DROP COLUMN pos; DROP SEQUENCE events_pos;
                  UPDATE kanca_schema SET version = 1;",
             )
@@ -528,5 +528,60 @@ fn notes_and_tags_behave_as_on_sqlite() {
         let (a, b) = (engine.call_tags().await.unwrap(), pg.tags().await.unwrap());
         assert_eq!(a, b, "the same tags, colours and counts");
         assert!(b.iter().any(|t| t.name == "satış" && t.calls == 2 && t.colour == kanca_core::notes::TagColour::Teal), "{b:?}");
+    });
+}
+
+/// The user's own names of groups, extensions and lines: set on PostgreSQL as on SQLite, listed
+/// alike, and shown on the same calls' route steps and lines.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn names_behave_as_on_sqlite() {
+    use kanca_core::names::NameKind;
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = kanca_core::Engine::open(dir.path()).unwrap();
+        let pg = PgStore::connect(&server.url()).await.unwrap();
+        let mut shared = pg.subscribe_shared();
+        let pair = Pair { _dir: tempfile::tempdir().unwrap(), sqlite: Backend::Sqlite(engine.store().clone()), pg: Backend::Postgres(pg.clone()) };
+        let t0 = 1_700_000_000_000_000i64;
+        for (i, (kind, destination)) in [("incoming_call_group", 111u64), ("incoming_call_extension", 1000)].into_iter().enumerate() {
+            let e = json!({"event_type": kind, "uuid": "routed", "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": t0 + i as i64, "destination": destination});
+            pair.ingest(json_event(&e, 1)).await;
+        }
+        // Before any name: nothing is named on either.
+        let before = pair.same_call("routed").await.unwrap();
+        assert_eq!(before["route"][0]["name"], Value::Null, "{before}");
+        let names: [(NameKind, &str, Option<&str>); 6] = [
+            (NameKind::Group, "111", Some("  Satış\nEkibi ")),
+            (NameKind::Extension, "1000", Some("Şule")),
+            (NameKind::Did, "0 850 885 00 00", Some("Merkez hat")),
+            (NameKind::Menu, "9", Some("Ana menü")),
+            (NameKind::Menu, "9", None),
+            (NameKind::Extension, "1001", Some("Ali")),
+        ];
+        for (kind, number, name) in names {
+            engine.set_pbx_name(kind, number.into(), name.map(str::to_owned)).await.unwrap();
+            pg.set_local_name(kind, number, name).await.unwrap();
+        }
+        assert!(pg.set_local_name(NameKind::Group, "yok", Some("x")).await.is_err(), "not a number");
+        let listed = pg.names().await.unwrap();
+        assert_eq!(engine.store().read(kanca_core::names::list).await.unwrap(), listed);
+        assert_eq!(listed.len(), 4, "{listed:?}");
+        let call = pair.same_call("routed").await.unwrap();
+        assert_eq!(call["route"][0]["name"], "Satış Ekibi", "{call}");
+        assert_eq!(call["route"][1]["name"], "Şule", "{call}");
+        assert_eq!(call["callee_name"], "Merkez hat", "{call}");
+        pair.same_search(Query { limit: 10, ..Default::default() }).await;
+        // Every receiver hears of a change of names (desks read them again).
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                if let Ok(kanca_core::Shared::Names) = shared.recv().await {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(heard.is_ok(), "no names change was announced");
     });
 }

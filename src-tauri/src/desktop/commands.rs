@@ -133,7 +133,7 @@ pub enum ErrorCode {
     /// A desk's name is empty, taken or unknown.
     BadDeskName,
     /// The office's receivers keep their history on PostgreSQL, which does not share the phone
-    /// book and names yet.
+    /// book yet.
     NotShared,
 }
 

@@ -67,14 +67,14 @@ impl Receiver {
         }
     }
 
-    /// The SQLite engine, for what only it keeps (the phone book, names); else the answer.
+    /// The SQLite engine, for what only it keeps (the phone book); else the answer.
     fn engine(&self, what: &str) -> Result<&Engine, Box<Response>> {
         match self {
             Receiver::Sqlite(engine) => Ok(engine),
             Receiver::Postgres { .. } => Err(Box::new(error(
                 StatusCode::NOT_IMPLEMENTED,
                 "not_on_postgres",
-                format!("{what} is not kept on PostgreSQL yet: this office's receivers share only calls, notes and tags"),
+                format!("{what} is not kept on PostgreSQL yet: this office's receivers share calls, notes, tags and names, not the phone book"),
             ))),
         }
     }
@@ -376,10 +376,16 @@ async fn import_contacts(State(state): State<ApiState>, headers: HeaderMap, Quer
 
 async fn list_names(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for_desk!(state, headers);
-    let Receiver::Sqlite(engine) = &state.receiver else { return Json(Vec::<names::NameEntry>::new()).into_response() };
-    match engine.store().read(names::list).await {
+    match names_of(&state.receiver).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => store_error(e),
+    }
+}
+
+async fn names_of(receiver: &Receiver) -> Result<Vec<names::NameEntry>, StoreError> {
+    match receiver {
+        Receiver::Sqlite(engine) => engine.store().read(names::list).await,
+        Receiver::Postgres { history, .. } => history.names().await,
     }
 }
 
@@ -393,14 +399,14 @@ async fn set_name(State(state): State<ApiState>, headers: HeaderMap, Path((kind,
     let Some(kind) = NameKind::parse(&kind) else {
         return error(StatusCode::BAD_REQUEST, "bad_kind", format!("{kind:?} is not menu, group, extension or did"));
     };
-    let engine = match state.receiver.engine("naming extensions and groups") {
-        Ok(e) => e,
-        Err(r) => return *r,
+    let written = match &state.receiver {
+        Receiver::Sqlite(engine) => engine.set_pbx_name(kind, number, body.name).await,
+        Receiver::Postgres { history, .. } => history.set_local_name(kind, &number, body.name.as_deref()).await,
     };
-    if let Err(e) = engine.set_pbx_name(kind, number, body.name).await {
+    if let Err(e) = written {
         return error(StatusCode::BAD_REQUEST, "bad_name", e);
     }
-    match engine.store().read(names::list).await {
+    match names_of(&state.receiver).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => store_error(e),
     }

@@ -40,6 +40,7 @@ use crate::time::now_us;
 pub const ENV_DATABASE_URL: &str = "KANCA_DATABASE_URL";
 
 mod journal;
+mod names;
 
 /// The channel the receivers tell each other of new events on.
 const CHANNEL: &str = "kanca";
@@ -100,7 +101,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX calls_missed ON calls (sort_key) WHERE missed;
     CREATE INDEX calls_fax ON calls (sort_key) WHERE kind = 'fax';",
     // 2: office mode. Events get journal positions in commit order (`journal`); notes, tags and
-    // tag colours as on SQLite; the paired desks; the certificate every receiver serves them.
+    // tag colours as on SQLite; the paired desks; the certificate every receiver serves them;
+    // names of menus, groups, extensions and lines (`names`).
     "ALTER TABLE events ADD COLUMN pos bigint;
     CREATE SEQUENCE events_pos AS bigint;
     UPDATE events e SET pos = o.n FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events) o WHERE e.id = o.id;
@@ -138,6 +140,13 @@ const MIGRATIONS: &[&str] = &[
         id   int PRIMARY KEY CHECK (id = 1),
         cert bytea NOT NULL,
         key  bytea NOT NULL
+    );
+    CREATE TABLE pbx_names (
+        kind   text NOT NULL,
+        number text NOT NULL,
+        source text NOT NULL,
+        name   text NOT NULL,
+        PRIMARY KEY (kind, number, source)
     );",
 ];
 
@@ -376,6 +385,7 @@ impl PgStore {
         let Some(call) = assemble(&records) else { return Ok(None) };
         let mut call = call.at(now_us());
         journal::annotate(&**client, std::slice::from_mut(&mut call)).await?;
+        names::annotate(&**client, std::slice::from_mut(&mut call)).await?;
         let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
         Ok(Some(CallDetail { call, events }))
     }
@@ -676,6 +686,7 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
         c
     }).collect();
     journal::annotate(client, &mut calls).await?;
+    names::annotate(client, &mut calls).await?;
     Ok(Page { calls, next_cursor })
 }
 

@@ -54,7 +54,8 @@ pub fn add(name: &str, addresses: Vec<String>, json: bool, dir: Option<PathBuf>,
     } else {
         writeln!(out, "Paste this pairing code into {}'s Kanca (Settings > Ofis alıcısına bağlan):", printable(name.trim()))?;
         writeln!(out, "{code}")?;
-        writeln!(out, "It shows once: keep it out of chats and e-mails. `kanca clients revoke {}` undoes it.", printable(name.trim()))?;
+        let on = if database.is_some() { " --database URL" } else { "" };
+        writeln!(out, "It shows once: keep it out of chats and e-mails. `kanca clients revoke {}{on}` undoes it.", printable(name.trim()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -223,6 +223,7 @@ fn desks_play_recordings_and_show_faxes_through_the_receiver() {
     let token = pair(&data, "Resepsiyon", &addr)["token"].as_str().unwrap().to_owned();
     let (status, office) = get(&addr, "/v1/office", Some(&token));
     assert_eq!((status, office["media"].as_bool()), (200, Some(true)), "{office}");
+    assert_eq!(office["phone_book"], true, "a receiver on SQLite shares its phone book: {office}");
     let uuid = "0b0b0000-0000-4000-8000-000000000001";
     let (status, wav) = get_bytes(&addr, &format!("/v1/media/recording/{uuid}"), &token);
     assert_eq!(status, 200);

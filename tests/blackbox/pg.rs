@@ -250,6 +250,8 @@ fn two_receivers_serve_the_same_desks() {
         let (d1, d2) = (OfficeDesk::start(&code_1), OfficeDesk::start(&code_2));
         d1.following(&addr_a).await;
         d2.following(&addr_b).await;
+        // The desks know the phone book is not shared here (their window says so).
+        assert!(d1.desk.status().no_phone_book && d2.desk.status().no_phone_book);
         // Stored before the desks existed: both copy it from the journal.
         d1.has("the call stored before it was paired", "before", |_| true).await;
         d2.has("the call stored before it was paired", "before", |_| true).await;

@@ -60,7 +60,7 @@ describe("recordings and faxes", () => {
     fake.details.set("rec", { ...sampleDetail(recorded), recorded: true });
     const deskStatus = (media: boolean) => ({
       role: "desk" as const,
-      desk: { state: "connected" as const, receiver: "192.168.1.10:8498", name: "Resepsiyon", error: null, since: null, caught_up: 0, media },
+      desk: { state: "connected" as const, receiver: "192.168.1.10:8498", name: "Resepsiyon", error: null, since: null, caught_up: 0, media, no_phone_book: false },
       receiver: null,
     });
     for (const media of [false, true]) {

@@ -5,13 +5,13 @@ import { FAKE_FINGERPRINT, FAKE_OFFICE_ADDR } from "../src/dev/fakeBackend";
 import { sampleCall } from "../src/dev/sample";
 import { setLanguage, t } from "../src/lib/i18n";
 import type { ClientInfo, DeskStatus } from "../src/lib/types";
-import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, startTestApp, type } from "./helpers";
+import { $, $$, cleanup, emitEvent, FakeBackend, flush, installFake, key, startTestApp, type } from "./helpers";
 
 const MIN = 60_000;
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
 function desk(patch: Partial<DeskStatus> = {}): DeskStatus {
-  return { state: "connected", receiver: FAKE_OFFICE_ADDR, name: "Resepsiyon", error: null, since: null, caught_up: 0, media: false, ...patch };
+  return { state: "connected", receiver: FAKE_OFFICE_ADDR, name: "Resepsiyon", error: null, since: null, caught_up: 0, media: false, no_phone_book: false, ...patch };
 }
 
 /** This computer is a desk: no listener, no tunnel, the receiver's connection in the status. */
@@ -322,6 +322,44 @@ describe("a desk", () => {
     expect(document.getElementById("app")!.dataset.view).toBe("settings");
     await emitEvent("status-changed", { ...fake.status, office: { role: "desk", desk: desk({ state: "connected" }), receiver: null } });
     expect(has("sidebar-office-warning")).toBe(false);
+  });
+
+  it("a receiver that shares no phone book (PostgreSQL): the contacts view says so and offers no writes", async () => {
+    const fake = deskFake({ no_phone_book: true }, new FakeBackend([sampleCall({ uuid: "pb-1", caller: "902125550000" })]));
+    await startTestApp();
+    $("nav-contacts").click();
+    await flush();
+    expect($("contacts-not-shared").textContent).toBe(t("contacts.notShared"));
+    expect($("contacts-not-shared").textContent).toContain("PostgreSQL");
+    for (const write of ["contacts-add", "contacts-import", "contacts-export-vcard"]) expect(has(write), write).toBe(false);
+    expect($("contacts-count").textContent).not.toContain("ekleyin");
+    // Nor does a call offer "Kişilere ekle": not in its menu, not in its detail.
+    $("nav-history").click();
+    await flush();
+    const row = $$("call-row").find((r) => r.dataset.uuid === "pb-1")!;
+    row.dispatchEvent(new MouseEvent("contextmenu", { bubbles: true, cancelable: true, button: 2, clientX: 120, clientY: 80 }));
+    expect(has("row-menu-open")).toBe(true);
+    expect(has("row-menu-contact")).toBe(false);
+    key(document.activeElement!, "Escape");
+    row.click();
+    await flush(8);
+    expect(has("detail-add-contact")).toBe(false);
+    // Back with a receiver that shares one: the usual view, once it is shown again.
+    await emitEvent("status-changed", { ...fake.status, office: { role: "desk", desk: desk(), receiver: null } });
+    $("nav-history").click();
+    await flush();
+    $("nav-contacts").click();
+    await flush();
+    expect(has("contacts-not-shared")).toBe(false);
+    expect(has("contacts-add")).toBe(true);
+    $("nav-history").click();
+    await flush();
+    $$("call-row").find((r) => r.dataset.uuid === "pb-1")!.dispatchEvent(new MouseEvent("contextmenu", { bubbles: true, cancelable: true, button: 2, clientX: 120, clientY: 80 }));
+    expect(has("row-menu-contact")).toBe(true);
+    key(document.activeElement!, "Escape");
+    $$("call-row").find((r) => r.dataset.uuid === "pb-1")!.click();
+    await flush(8);
+    expect(has("detail-add-contact")).toBe(true);
   });
 });
 

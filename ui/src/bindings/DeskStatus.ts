@@ -21,4 +21,9 @@ caught_up: number,
 /**
  * The receiver has Bulutfon's API: recordings and faxes can be fetched through it.
  */
-media: boolean, };
+media: boolean, 
+/**
+ * The receiver shares no phone book (its history is on PostgreSQL): contacts cannot be
+ * added, edited or imported at this desk.
+ */
+no_phone_book: boolean, };

@@ -17,6 +17,7 @@ import {
   toDate,
 } from "../lib/format";
 import { t } from "../lib/i18n";
+import { phoneBookWritable } from "../lib/office";
 import type { Call, CallDetail, CallflowLeg, CallState, EventView } from "../lib/types";
 import { directionIcon, directionLabel, namedParty, partyText } from "./callRow";
 import { mediaCard } from "./callMedia";
@@ -189,7 +190,7 @@ export class CallDetailView implements View {
   private contactButton(c: CallDetail): HTMLButtonElement | null {
     const target = contactTarget(c);
     const add = this.ctx.addToContacts?.bind(this.ctx);
-    if (!target || !add) return null;
+    if (!target || !add || !phoneBookWritable(this.ctx.status())) return null;
     const { number, known } = target;
     return button({
       label: known ? t("detail.editContact") : t("detail.addContact"),

@@ -4,6 +4,7 @@
 import { openInCrm } from "../lib/backend";
 import { callBackNumber, contactTarget, copyableNumber } from "../lib/calls";
 import { t } from "../lib/i18n";
+import { phoneBookWritable } from "../lib/office";
 import type { Call } from "../lib/types";
 import { openMenu, type Menu, type MenuItem } from "./menu";
 import type { AppContext } from "./view";
@@ -30,7 +31,7 @@ export function callMenuItems(ctx: AppContext, call: Call): MenuItem[] {
   }
   const target = contactTarget(call);
   const add = ctx.addToContacts?.bind(ctx);
-  if (target && add) {
+  if (target && add && phoneBookWritable(ctx.status())) {
     items.push({
       label: target.known ? t("detail.editContact") : t("detail.addContact"),
       testid: "row-menu-contact",

@@ -7,6 +7,7 @@ import * as backend from "../lib/backend";
 import { debounce, h, nextId, replaceChildren, setText } from "../lib/dom";
 import { displayName, phoneBookNumber } from "../lib/format";
 import { t } from "../lib/i18n";
+import { phoneBookWritable } from "../lib/office";
 import type { Contact, ContactInput, ExportFormat, ImportReport } from "../lib/types";
 import { contactForm } from "./contactForm";
 import { icon } from "./icons";
@@ -46,6 +47,8 @@ export class ContactsView implements View {
   private reportHost!: HTMLElement;
   private listEl!: HTMLElement;
   private focusForm: (() => void) | null = null;
+  /** Contacts can be written here: false on a desk whose receiver shares no phone book. */
+  private shared = true;
 
   constructor(private readonly ctx: AppContext) {
     this.el = h("section", {
@@ -58,7 +61,7 @@ export class ContactsView implements View {
         },
         drop: (e) => {
           const files = Array.from(e.dataTransfer?.files ?? []);
-          if (files.length === 0) return;
+          if (files.length === 0 || !this.shared) return;
           e.preventDefault();
           void this.importFiles(files);
         },
@@ -70,6 +73,8 @@ export class ContactsView implements View {
   // ---- View ----
 
   mount(): void {
+    // The receiver this desk follows may have changed what it shares since the view was built.
+    if (this.shared !== this.bookShared()) this.build();
     if (!this.loaded) void this.reload();
   }
 
@@ -97,6 +102,8 @@ export class ContactsView implements View {
 
   /** "Kişilere ekle" on a call: a new contact with the number, or pick one to add it to. */
   addNumber(number: string, callUuid: string | null): void {
+    // No form where contacts cannot be written: the view says why.
+    if (!this.bookShared()) return this.build();
     this.pending = { number, callUuid };
     this.editing = { contact: null };
     this.build();
@@ -106,6 +113,7 @@ export class ContactsView implements View {
 
   /** "Düzenle" on a call of a known number: the contact's form. */
   async editContactOf(number: string, callUuid: string | null): Promise<void> {
+    if (!this.bookShared()) return this.build();
     try {
       const found = await backend.listContacts(number);
       const contact = found[0] ?? null;
@@ -127,7 +135,12 @@ export class ContactsView implements View {
 
   // ---- DOM ----
 
+  private bookShared(): boolean {
+    return phoneBookWritable(this.ctx.status());
+  }
+
   private build(): void {
+    this.shared = this.bookShared();
     this.searchInput = h("input", {
       class: "search-input",
       testid: "contacts-search",
@@ -184,23 +197,26 @@ export class ContactsView implements View {
         "div",
         { class: "toolbar" },
         h("div", { class: "search-field" }, icon("search", "search-icon"), this.searchInput),
-        h(
-          "div",
-          { class: "toolbar-row" },
-          button({ label: t("contacts.add"), icon: "plus", variant: "primary", testid: "contacts-add", onClick: () => this.startForm(null) }),
-          importBtn,
-          this.fileInput,
-          exportBtn("vcard"),
-          exportBtn("csv"),
-        ),
+        this.shared
+          ? h(
+              "div",
+              { class: "toolbar-row" },
+              button({ label: t("contacts.add"), icon: "plus", variant: "primary", testid: "contacts-add", onClick: () => this.startForm(null) }),
+              importBtn,
+              this.fileInput,
+              exportBtn("vcard"),
+              exportBtn("csv"),
+            )
+          : null,
       ),
       h(
         "div",
         { class: "view-scroll" },
+        this.shared ? null : h("p", { class: "inline-warning", testid: "contacts-not-shared", text: t("contacts.notShared") }),
         this.pendingHost,
         this.formHost,
         this.reportHost,
-        h("p", { class: "field-hint contacts-drop-hint", text: t("contacts.dropHint") }),
+        this.shared ? h("p", { class: "field-hint contacts-drop-hint", text: t("contacts.dropHint") }) : null,
         this.listEl,
       ),
     );
@@ -266,7 +282,7 @@ export class ContactsView implements View {
     replaceChildren(this.listEl, ...rows);
     let status = "";
     if (this.loaded) {
-      if (this.contacts.length === 0) status = this.query.trim() ? t("contacts.noMatch") : t("contacts.empty");
+      if (this.contacts.length === 0) status = this.query.trim() ? t("contacts.noMatch") : this.shared ? t("contacts.empty") : "";
       else status = t("contacts.count", { n: this.contacts.length });
     }
     setText(this.countLine, status);

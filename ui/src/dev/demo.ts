@@ -50,7 +50,7 @@ export function installDemoBackend(): FakeBackend {
     fake.status.listener = { state: "off", addr: null, error: null, hint: null };
     fake.status.office = {
       role: "desk",
-      desk: { state: "unreachable", receiver: "192.168.1.10:8498", name: "Resepsiyon", error: "bağlantı reddedildi (connection refused)", since, caught_up: 0, media: false },
+      desk: { state: "unreachable", receiver: "192.168.1.10:8498", name: "Resepsiyon", error: "bağlantı reddedildi (connection refused)", since, caught_up: 0, media: false, no_phone_book: false },
       receiver: null,
     };
   }

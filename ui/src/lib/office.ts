@@ -17,6 +17,11 @@ export function deskOf(status: AppStatus | null): DeskStatus | null {
   return isDesk(status) ? (status?.office.desk ?? null) : null;
 }
 
+/** Contacts can be added and edited here: not on a desk whose receiver shares no phone book. */
+export function phoneBookWritable(status: AppStatus | null): boolean {
+  return !deskOf(status)?.no_phone_book;
+}
+
 /** The receiver cannot be reached, or refuses this desk: the sidebar warns. */
 export function deskInTrouble(desk: DeskStatus | null): boolean {
   return desk?.state === "unreachable" || desk?.state === "refused";

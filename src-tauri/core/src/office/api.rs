@@ -448,11 +448,14 @@ async fn tags_of(receiver: &Receiver) -> Result<Vec<Tag>, StoreError> {
 }
 
 /// What the receiver offers desks besides the history: `media` when it holds a Bulutfon API
-/// token, so desks can play recordings and show faxes through it.
+/// token, so desks can play recordings and show faxes through it; `phone_book` when it shares
+/// its phone book.
 async fn office(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for_desk!(state, headers);
     let media = api_client(&state).is_ok();
-    Json(json!({ "api": 1, "receiver": env!("CARGO_PKG_VERSION"), "media": media })).into_response()
+    // The phone book is the SQLite receiver's only (not on PostgreSQL yet).
+    let phone_book = matches!(state.receiver, Receiver::Sqlite(_));
+    Json(json!({ "api": 1, "receiver": env!("CARGO_PKG_VERSION"), "media": media, "phone_book": phone_book })).into_response()
 }
 
 /// The receiver's Bulutfon API client, from its stored token (or `KANCA_BULUTFON_TOKEN`).

@@ -62,6 +62,9 @@ pub struct DeskStatus {
     pub caught_up: u64,
     /// The receiver has Bulutfon's API: recordings and faxes can be fetched through it.
     pub media: bool,
+    /// The receiver shares no phone book (its history is on PostgreSQL): contacts cannot be
+    /// added, edited or imported at this desk.
+    pub no_phone_book: bool,
 }
 
 /// How far the copy has got, and from which receiver.
@@ -256,13 +259,13 @@ impl Follower {
         self.refresh_contacts().await?;
         self.refresh_names().await?;
         self.refresh_tags().await?;
-        // A receiver before this route answers 404: no media through it.
-        let media = match self.client.get::<serde_json::Value>("/v1/office").await {
-            Ok(v) => v["media"].as_bool().unwrap_or(false),
+        // A receiver before this route answers 404: no media through it, a phone book.
+        let (media, phone_book) = match self.client.get::<serde_json::Value>("/v1/office").await {
+            Ok(v) => (v["media"].as_bool().unwrap_or(false), v["phone_book"].as_bool().unwrap_or(true)),
             Err(e) if e.is_transient() => return Err(e),
-            Err(_) => false,
+            Err(_) => (false, true),
         };
-        self.tx.send_modify(|s| s.media = media);
+        self.tx.send_modify(|s| (s.media, s.no_phone_book) = (media, !phone_book));
         self.set(DeskState::CatchingUp, None, None);
         let (through, brought) = self.catch_up(after).await?;
         after = through;

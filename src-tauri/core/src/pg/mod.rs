@@ -432,8 +432,12 @@ impl From<StoreError> for Retry {
 async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS kanca_schema (id int PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)")
-        .await?;
+    // Quietly: PostgreSQL's "already exists, skipping" notice would be logged on every start.
+    tx.batch_execute(
+        "SET LOCAL client_min_messages = warning;
+         CREATE TABLE IF NOT EXISTS kanca_schema (id int PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
+    )
+    .await?;
     let found: i64 = tx.query_opt("SELECT version FROM kanca_schema WHERE id = 1", &[]).await?.map_or(0, |r| r.get(0));
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNewDatabase { found, supported: SCHEMA_VERSION });

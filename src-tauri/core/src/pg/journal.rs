@@ -31,6 +31,9 @@ const SEQUENCER_LOCK: i64 = 0x6b61_6e63_6100_0002;
 const SEQUENCE_BATCH: i64 = 10_000;
 /// How often a receiver looks for events nobody numbered.
 const SEQUENCE_EVERY: Duration = Duration::from_secs(1);
+/// The shortest time between two passes of one receiver: under load a pass numbers what came in
+/// meanwhile, rather than a pass per event (each rewrites its events' rows).
+const SEQUENCE_GAP: Duration = Duration::from_millis(20);
 
 /// What a note, tags or colour change is announced as on [`SHARED_CHANNEL`].
 pub(super) fn shared_payload(what: &crate::Shared) -> String {
@@ -51,8 +54,9 @@ pub(super) fn parse_shared(payload: &str) -> Option<crate::Shared> {
     })
 }
 
-/// Number the committed events that have no position yet; the highest position given.
-pub(super) async fn sequence(pool: &deadpool_postgres::Pool) -> Result<Option<i64>, StoreError> {
+/// Number the committed events that have no position yet: (the highest position given, how
+/// many), None when there were none.
+pub(super) async fn sequence(pool: &deadpool_postgres::Pool) -> Result<Option<(i64, i64)>, StoreError> {
     let mut client = pool.get().await?;
     let pending = client.prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE pos IS NULL)").await?;
     if !client.query_one(&pending, &[]).await?.get::<_, bool>(0) {
@@ -61,38 +65,41 @@ pub(super) async fn sequence(pool: &deadpool_postgres::Pool) -> Result<Option<i6
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK]).await?;
     // A statement of its own after the lock: it sees every pass before it.
-    let top: Option<i64> = tx
+    let top: Option<(i64, i64)> = tx
         .query_one(
             "WITH todo AS (SELECT id FROM events WHERE pos IS NULL ORDER BY id LIMIT $1),
                   numbered AS (SELECT id, nextval('events_pos') AS p FROM todo),
                   done AS (UPDATE events e SET pos = n.p FROM numbered n WHERE e.id = n.id RETURNING e.pos)
-             SELECT max(pos) FROM done",
+             SELECT max(pos), count(*) FROM done",
             &[&SEQUENCE_BATCH],
         )
-        .await?
-        .get(0);
-    if let Some(top) = top {
+        .await
+        .map(|r| r.get::<_, Option<i64>>(0).map(|top| (top, r.get::<_, i64>(1))))?;
+    if let Some((top, _)) = top {
         tx.execute("SELECT pg_notify($1, $2)", &[&JOURNAL_CHANNEL, &top.to_string()]).await?;
     }
     tx.commit().await?;
     Ok(top)
 }
 
-/// A receiver's sequencer: a pass when woken (after each stored event) and every second.
+/// A receiver's sequencer: a pass when woken (after each stored event, at most one per
+/// [`SEQUENCE_GAP`]) and every second.
 pub(super) async fn run_sequencer(pool: deadpool_postgres::Pool, wake: Arc<Notify>) {
     loop {
+        // A wake-up that comes meanwhile is kept (`notify_one`), so none is lost.
         let _ = tokio::time::timeout(SEQUENCE_EVERY, wake.notified()).await;
         loop {
             match sequence(&pool).await {
                 // A full batch: more may be waiting.
-                Ok(Some(_)) => continue,
-                Ok(None) => break,
+                Ok(Some((_, n))) if n >= SEQUENCE_BATCH => continue,
+                Ok(_) => break,
                 Err(e) => {
                     tracing::warn!("cannot number new events for the desks' journal: {e}");
                     break;
                 }
             }
         }
+        tokio::time::sleep(SEQUENCE_GAP).await;
     }
 }
 

@@ -48,7 +48,7 @@ pub enum Receiver {
     /// One receiver and its SQLite database.
     Sqlite(Engine),
     /// Receivers sharing one PostgreSQL database (any of them serves any desk); `data_dir` holds
-    /// this one's settings. The phone book and the names are not kept there yet.
+    /// this one's settings. The phone book is not kept there yet.
     Postgres { history: PgStore, data_dir: std::path::PathBuf },
 }
 

@@ -115,7 +115,7 @@ fn nginx(dir: &Path, port: u16, upstream_port: u16) -> Nginx {
     let conf_path = dir.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
     let nginx_bin = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| Path::new(p).exists()).expect("nginx (tests/run.sh installs nginx-light)");
-    let child = Command::new(nginx_bin)
+    let mut child = Command::new(nginx_bin)
         .arg("-c")
         .arg(&conf_path)
         .arg("-p")
@@ -130,6 +130,9 @@ fn nginx(dir: &Path, port: u16, upstream_port: u16) -> Nginx {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Not left running behind a failed test.
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("nginx did not start: {}", std::fs::read_to_string(dir.join("logs/error.log")).unwrap_or_default());
 }
 

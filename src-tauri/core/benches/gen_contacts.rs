@@ -36,13 +36,13 @@ pub struct GenContact {
 pub fn contact(i: u64) -> GenContact {
     let first = FIRST[(i * 7 % 48) as usize];
     let last = LAST[(i / 48 * 13 % 48) as usize];
-    let company = (i % 3 != 0).then(|| format!("{} {}", LAST[(i * 31 % 48) as usize], TRADE[(i / 7 % 12) as usize]));
+    let company = (!i.is_multiple_of(3)).then(|| format!("{} {}", LAST[(i * 31 % 48) as usize], TRADE[(i / 7 % 12) as usize]));
     let spell = |d: &str| format!("0 {} {} {} {}", &d[2..5], &d[5..8], &d[8..10], &d[10..]);
     let mut numbers = vec![spell(&caller_number(i))];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         numbers.push(format!("0 212 {:03} {:02} {:02}", i % 1000, i / 1000 % 100, i / 100_000 % 100 + 10));
     }
-    let note = (i % 10 == 0).then(|| format!("Müşteri no {i}, sabah 9'dan önce aramayın"));
+    let note = (i.is_multiple_of(10)).then(|| format!("Müşteri no {i}, sabah 9'dan önce aramayın"));
     GenContact { name: format!("{first} {last}"), company, numbers, note }
 }
 

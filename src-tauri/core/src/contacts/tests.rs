@@ -391,8 +391,8 @@ proptest! {
     ) {
         let c = sample_contact(&name, &company, &note);
         let mut csv_bytes = Vec::new();
-        csv::export(&mut csv_bytes, &[c.clone()]).unwrap();
-        let vcf = vcard::export(&[c.clone()]).into_bytes();
+        csv::export(&mut csv_bytes, std::slice::from_ref(&c)).unwrap();
+        let vcf = vcard::export(std::slice::from_ref(&c)).into_bytes();
         for (format, bytes) in [("csv", csv_bytes), ("vcard", vcf)] {
             let cards = parse_file("x", &bytes).unwrap();
             prop_assert_eq!(cards.len(), 1, "{}", format);

@@ -413,7 +413,7 @@ NOTE:Sabah 9'dan önce aramayın\\, lütfen.\\nİkinci satır uzun bir not olara
             source: super::super::ContactSource::Typed,
             uid: Some("u-1".into()),
         };
-        let text = export(&[contact.clone()]);
+        let text = export(std::slice::from_ref(&contact));
         assert!(text.lines().all(|l| l.len() <= 76), "{text}");
         let back = &ok(&text)[0];
         assert_eq!(back.name, contact.name);

@@ -190,24 +190,37 @@ fn describe_tunnel(s: &TunnelStatus) -> Option<String> {
 /// `kanca self-test`: post a test event to the public webhook URL, as Bulutfon would, and check
 /// it reached this data directory (a `kanca serve` or the desktop app must be running on it).
 /// It posts in the form chosen in Settings (`kanca credentials --form`).
-pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+pub fn self_test(url: Option<String>, dir: Option<PathBuf>, json: bool, database: Option<String>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
     let (base, local_only) = match url {
         // A base URL, or either form of webhook URL: the form posted in is the chosen one.
         Some(u) => (tunnel::parse_own_url(&u).map_err(|e| anyhow::anyhow!("--url: {e}"))?, false),
         None => known_base_url(&dir)?,
     };
-    let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    // The receiver's webhook keys (config.toml) and where it stores: the test event must arrive
+    // there, the shared PostgreSQL history with `--database`.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let (keys, history) = match &database {
+        None => {
+            let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+            (engine.keys(), kanca_core::Backend::Sqlite(engine.store().clone()))
+        }
+        Some(url) => {
+            let history = rt
+                .block_on(kanca_core::pg::PgStore::connect_reader(url))
+                .with_context(|| format!("cannot use the PostgreSQL database {}", kanca_core::pg::redact(url)))?;
+            (kanca_core::LiveKeys::open(&dir)?.current(), kanca_core::Backend::Postgres(history))
+        }
+    };
     let result = rt.block_on(async {
-        let result = kanca_core::selftest::self_test(&engine, &base).await;
+        let result = kanca_core::selftest::self_test_with(&keys, &history, &base).await;
         if let (true, Some(uuid)) = (result.ok, &result.uuid) {
-            kanca_core::selftest::end_test_call(&engine, &base, uuid).await;
+            kanca_core::selftest::end_test_call_with(&keys, &base, uuid).await;
         }
         result
     });
     // `--json` is for programs and keeps the URL whole; text may be pasted into a report.
-    let shown = config::redact_secret(&result.url, &engine.keys().secret);
+    let shown = config::redact_secret(&result.url, &keys.secret);
     if json {
         println!("{}", serde_json::to_string(&result)?);
     } else if result.ok && local_only {

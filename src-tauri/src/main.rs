@@ -78,6 +78,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// List calls and faxes, newest first
     History(cli::HistoryArgs),
@@ -274,7 +276,6 @@ fn log_colours() -> bool {
 /// Bulutfon's API): named when KANCA_DATABASE_URL asks for PostgreSQL.
 fn sqlite_only(command: &Command) -> Option<&'static str> {
     Some(match command {
-        Command::SelfTest { .. } => "self-test",
         Command::Contacts(_) => "contacts",
         Command::Bulutfon(_) => "bulutfon",
         Command::Sync { .. } => "sync",
@@ -312,7 +313,7 @@ fn main() -> ExitCode {
     }
     let result = match args.command {
         Some(Command::Serve { listen, public_url, office, data, db }) => cli::serve(listen, data.data_dir, public_url, office, db.database),
-        Some(Command::SelfTest { url, json, data }) => cli::self_test(url, data.data_dir, json),
+        Some(Command::SelfTest { url, json, data, db }) => cli::self_test(url, data.data_dir, json, db.database),
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data, db }) => cli::show(&uuid, json, data.data_dir, db.database),
         Some(Command::Contacts(ContactsCommand::Import { files, json, data })) => contacts_cli::import(files, json, data.data_dir),

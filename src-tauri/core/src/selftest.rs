@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::config::{self, WebhookForm, WebhookSecret};
-use crate::Engine;
+use crate::config::{self, WebhookForm, WebhookKeys, WebhookSecret};
+use crate::{Backend, Engine};
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SelfTestResult {
@@ -36,21 +36,26 @@ struct Target {
 }
 
 impl Target {
-    fn of(engine: &Engine, base_url: &str) -> Target {
-        let keys = engine.keys();
+    fn of(keys: &WebhookKeys, base_url: &str) -> Target {
         let auth = match keys.form {
             WebhookForm::UrlSecret => None,
             WebhookForm::BasicAuth => Some(keys.credentials.header_value()),
         };
-        Target { url: config::chosen_webhook_url(base_url, &keys), auth, secret: keys.secret.clone() }
+        Target { url: config::chosen_webhook_url(base_url, keys), auth, secret: keys.secret.clone() }
     }
 }
 
 /// Posts a test event under `base_url` (a public or local base URL, no path) in the chosen
 /// form and checks it arrived in the engine's database.
 pub async fn self_test(engine: &Engine, base_url: &str) -> SelfTestResult {
+    self_test_with(&engine.keys(), &Backend::Sqlite(engine.store().clone()), base_url).await
+}
+
+/// [`self_test`] for a receiver with these webhook `keys` that stores into `history` (SQLite
+/// or the shared PostgreSQL database).
+pub async fn self_test_with(keys: &WebhookKeys, history: &Backend, base_url: &str) -> SelfTestResult {
     crate::tunnel::install_tls_provider();
-    let target = Target::of(engine, base_url);
+    let target = Target::of(keys, base_url);
     let webhook_url = target.url.as_str();
     let uuid = match crate::config::random_token(9) {
         Ok(t) => format!("kanca-test-{t}"),
@@ -79,8 +84,7 @@ pub async fn self_test(engine: &Engine, base_url: &str) -> SelfTestResult {
         };
         return failed(webhook_url, Some(status), elapsed, why);
     }
-    let id = uuid.clone();
-    let arrived = engine.store().read(move |c| crate::history::get_call(c, &id)).await;
+    let arrived = history.get_call(uuid.clone()).await;
     match arrived {
         Ok(Some(_)) => SelfTestResult {
             ok: true,
@@ -103,12 +107,17 @@ pub async fn self_test(engine: &Engine, base_url: &str) -> SelfTestResult {
 /// Hangs up a test call made by [`self_test`] (answered, 3 s), so it does not stay "ringing"
 /// in the history. Best effort: the test already succeeded or failed.
 pub async fn end_test_call(engine: &Engine, base_url: &str, uuid: &str) {
+    end_test_call_with(&engine.keys(), base_url, uuid).await
+}
+
+/// [`end_test_call`] with these webhook `keys`.
+pub async fn end_test_call_with(keys: &WebhookKeys, base_url: &str, uuid: &str) {
     let body = test_event(
         "call_hangup",
         uuid,
         serde_json::json!({ "hangup_cause": "NORMAL_CLEARING", "talk_duration": 3, "result_disposition": "SUCCESS" }),
     );
-    let target = Target::of(engine, base_url);
+    let target = Target::of(keys, base_url);
     let (url, auth) = (target.url.clone(), target.auth.clone());
     if let Ok(Err(e)) = tokio::task::spawn_blocking(move || post(&url, auth.as_deref(), &body)).await {
         tracing::warn!("could not hang up the test call: {}", config::redact_secret(&e, &target.secret));

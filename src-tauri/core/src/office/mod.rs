@@ -43,12 +43,15 @@ pub fn pair_desk(data_dir: &std::path::Path, name: &str, addr: Option<String>) -
     let identity = tls::load_or_create(data_dir)?;
     std::fs::create_dir_all(data_dir).map_err(|e| tls::TlsError::Io { path: data_dir.to_owned(), source: e })?;
     let conn = crate::store::open(&data_dir.join(crate::store::DB_FILE))?;
-    let addr = addr.unwrap_or_else(|| {
-        let ip = local_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into());
-        format!("{ip}:{DEFAULT_PORT}")
-    });
+    let addr = addr.unwrap_or_else(default_addr);
     let token = clients::add(&conn, name)?;
     Ok(clients::Pairing { addr, also: Vec::new(), fp: identity.fingerprint(), token, name: name.trim().to_owned() })
+}
+
+/// The address put in a pairing code when none is given: this computer's, on the default port.
+fn default_addr() -> String {
+    let ip = local_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into());
+    format!("{ip}:{DEFAULT_PORT}")
 }
 
 /// [`pair_desk`] for receivers sharing a PostgreSQL history: the desk is kept in the database,
@@ -57,10 +60,7 @@ pub fn pair_desk(data_dir: &std::path::Path, name: &str, addr: Option<String>) -
 pub async fn pair_desk_shared(history: &crate::pg::PgStore, data_dir: &std::path::Path, name: &str, addrs: Vec<String>) -> Result<clients::Pairing, OfficeError> {
     let identity = history.office_identity(tls::load_or_create(data_dir)?).await?;
     let mut addrs = addrs.into_iter();
-    let addr = addrs.next().unwrap_or_else(|| {
-        let ip = local_address().map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".into());
-        format!("{ip}:{DEFAULT_PORT}")
-    });
+    let addr = addrs.next().unwrap_or_else(default_addr);
     let token = history.add_desk(name).await?;
     Ok(clients::Pairing { addr, also: addrs.collect(), fp: identity.fingerprint(), token, name: name.trim().to_owned() })
 }

@@ -18,12 +18,16 @@ pub enum ExportFormat {
 
 /// The phone book in `format`: vCard 3.0, or CSV with a BOM for Excel.
 pub fn export(conn: &Connection, format: ExportFormat) -> Result<Vec<u8>, ContactsError> {
-    let contacts = super::all(conn)?;
+    export_list(&super::all(conn)?, format)
+}
+
+/// `contacts` in `format`, as [`export`] writes the phone book.
+pub fn export_list(contacts: &[Contact], format: ExportFormat) -> Result<Vec<u8>, ContactsError> {
     Ok(match format {
-        ExportFormat::Vcard => super::vcard::export(&contacts).into_bytes(),
+        ExportFormat::Vcard => super::vcard::export(contacts).into_bytes(),
         ExportFormat::Csv => {
             let mut out = Vec::new();
-            super::csv::export(&mut out, &contacts).map_err(|e| ContactsError::Store(StoreError::Corrupt(e.to_string())))?;
+            super::csv::export(&mut out, contacts).map_err(|e| ContactsError::Store(StoreError::Corrupt(e.to_string())))?;
             out
         }
     })

@@ -67,7 +67,7 @@ impl ContactSource {
             ContactSource::Bulutfon => "bulutfon",
         }
     }
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "file" => ContactSource::File,
             "bulutfon" => ContactSource::Bulutfon,
@@ -288,12 +288,12 @@ fn identity(card: &Card, seen: &mut std::collections::HashMap<String, usize>) ->
     }
 }
 
-fn folded_of(name: &str, company: Option<&str>) -> String {
+pub(crate) fn folded_of(name: &str, company: Option<&str>) -> String {
     fold(&format!("{name} {}", company.unwrap_or("")))
 }
 
 /// A number as given, its E.164 form when it has one, and the key calls are matched with.
-type KeyedNumber = (CardNumber, Option<String>, String);
+pub(crate) type KeyedNumber = (CardNumber, Option<String>, String);
 
 /// Numbers that can be matched, each with its key; the others are reported.
 fn keyed_numbers(numbers: &[CardNumber]) -> (Vec<KeyedNumber>, Vec<String>) {
@@ -315,15 +315,7 @@ fn keyed_numbers(numbers: &[CardNumber]) -> (Vec<KeyedNumber>, Vec<String>) {
 pub fn import_files(conn: &mut Connection, paths: &[&Path]) -> Result<ImportReport, ContactsError> {
     let mut report = ImportReport::default();
     for path in paths {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                report.unreadable.push(path.display().to_string());
-                report.skipped.push(Skip::new(path.display().to_string(), format!("cannot read the file: {e}")));
-                continue;
-            }
-        };
+        let Some((name, bytes)) = read_file(path, &mut report) else { continue };
         match parse_file(&name, &bytes) {
             Ok(cards) => report.merge(import_cards(conn, cards)?),
             Err(skip) => report.skipped.push(skip),
@@ -332,88 +324,157 @@ pub fn import_files(conn: &mut Connection, paths: &[&Path]) -> Result<ImportRepo
     Ok(report)
 }
 
+/// A file's name and bytes; None, and the reason in `report`, when it cannot be read.
+pub(crate) fn read_file(path: &Path, report: &mut ImportReport) -> Option<(String, Vec<u8>)> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    match std::fs::read(path) {
+        Ok(bytes) => Some((name, bytes)),
+        Err(e) => {
+            report.unreadable.push(path.display().to_string());
+            report.skipped.push(Skip::new(path.display().to_string(), format!("cannot read the file: {e}")));
+            None
+        }
+    }
+}
+
 /// Store cards (parsed from one file) in one transaction.
 pub fn import_cards(conn: &mut Connection, cards: Vec<Result<Card, Skip>>) -> Result<ImportReport, ContactsError> {
     let mut report = ImportReport::default();
-    let mut seen = std::collections::HashMap::new();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for card in cards {
-        let card = match card {
-            Ok(c) => c,
-            Err(skip) => {
-                report.skipped.push(skip);
-                continue;
-            }
-        };
-        let (numbers, bad) = keyed_numbers(&card.numbers);
-        for raw in &bad {
-            report.skipped.push(Skip::new(card.at.clone(), format!("{raw:?} of {:?} is not a phone number (the contact is kept without it)", card.name)));
-        }
-        if numbers.is_empty() && card.email.is_none() {
-            report.skipped.push(Skip::new(card.at.clone(), format!("{:?} has no phone number Kanca can match", card.name)));
-            continue;
-        }
-        let id = identity(&card, &mut seen);
-        match upsert(&tx, &card, &numbers, &id)? {
-            Upsert::Added => report.added += 1,
-            Upsert::Updated => report.updated += 1,
-            Upsert::Unchanged => report.unchanged += 1,
-            Upsert::Kept => report.skipped.push(Skip::new(card.at.clone(), format!("{:?} was changed in Kanca since it was imported: kept as it is", card.name))),
+    for (skips, ready) in ready_cards(cards) {
+        report.skipped.extend(skips);
+        if let Some(ready) = ready {
+            let existing: Option<i64> = tx.prepare_cached("SELECT id FROM contacts WHERE identity = ?1")?.query_row([&ready.identity], |r| r.get(0)).optional()?;
+            let stored = match existing {
+                Some(id) => {
+                    let edited: Option<i64> = tx.prepare_cached("SELECT edited_at_us FROM contacts WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+                    read_contact(&tx, id)?.map(|c| (c, edited.is_some()))
+                }
+                None => None,
+            };
+            let step = ready.step(stored.as_ref().map(|(c, edited)| (c, *edited)));
+            write_card(&tx, &ready, &step)?;
+            report.count(&ready, step);
         }
     }
     tx.commit()?;
     Ok(report)
 }
 
-enum Upsert {
-    Added,
-    Updated,
+/// A card of a file that can be stored: its numbers with their keys, and which stored contact
+/// it is ([`identity`]).
+pub(crate) struct Ready {
+    pub card: Card,
+    pub numbers: Vec<KeyedNumber>,
+    pub identity: String,
+}
+
+/// What importing a card does to the phone book.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step {
+    /// A new contact.
+    Add,
+    /// The stored contact with this id takes the file's version.
+    Update(i64),
+    /// Already as in the file.
     Unchanged,
-    /// The file has another version of a contact the user has edited since.
+    /// The file has another version of a contact the user has edited since: kept.
     Kept,
 }
 
-fn upsert(conn: &Connection, card: &Card, numbers: &[(CardNumber, Option<String>, String)], identity: &str) -> Result<Upsert, ContactsError> {
-    let existing: Option<i64> = conn.prepare_cached("SELECT id FROM contacts WHERE identity = ?1")?.query_row([identity], |r| r.get(0)).optional()?;
-    let tags = serde_json::to_string(&card.tags).unwrap_or_else(|_| "[]".into());
-    let folded = folded_of(&card.name, card.company.as_deref());
-    let id = match existing {
-        Some(id) => {
-            let edited: Option<i64> = conn.prepare_cached("SELECT edited_at_us FROM contacts WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
-            let same = read_contact(conn, id)?.is_some_and(|c| {
-                c.name == card.name
-                    && c.company == card.company
-                    && c.email == card.email
-                    && c.note == card.note
-                    && c.tags == card.tags
-                    && c.uid == card.uid
-                    && c.numbers.len() == numbers.len()
-                    && c.numbers.iter().zip(numbers).all(|(a, (b, _, _))| a.raw == b.raw && a.label == b.label)
-            });
-            if same {
-                return Ok(Upsert::Unchanged);
+/// Each card of a file with what is wrong with it (reported in the file's order), and the card
+/// when it can be stored. Every backend imports through this, so they agree on what is kept.
+pub(crate) fn ready_cards(cards: Vec<Result<Card, Skip>>) -> Vec<(Vec<Skip>, Option<Ready>)> {
+    let mut seen = std::collections::HashMap::new();
+    cards
+        .into_iter()
+        .map(|card| {
+            let card = match card {
+                Ok(c) => c,
+                Err(skip) => return (vec![skip], None),
+            };
+            let (numbers, bad) = keyed_numbers(&card.numbers);
+            let mut skips: Vec<Skip> = bad
+                .iter()
+                .map(|raw| Skip::new(card.at.clone(), format!("{raw:?} of {:?} is not a phone number (the contact is kept without it)", card.name)))
+                .collect();
+            if numbers.is_empty() && card.email.is_none() {
+                skips.push(Skip::new(card.at.clone(), format!("{:?} has no phone number Kanca can match", card.name)));
+                return (skips, None);
             }
+            let identity = identity(&card, &mut seen);
+            (skips, Some(Ready { card, numbers, identity }))
+        })
+        .collect()
+}
+
+impl Ready {
+    /// What to do given the stored contact of the same identity (and whether the user edited it
+    /// since it was imported), if there is one.
+    pub(crate) fn step(&self, stored: Option<(&Contact, bool)>) -> Step {
+        let Some((c, edited)) = stored else { return Step::Add };
+        let card = &self.card;
+        let same = c.name == card.name
+            && c.company == card.company
+            && c.email == card.email
+            && c.note == card.note
+            && c.tags == card.tags
+            && c.uid == card.uid
+            && c.numbers.len() == self.numbers.len()
+            && c.numbers.iter().zip(&self.numbers).all(|(a, (b, _, _))| a.raw == b.raw && a.label == b.label);
+        if same {
+            Step::Unchanged
+        } else if edited {
             // Changed by hand since it was imported: what the user typed wins over the file.
-            if edited.is_some() {
-                return Ok(Upsert::Kept);
+            Step::Kept
+        } else {
+            Step::Update(c.id)
+        }
+    }
+
+    /// The card's tags as stored (a JSON array) and its folded name and company.
+    pub(crate) fn stored_text(&self) -> (String, String) {
+        (serde_json::to_string(&self.card.tags).unwrap_or_else(|_| "[]".into()), folded_of(&self.card.name, self.card.company.as_deref()))
+    }
+}
+
+impl ImportReport {
+    /// Count what `step` did with `ready`.
+    pub(crate) fn count(&mut self, ready: &Ready, step: Step) {
+        match step {
+            Step::Add => self.added += 1,
+            Step::Update(_) => self.updated += 1,
+            Step::Unchanged => self.unchanged += 1,
+            Step::Kept => {
+                self.skipped.push(Skip::new(ready.card.at.clone(), format!("{:?} was changed in Kanca since it was imported: kept as it is", ready.card.name)))
             }
+        }
+    }
+}
+
+/// Write a card as `step` says, in the caller's transaction.
+fn write_card(conn: &Connection, ready: &Ready, step: &Step) -> Result<(), ContactsError> {
+    let card = &ready.card;
+    let (tags, folded) = ready.stored_text();
+    let id = match step {
+        Step::Unchanged | Step::Kept => return Ok(()),
+        Step::Update(id) => {
             conn.prepare_cached(
                 "UPDATE contacts SET name = ?2, company = ?3, email = ?4, note = ?5, tags = ?6, uid = ?7, folded = ?8, updated_at_us = ?9 WHERE id = ?1",
             )?
             .execute(params![id, card.name, card.company, card.email, card.note, tags, card.uid, folded, now_us()])?;
-            id
+            *id
         }
-        None => {
+        Step::Add => {
             conn.prepare_cached(
                 "INSERT INTO contacts (name, company, email, note, tags, source, uid, identity, folded, updated_at_us)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'file', ?6, ?7, ?8, ?9)",
             )?
-            .execute(params![card.name, card.company, card.email, card.note, tags, card.uid, identity, folded, now_us()])?;
+            .execute(params![card.name, card.company, card.email, card.note, tags, card.uid, ready.identity, folded, now_us()])?;
             conn.last_insert_rowid()
         }
     };
-    write_numbers(conn, id, numbers.iter().map(|(n, e164, key)| (n.raw.as_str(), e164.as_deref(), key.as_str(), n.label.as_deref())))?;
-    Ok(if existing.is_some() { Upsert::Updated } else { Upsert::Added })
+    write_numbers(conn, id, ready.numbers.iter().map(|(n, e164, key)| (n.raw.as_str(), e164.as_deref(), key.as_str(), n.label.as_deref())))
 }
 
 fn write_numbers<'a>(conn: &Connection, id: i64, numbers: impl Iterator<Item = (&'a str, Option<&'a str>, &'a str, Option<&'a str>)>) -> Result<(), ContactsError> {
@@ -465,7 +526,7 @@ pub fn list(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Contact>
     } else {
         matching_ids(conn, query, limit)?
     };
-    if let Some(key) = phone::search_digits(query).and(number_key(query)) {
+    if let Some(key) = query_number_key(query) {
         let by_number: Vec<i64> =
             conn.prepare_cached("SELECT contact_id FROM contact_numbers WHERE number_key = ?1")?.query_map([key], |r| r.get(0))?.collect::<Result<_, _>>()?;
         ids.extend(by_number.into_iter().filter(|id| !ids.contains(id)).collect::<Vec<_>>());
@@ -476,8 +537,43 @@ pub fn list(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Contact>
             out.push(c);
         }
     }
-    out.sort_by_cached_key(|c| (fold(&c.name), c.id));
+    sort_listed(&mut out);
     Ok(out)
+}
+
+/// The key a contacts query also finds numbers by: a query that is a number, matched whole.
+pub(crate) fn query_number_key(query: &str) -> Option<String> {
+    phone::search_digits(query).and(number_key(query))
+}
+
+/// Contacts in the order a list shows them: by folded name, then by id.
+pub(crate) fn sort_listed(list: &mut [Contact]) {
+    list.sort_by_cached_key(|c| (fold(&c.name), c.id));
+}
+
+/// The folded words of a name query: all of them, those of three letters or more (a trigram
+/// index finds them) and the shorter ones. None for a query with no word.
+pub(crate) struct NameWords {
+    pub all: Vec<String>,
+    pub long: Vec<String>,
+    pub short: Vec<String>,
+}
+
+/// The range of folded texts that start with `words` (for words too short for trigrams).
+pub(crate) fn prefix_range(words: &[String]) -> (String, String) {
+    let prefix = words.join(" ");
+    let to = format!("{prefix}\u{10FFFF}");
+    (prefix, to)
+}
+
+pub(crate) fn name_words(query: &str) -> Option<NameWords> {
+    let folded = fold(query);
+    let all: Vec<String> = folded.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+    if all.is_empty() {
+        return None;
+    }
+    let (long, short) = all.iter().cloned().partition(|w| w.chars().count() >= 3);
+    Some(NameWords { all, long, short })
 }
 
 /// Ids of contacts whose folded name and company contain every folded word of `query`,
@@ -493,20 +589,15 @@ pub fn matching_numbers(conn: &Connection, query: &str) -> Result<Vec<String>, C
 }
 
 fn matching<T: rusqlite::types::FromSql>(conn: &Connection, query: &str, what: &str, limit: usize) -> Result<Vec<T>, ContactsError> {
-    let folded = fold(query);
-    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (long, short): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| w.chars().count() >= 3);
+    let Some(NameWords { all: words, long, short }) = name_words(query) else { return Ok(Vec::new()) };
     let mut conds = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let from = if long.is_empty() {
         // Too short for trigrams: the start of the text, through the index on it.
-        let prefix = words.join(" ");
+        let (from, to) = prefix_range(&words);
         conds.push("c.folded >= ? AND c.folded < ?".to_string());
-        args.push(prefix.clone());
-        args.push(format!("{prefix}\u{10FFFF}"));
+        args.push(from);
+        args.push(to);
         "contacts c"
     } else {
         // Each word as a phrase of its trigrams: a substring, found in the index alone. User
@@ -515,7 +606,7 @@ fn matching<T: rusqlite::types::FromSql>(conn: &Connection, query: &str, what: &
         args.push(long.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" "));
         for w in &short {
             conds.push("instr(c.folded, ?) > 0".to_string());
-            args.push((*w).to_owned());
+            args.push(w.clone());
         }
         "contacts_fts JOIN contacts c ON c.id = contacts_fts.rowid"
     };
@@ -552,7 +643,7 @@ pub fn lookup_key(conn: &Connection, key: &str) -> Result<Option<ContactMatch>, 
         .optional()?)
 }
 
-fn checked_input(input: &ContactInput) -> Result<(Vec<KeyedNumber>, String), ContactsError> {
+pub(crate) fn checked_input(input: &ContactInput) -> Result<(Vec<KeyedNumber>, String), ContactsError> {
     let name = input.name.trim().to_owned();
     if name.is_empty() {
         return Err(ContactsError::NoName);
@@ -599,13 +690,22 @@ pub fn update(conn: &mut Connection, id: i64, input: &ContactInput) -> Result<Co
 /// changes when the contact already has it, in any spelling.
 pub fn add_number(conn: &mut Connection, id: i64, number: &NumberInput) -> Result<Contact, ContactsError> {
     let c = read_contact(conn, id)?.ok_or(ContactsError::NotFound(id))?;
+    match with_number(&c, number)? {
+        Some(input) => update(conn, id, &input),
+        None => Ok(c),
+    }
+}
+
+/// Contact `c` with `number` added, to write with `update`; None when it has the number already,
+/// in any spelling.
+pub(crate) fn with_number(c: &Contact, number: &NumberInput) -> Result<Option<ContactInput>, ContactsError> {
     let key = number_key(&number.raw).ok_or_else(|| ContactsError::BadNumber(number.raw.clone()))?;
     if c.numbers.iter().any(|n| number_key(&n.raw).as_deref() == Some(key.as_str())) {
-        return Ok(c);
+        return Ok(None);
     }
-    let mut numbers: Vec<NumberInput> = c.numbers.into_iter().map(|n| NumberInput { raw: n.raw, label: n.label }).collect();
+    let mut numbers: Vec<NumberInput> = c.numbers.iter().map(|n| NumberInput { raw: n.raw.clone(), label: n.label.clone() }).collect();
     numbers.push(number.clone());
-    update(conn, id, &ContactInput { name: c.name, company: c.company, numbers, email: c.email, note: c.note, tags: c.tags })
+    Ok(Some(ContactInput { name: c.name.clone(), company: c.company.clone(), numbers, email: c.email.clone(), note: c.note.clone(), tags: c.tags.clone() }))
 }
 
 pub fn delete(conn: &Connection, id: i64) -> Result<(), ContactsError> {

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use kanca_core::contacts::{self, api::ExportFormat};
 use kanca_core::{history, store};
 
-use crate::cli::{data_dir, open_db, printable, HistoryFilters};
+use crate::cli::{data_dir, on_postgres, open_db, printable, HistoryFilters};
 
 /// Open (creating it if need be) the database for writing.
 fn open_for_writing(dir: Option<PathBuf>) -> Result<store::Connection> {
@@ -19,9 +19,11 @@ fn open_for_writing(dir: Option<PathBuf>) -> Result<store::Connection> {
 }
 
 /// Import every file that can be read; exit with 1 when one cannot be read at all.
-pub fn import(files: Vec<PathBuf>, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
-    let mut conn = open_for_writing(dir)?;
-    let report = contacts::import_files(&mut conn, &files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+pub fn import(files: Vec<PathBuf>, json: bool, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
+    let report = match &database {
+        Some(url) => on_postgres(url, async |history| history.import_contacts(&files).await)?,
+        None => contacts::import_files(&mut open_for_writing(dir)?, &files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?,
+    };
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer(&mut out, &report)?;
@@ -36,10 +38,15 @@ pub fn import(files: Vec<PathBuf>, json: bool, dir: Option<PathBuf>) -> Result<E
     Ok(if report.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-pub fn list(query: Vec<String>, limit: usize, json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
-    let dir = data_dir(dir)?;
-    let Some(conn) = open_db(&dir)? else { return Ok(ExitCode::SUCCESS) };
-    let found = contacts::list(&conn, &query.join(" "), limit.max(1))?;
+pub fn list(query: Vec<String>, limit: usize, json: bool, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
+    let (query, limit) = (query.join(" "), limit.max(1));
+    let found = match &database {
+        Some(url) => on_postgres(url, async |history| history.list_contacts(&query, limit).await)?,
+        None => match open_db(&data_dir(dir)?)? {
+            Some(conn) => contacts::list(&conn, &query, limit)?,
+            None => Vec::new(),
+        },
+    };
     let mut out = std::io::stdout().lock();
     if json {
         for c in &found {
@@ -69,16 +76,18 @@ pub fn list(query: Vec<String>, limit: usize, json: bool, dir: Option<PathBuf>) 
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export_contacts(format: &str, dir: Option<PathBuf>) -> Result<ExitCode> {
+pub fn export_contacts(format: &str, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
     let format = match format {
         "vcard" | "vcf" => ExportFormat::Vcard,
         "csv" => ExportFormat::Csv,
         other => bail!("--format {other}: use vcard or csv"),
     };
-    let dir = data_dir(dir)?;
-    let bytes = match open_db(&dir)? {
-        Some(conn) => contacts::api::export(&conn, format)?,
-        None => Vec::new(),
+    let bytes = match &database {
+        Some(url) => on_postgres(url, async |history| history.export_contacts(format).await)?,
+        None => match open_db(&data_dir(dir)?)? {
+            Some(conn) => contacts::api::export(&conn, format)?,
+            None => Vec::new(),
+        },
     };
     let mut out = std::io::stdout().lock();
     out.write_all(&bytes)?;
@@ -104,7 +113,7 @@ pub fn export_calls(filters: HistoryFilters, delimiter: &str, dir: Option<PathBu
         query.before.is_some()
     }
     match &database {
-        Some(url) => crate::cli::on_postgres(url, async |history| {
+        Some(url) => on_postgres(url, async |history| {
             while more(history.search(&query).await?, &mut query, &mut calls) {}
             Ok::<_, kanca_core::StoreError>(())
         })?,

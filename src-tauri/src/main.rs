@@ -185,6 +185,8 @@ enum ContactsCommand {
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// List contacts, by name; QUERY matches name or company (Turkish letters forgiven) or a number
     List {
@@ -197,6 +199,8 @@ enum ContactsCommand {
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// Write the phone book to standard output as vCard 3.0 or CSV
     Export {
@@ -204,6 +208,8 @@ enum ContactsCommand {
         format: String,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
 }
 
@@ -272,11 +278,10 @@ fn log_colours() -> bool {
         && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
-/// The subcommands that keep their data in the SQLite database only (the phone book,
-/// Bulutfon's API): named when KANCA_DATABASE_URL asks for PostgreSQL.
+/// The subcommands that keep their data in the SQLite database only (Bulutfon's API): named
+/// when KANCA_DATABASE_URL asks for PostgreSQL.
 fn sqlite_only(command: &Command) -> Option<&'static str> {
     Some(match command {
-        Command::Contacts(_) => "contacts",
         Command::Bulutfon(_) => "bulutfon",
         Command::Sync { .. } => "sync",
         Command::Call { .. } => "call",
@@ -316,9 +321,9 @@ fn main() -> ExitCode {
         Some(Command::SelfTest { url, json, data, db }) => cli::self_test(url, data.data_dir, json, db.database),
         Some(Command::History(h)) => cli::history(h),
         Some(Command::Show { uuid, json, data, db }) => cli::show(&uuid, json, data.data_dir, db.database),
-        Some(Command::Contacts(ContactsCommand::Import { files, json, data })) => contacts_cli::import(files, json, data.data_dir),
-        Some(Command::Contacts(ContactsCommand::List { query, limit, json, data })) => contacts_cli::list(query, limit, json, data.data_dir),
-        Some(Command::Contacts(ContactsCommand::Export { format, data })) => contacts_cli::export_contacts(&format, data.data_dir),
+        Some(Command::Contacts(ContactsCommand::Import { files, json, data, db })) => contacts_cli::import(files, json, data.data_dir, db.database),
+        Some(Command::Contacts(ContactsCommand::List { query, limit, json, data, db })) => contacts_cli::list(query, limit, json, data.data_dir, db.database),
+        Some(Command::Contacts(ContactsCommand::Export { format, data, db })) => contacts_cli::export_contacts(&format, data.data_dir, db.database),
         Some(Command::Export { filters, delimiter, data, db }) => contacts_cli::export_calls(filters, &delimiter, data.data_dir, db.database),
         Some(Command::Clients(ClientsCommand::Add { name, address, json, data, db })) => office_cli::add(&name, address, json, data.data_dir, db.database),
         Some(Command::Clients(ClientsCommand::List { json, data, db })) => office_cli::list(json, data.data_dir, db.database),

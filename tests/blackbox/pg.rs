@@ -104,8 +104,9 @@ fn two_receivers_share_one_history_and_survive_a_kill() {
     drop(pg);
 }
 
-/// KANCA_DATABASE_URL reaches the commands that read the history, and the ones that keep their
-/// data in SQLite only refuse to run rather than quietly use the wrong database.
+/// KANCA_DATABASE_URL reaches the commands that read the history and the phone book, and the
+/// ones that keep their data in SQLite only refuse to run rather than quietly use the wrong
+/// database.
 #[test]
 #[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
 fn the_environment_names_the_database() {
@@ -138,8 +139,23 @@ fn the_environment_names_the_database() {
     assert!(listed.lines().any(|l| l.starts_with("group") && l.contains("111") && l.contains("Satış")), "{listed}");
     // Not in the data directory's SQLite file: there is none.
     assert!(!work.data_dir().join("kanca.db").exists(), "kanca serve --database wrote a SQLite history too");
-    let refused = kanca_env(&work.data_dir(), &["contacts", "list"], &env);
-    // (self-test, export and names work on PostgreSQL; the phone book does not yet.)
+    // The phone book: imported, listed and exported there, and naming the calls read from it.
+    let vcf = workspace_root().join("tests/fixtures/contacts/android-2.1-qp.vcf");
+    let imported = kanca_env(&work.data_dir(), &["contacts", "import", "--json", vcf.to_str().unwrap()], &env);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
+    assert_eq!(report["added"], 3, "{report}");
+    let listed = kanca_env(&work.data_dir(), &["contacts", "list", "ozturk"], &env);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Mehmet Öztürk"), "{listed:?}");
+    let exported = kanca_env(&work.data_dir(), &["contacts", "export", "--format", "csv"], &env);
+    assert!(exported.status.success() && String::from_utf8_lossy(&exported.stdout).contains("İpek Işık"), "{exported:?}");
+    let by_name = kanca_env(&work.data_dir(), &["history", "--json", "mehmet"], &env);
+    let call: serde_json::Value = serde_json::from_slice(&by_name.stdout).unwrap_or_else(|e| panic!("{e}: {by_name:?}"));
+    assert_eq!((&call["uuid"], &call["caller_name"]), (&serde_json::json!("env-1"), &serde_json::json!("Mehmet Öztürk")), "{call}");
+    // Still in no SQLite file.
+    assert!(!work.data_dir().join("kanca.db").exists(), "the phone book went to a SQLite file");
+    // (Bulutfon's API is still SQLite's only.)
+    let refused = kanca_env(&work.data_dir(), &["sync"], &env);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("KANCA_DATABASE_URL"), "{}", String::from_utf8_lossy(&refused.stderr));
     // A wrong database is a clear error, with no password in it.
@@ -223,6 +239,19 @@ impl OfficeDesk {
         }
     }
 
+    /// Wait until the desk's own copy of the phone book names `number` `name`.
+    async fn knows(&self, number: &str, name: &str) {
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let hit = self.engine.lookup_contact(number.to_owned()).await.unwrap();
+            if hit.as_ref().is_some_and(|m| m.name == name) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < end, "the desk never had the contact {name:?} ({hit:?})");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn events(&self) -> i64 {
         self.engine.store().read(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?)).await.unwrap()
     }
@@ -258,8 +287,8 @@ fn two_receivers_serve_the_same_desks() {
         let (d1, d2) = (OfficeDesk::start(&code_1), OfficeDesk::start(&code_2));
         d1.following(&addr_a).await;
         d2.following(&addr_b).await;
-        // The desks know the phone book is not shared here (their window says so).
-        assert!(d1.desk.status().no_phone_book && d2.desk.status().no_phone_book);
+        // The phone book is shared here too.
+        assert!(!d1.desk.status().no_phone_book && !d2.desk.status().no_phone_book);
         // Stored before the desks existed: both copy it from the journal.
         d1.has("the call stored before it was paired", "before", |_| true).await;
         d2.has("the call stored before it was paired", "before", |_| true).await;
@@ -298,16 +327,20 @@ fn two_receivers_serve_the_same_desks() {
             .unwrap();
         assert_eq!(named[0]["local"], "Şule", "{named}");
         d2.named("1000", "Şule").await;
-        // The phone book is not shared on PostgreSQL yet: an empty one, and writes refused.
-        let contacts: serde_json::Value = d2.desk.client().get("/v1/contacts?all=true").await.unwrap();
-        assert_eq!(contacts, serde_json::json!([]));
-        let refused = d2
+        // A contact added at the desk following B reaches the copy of the desk following A,
+        // names the call there, and is found by name through A.
+        let added: kanca_core::contacts::Contact = d2
             .desk
             .client()
-            .send_json::<serde_json::Value>(kanca_core::office::client::HttpMethod::POST, "/v1/contacts", &serde_json::json!({"name": "X", "numbers": [{"raw": "05324445566"}]}))
+            .send_json(kanca_core::office::client::HttpMethod::POST, "/v1/contacts", &serde_json::json!({"name": "Kaya Ticaret", "numbers": [{"raw": "0532 444 55 67"}]}))
             .await
-            .unwrap_err();
-        assert!(matches!(&refused, kanca_core::office::client::ClientError::Status { status: 501, code, .. } if code == "not_on_postgres"), "{refused}");
+            .unwrap();
+        assert_eq!(added.numbers[0].e164.as_deref(), Some("+905324445567"));
+        d1.knows("0532 444 55 67", "Kaya Ticaret").await;
+        d1.has("the call named from the shared phone book", "via-a", |c| c.caller_name.as_deref() == Some("Kaya Ticaret")).await;
+        let found: serde_json::Value = d1.desk.client().get("/v1/calls?text=kaya&limit=10").await.unwrap();
+        assert_eq!(found["calls"][0]["caller_name"], "Kaya Ticaret", "{found}");
+        assert_eq!(found["calls"].as_array().map(Vec::len), Some(1), "{found}");
 
         // Receiver A dies; its desk goes on with B and misses nothing stored meanwhile.
         a.signal("KILL");

@@ -1,15 +1,15 @@
 //! The storage seam: what the receiver asks of its history, answered by SQLite (one machine,
 //! the default) or PostgreSQL (receivers sharing one database, [`crate::pg`]).
 //!
-//! The webhook listener, `kanca serve`, `kanca history` and `kanca show` go through it. The
-//! desktop app and the features built on the SQLite connection (phone book, notes, names,
-//! Bulutfon's API, office mode) use [`Store`] directly; they move behind this seam one
-//! operation at a time, as PostgreSQL gains them.
+//! The webhook listener, `kanca serve`, `kanca history` and `kanca show` go through it, and the
+//! office's desks through it and [`PhoneBook`]. The desktop app and Bulutfon's API use [`Store`]
+//! directly; they move behind this seam one operation at a time, as PostgreSQL gains them.
 
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use crate::contacts::{Contact, ContactInput, ContactsError, ImportReport, NumberInput};
 use crate::history::{self, CallDetail, Page, Query};
 use crate::pg::PgStore;
 use crate::store::{Change, IncomingEvent, Outcome, Store, StoreError};
@@ -75,5 +75,62 @@ impl Backend {
 impl From<Store> for Backend {
     fn from(s: Store) -> Self {
         Backend::Sqlite(s)
+    }
+}
+
+/// Where the phone book is kept: the SQLite engine's database, or the PostgreSQL history that
+/// receivers share. Every write is announced to the office's desks (on PostgreSQL, to those of
+/// every receiver).
+#[derive(Clone)]
+pub enum PhoneBook {
+    Sqlite(crate::Engine),
+    Postgres(PgStore),
+}
+
+impl PhoneBook {
+    /// Contacts matching `query` (name or company words, or a whole number); every contact, by
+    /// name, for an empty query.
+    pub async fn list(&self, query: String, limit: usize) -> Result<Vec<Contact>, ContactsError> {
+        match self {
+            PhoneBook::Sqlite(e) => e.list_contacts(query, limit).await,
+            PhoneBook::Postgres(p) => p.list_contacts(&query, limit).await,
+        }
+    }
+
+    pub async fn add(&self, input: ContactInput) -> Result<Contact, ContactsError> {
+        match self {
+            PhoneBook::Sqlite(e) => e.add_contact(input).await,
+            PhoneBook::Postgres(p) => p.add_contact(&input).await,
+        }
+    }
+
+    pub async fn update(&self, id: i64, input: ContactInput) -> Result<Contact, ContactsError> {
+        match self {
+            PhoneBook::Sqlite(e) => e.update_contact(id, input).await,
+            PhoneBook::Postgres(p) => p.update_contact(id, &input).await,
+        }
+    }
+
+    /// Add a call's number to an existing contact.
+    pub async fn add_number(&self, id: i64, number: NumberInput) -> Result<Contact, ContactsError> {
+        match self {
+            PhoneBook::Sqlite(e) => e.add_number_to_contact(id, number).await,
+            PhoneBook::Postgres(p) => p.add_number_to_contact(id, &number).await,
+        }
+    }
+
+    pub async fn delete(&self, id: i64) -> Result<(), ContactsError> {
+        match self {
+            PhoneBook::Sqlite(e) => e.delete_contact(id).await,
+            PhoneBook::Postgres(p) => p.delete_contact(id).await,
+        }
+    }
+
+    /// Import one vCard or CSV file given by its name and content.
+    pub async fn import_bytes(&self, name: String, bytes: Vec<u8>) -> Result<ImportReport, ContactsError> {
+        match self {
+            PhoneBook::Sqlite(e) => e.import_contact_bytes(name, bytes).await,
+            PhoneBook::Postgres(p) => p.import_contact_bytes(&name, &bytes).await,
+        }
     }
 }

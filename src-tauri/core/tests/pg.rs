@@ -453,12 +453,14 @@ fn a_first_schema_database_is_migrated() {
             store.ingest(json_event(&e, i)).await.unwrap();
         }
         drop(store);
-        // Back to schema 1 exactly: what schema 2 added, removed.
+        // Back to schema 1 exactly: what schemas 2 and 3 added, removed.
         let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
         tokio::spawn(conn);
         client
             .batch_execute(
-                "DROP TABLE call_notes, call_tags, tag_colours, office_desks, office_identity, pbx_names;
+                "DROP TABLE contact_numbers, contacts;
+                 ALTER TABLE calls DROP COLUMN caller_key, DROP COLUMN callee_key;
+                 DROP TABLE call_notes, call_tags, tag_colours, office_desks, office_identity, pbx_names;
                  ALTER TABLE events DROP COLUMN pos; DROP SEQUENCE events_pos;
                  UPDATE kanca_schema SET version = 1;",
             )
@@ -474,6 +476,16 @@ fn a_first_schema_database_is_migrated() {
         store.sequence_now().await.unwrap();
         let next = store.journal_after(3, 100).await.unwrap();
         assert_eq!(next.iter().map(|e| e.id).collect::<Vec<_>>(), vec![4]);
+        // The calls stored before the phone book existed are found by a contact's name.
+        let input = kanca_core::contacts::ContactInput {
+            name: "Mehmet Öztürk".into(),
+            numbers: vec![kanca_core::contacts::NumberInput { raw: "0532 444 55 66".into(), label: None }],
+            ..Default::default()
+        };
+        store.add_contact(&input).await.unwrap();
+        let page = store.search(&Query { text: "mehmet".into(), limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!(page.calls.iter().map(|c| c.uuid.as_str()).collect::<Vec<_>>(), ["new", "old-2", "old-1", "old-0"]);
+        assert!(page.calls.iter().all(|c| c.caller_name.as_deref() == Some("Mehmet Öztürk")));
     });
 }
 
@@ -583,5 +595,120 @@ fn names_behave_as_on_sqlite() {
         })
         .await;
         assert!(heard.is_ok(), "no names change was announced");
+    });
+}
+
+fn contacts_fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/contacts").join(name)
+}
+
+/// The phone book on PostgreSQL as on SQLite: every exporter's sample file imported alike (and
+/// again, and edited), the same contacts with the same ids, the same lists for name and number
+/// queries, typed contacts and numbers added, the same errors, the same export; calls named
+/// from it and found by a contact's name alike; each write announced to the other receivers.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn the_phone_book_behaves_as_on_sqlite() {
+    use kanca_core::contacts::{api::ExportFormat, ContactInput, ContactsError, NumberInput};
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = kanca_core::Engine::open(dir.path()).unwrap();
+        let pg = PgStore::connect(&server.url()).await.unwrap();
+        let other = PgStore::connect(&server.url()).await.unwrap();
+        let mut shared = other.subscribe_shared();
+        let pair = Pair { _dir: tempfile::tempdir().unwrap(), sqlite: Backend::Sqlite(engine.store().clone()), pg: Backend::Postgres(pg.clone()) };
+        // Calls from and to the numbers of the sample files, in their many spellings.
+        let t0 = 1_700_000_000_000_000i64;
+        let parties: [(u64, u64, &str); 6] =
+            [(905324445566, 908508850000, "IN"), (905551112233, 908508850000, "IN"), (908508850000, 905321234567, "OUT"), (905321234568, 908508850000, "IN"), (905000000000, 908508850000, "IN"), (1000, 908508850000, "IN")];
+        for (i, (caller, callee, direction)) in parties.into_iter().enumerate() {
+            let e = json!({"event_type": "call_init", "uuid": format!("p-{i}"), "caller": caller, "callee": callee, "direction": direction, "timestamp": t0 + i as i64 * 1_000_000});
+            pair.ingest(json_event(&e, 1)).await;
+        }
+        let files = ["android-2.1-qp.vcf", "iphone-3.0.vcf", "google.csv", "outlook-1254.csv", "excel-semicolon-1254.csv", "excel-unicode-text-utf16.txt", "plain.csv", "broken.vcf", "missing.vcf"];
+        let paths: Vec<std::path::PathBuf> = files.iter().map(|f| contacts_fixture(f)).collect();
+        let (a, b) = (engine.import_contacts(paths.clone()).await.unwrap(), pg.import_contacts(&paths).await.unwrap());
+        assert_eq!(a, b, "the same import report");
+        assert_eq!((b.unreadable.len(), b.skipped.is_empty()), (1, false), "{b:?}");
+        assert!(b.added >= 10, "{b:?}");
+        assert!(matches!(tokio::time::timeout(Duration::from_secs(10), shared.recv()).await, Ok(Ok(kanca_core::Shared::Contacts))), "another receiver hears of the import");
+        // Again: nothing new, on both.
+        let (a, b) = (engine.import_contacts(paths.clone()).await.unwrap(), pg.import_contacts(&paths).await.unwrap());
+        assert_eq!(a, b);
+        assert_eq!((b.added, b.updated), (0, 0), "{b:?}");
+        let same_list = |q: &'static str| {
+            let (engine, pg) = (engine.clone(), pg.clone());
+            async move {
+                let (a, b) = (engine.list_contacts(q.into(), 1000).await.unwrap(), pg.list_contacts(q, 1000).await.unwrap());
+                assert_eq!(a, b, "different contacts for {q:?}");
+                b
+            }
+        };
+        let everyone = same_list("").await;
+        assert_eq!(everyone.len(), b.unchanged, "{everyone:?}");
+        for q in ["mehmet", "ÖZTÜRK", "ipek ışık", "isik", "ş", "ke", "ke su", "türkan şoray", "0532 444 55 66", "+90 (555) 111-22-33", "05321234568", "532", "%_", "yok"] {
+            same_list(q).await;
+        }
+        assert!(same_list("isik").await.iter().any(|c| c.name == "İpek Işık"), "a folded word finds the Turkish name");
+        // The calls: named from the book and found by a name, alike.
+        for uuid in ["p-0", "p-1", "p-2", "p-3", "p-4", "p-5"] {
+            pair.same_call(uuid).await;
+        }
+        let all = Query { limit: 50, ..Default::default() };
+        for text in ["mehmet", "öztürk", "isik", "kemal", "türkan", "me", "zz", "mehmet 0532"] {
+            pair.same_search(Query { text: text.into(), ..all.clone() }).await;
+            pair.same_search(Query { text: text.into(), direction: Some(Direction::Out), ..all.clone() }).await;
+        }
+        let found = pair.same_search(Query { text: "mehmet".into(), ..all.clone() }).await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0]["caller_name"], "Mehmet Öztürk");
+        let kemal = pair.same_search(Query { text: "kemal".into(), ..all.clone() }).await;
+        assert_eq!((kemal.len(), &kemal[0]["callee_name"]), (1, &json!("Kemal Sunal")), "the callee of an outgoing call: {kemal:?}");
+        // Typed contacts, a number added from a call, edits the next import keeps, deletion.
+        let typed = ContactInput { name: "  Şule Ak ".into(), company: Some("Ak Ltd".into()), numbers: vec![NumberInput { raw: "1000".into(), label: Some("dahili".into()) }], tags: vec!["iç".into()], ..Default::default() };
+        let (a, b) = (engine.add_contact(typed.clone()).await.unwrap(), pg.add_contact(&typed).await.unwrap());
+        assert_eq!(a, b);
+        let number = NumberInput { raw: "+90 500 000 00 00".into(), label: None };
+        let (a, b) = (engine.add_number_to_contact(b.id, number.clone()).await.unwrap(), pg.add_number_to_contact(b.id, &number).await.unwrap());
+        assert_eq!((a.clone(), b.numbers.len()), (b.clone(), 2));
+        // The same number in another spelling changes nothing.
+        let again = pg.add_number_to_contact(b.id, &NumberInput { raw: "05000000000".into(), label: None }).await.unwrap();
+        assert_eq!(again, b);
+        let mehmet = everyone.iter().find(|c| c.name == "Mehmet Öztürk").unwrap().clone();
+        let mut edit = ContactInput { name: "Mehmet Öztürk".into(), company: Some("Öztürk Nakliyat".into()), ..Default::default() };
+        edit.numbers = mehmet.numbers.iter().map(|n| NumberInput { raw: n.raw.clone(), label: n.label.clone() }).collect();
+        let (a, b) = (engine.update_contact(mehmet.id, edit.clone()).await.unwrap(), pg.update_contact(mehmet.id, &edit).await.unwrap());
+        assert_eq!(a, b);
+        let (a, b) = (engine.import_contacts(paths.clone()).await.unwrap(), pg.import_contacts(&paths).await.unwrap());
+        assert_eq!(a, b, "an edited contact is kept alike");
+        assert!(b.skipped.iter().any(|s| s.reason.contains("was changed in Kanca")), "{b:?}");
+        let plain = everyone.iter().find(|c| c.name == "Kemal Sunal").unwrap().id;
+        engine.delete_contact(plain).await.unwrap();
+        pg.delete_contact(plain).await.unwrap();
+        for uuid in ["p-0", "p-2", "p-4", "p-5"] {
+            pair.same_call(uuid).await;
+        }
+        for q in ["", "ak", "şule", "1000", "0500 000 00 00", "kemal"] {
+            same_list(q).await;
+        }
+        assert!(same_list("kemal").await.is_empty());
+        // The same errors.
+        assert!(matches!(pg.add_contact(&ContactInput { name: " ".into(), ..Default::default() }).await, Err(ContactsError::NoName)));
+        let bad = ContactInput { name: "X".into(), numbers: vec![NumberInput { raw: "abc".into(), label: None }], ..Default::default() };
+        assert!(matches!(pg.add_contact(&bad).await, Err(ContactsError::BadNumber(_))));
+        assert!(matches!(pg.delete_contact(plain).await, Err(ContactsError::NotFound(_))));
+        assert!(matches!(pg.update_contact(999_999, &typed).await, Err(ContactsError::NotFound(_))));
+        assert_eq!(engine.lookup_contact("0 532 444 55 66".into()).await.unwrap(), pg.lookup_contact("0 532 444 55 66").await.unwrap());
+        assert_eq!(pg.lookup_contact("1000").await.unwrap().map(|m| m.name), Some("Şule Ak".into()));
+        // A file given by content (a desk's import) and one that is no contacts file.
+        let bytes = std::fs::read(contacts_fixture("plain.csv")).unwrap();
+        let (a, b) = (engine.import_contact_bytes("plain.csv".into(), bytes.clone()).await.unwrap(), pg.import_contact_bytes("plain.csv", &bytes).await.unwrap());
+        assert_eq!((a, b.added), (b.clone(), 1), "Kemal, deleted, comes back");
+        let junk = pg.import_contact_bytes("x.csv", b"\0\0\0").await.unwrap();
+        assert_eq!((junk.added, junk.skipped.len()), (0, 1));
+        for format in [ExportFormat::Vcard, ExportFormat::Csv] {
+            assert_eq!(engine.export_contacts(format).await.unwrap(), pg.export_contacts(format).await.unwrap(), "{format:?}");
+        }
     });
 }

@@ -26,6 +26,7 @@ use crate::names::NameKind;
 use crate::notes::{NotesError, Tag};
 use crate::pg::PgStore;
 use crate::store::{Change, StoreError};
+use crate::backend::PhoneBook;
 use crate::{history, names, Backend, Engine, Shared};
 
 /// Most changes a desk is sent again when it comes back (older ones: it reads the journal).
@@ -48,7 +49,7 @@ pub enum Receiver {
     /// One receiver and its SQLite database.
     Sqlite(Engine),
     /// Receivers sharing one PostgreSQL database (any of them serves any desk); `data_dir` holds
-    /// this one's settings. The phone book is not kept there yet.
+    /// this one's settings.
     Postgres { history: PgStore, data_dir: std::path::PathBuf },
 }
 
@@ -67,15 +68,10 @@ impl Receiver {
         }
     }
 
-    /// The SQLite engine, for what only it keeps (the phone book); else the answer.
-    fn engine(&self, what: &str) -> Result<&Engine, Box<Response>> {
+    pub fn phone_book(&self) -> PhoneBook {
         match self {
-            Receiver::Sqlite(engine) => Ok(engine),
-            Receiver::Postgres { .. } => Err(Box::new(error(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_on_postgres",
-                format!("{what} is not kept on PostgreSQL yet: this office's receivers share calls, notes, tags and names, not the phone book"),
-            ))),
+            Receiver::Sqlite(engine) => PhoneBook::Sqlite(engine.clone()),
+            Receiver::Postgres { history, .. } => PhoneBook::Postgres(history.clone()),
         }
     }
 }
@@ -299,9 +295,7 @@ struct ContactsQuery {
 async fn list_contacts(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<ContactsQuery>) -> Response {
     for_desk!(state, headers);
     let limit = if q.all { usize::MAX >> 1 } else { 1000 };
-    // On PostgreSQL the office has no phone book yet: an empty one, so desks mirror that.
-    let Receiver::Sqlite(engine) = &state.receiver else { return Json(Vec::<crate::contacts::Contact>::new()).into_response() };
-    match engine.list_contacts(q.q, limit).await {
+    match state.receiver.phone_book().list(q.q, limit).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -309,11 +303,7 @@ async fn list_contacts(State(state): State<ApiState>, headers: HeaderMap, Query(
 
 async fn add_contact(State(state): State<ApiState>, headers: HeaderMap, Json(input): Json<ContactInput>) -> Response {
     for_desk!(state, headers);
-    let engine = match state.receiver.engine("the phone book") {
-        Ok(e) => e,
-        Err(r) => return *r,
-    };
-    match engine.add_contact(input).await {
+    match state.receiver.phone_book().add(input).await {
         Ok(c) => (StatusCode::CREATED, Json(c)).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -321,11 +311,7 @@ async fn add_contact(State(state): State<ApiState>, headers: HeaderMap, Json(inp
 
 async fn update_contact(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>, Json(input): Json<ContactInput>) -> Response {
     for_desk!(state, headers);
-    let engine = match state.receiver.engine("the phone book") {
-        Ok(e) => e,
-        Err(r) => return *r,
-    };
-    match engine.update_contact(id, input).await {
+    match state.receiver.phone_book().update(id, input).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -333,11 +319,7 @@ async fn update_contact(State(state): State<ApiState>, headers: HeaderMap, Path(
 
 async fn delete_contact(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
     for_desk!(state, headers);
-    let engine = match state.receiver.engine("the phone book") {
-        Ok(e) => e,
-        Err(r) => return *r,
-    };
-    match engine.delete_contact(id).await {
+    match state.receiver.phone_book().delete(id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => contacts_error(e),
     }
@@ -345,11 +327,7 @@ async fn delete_contact(State(state): State<ApiState>, headers: HeaderMap, Path(
 
 async fn add_number(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<i64>, Json(number): Json<NumberInput>) -> Response {
     for_desk!(state, headers);
-    let engine = match state.receiver.engine("the phone book") {
-        Ok(e) => e,
-        Err(r) => return *r,
-    };
-    match engine.add_number_to_contact(id, number).await {
+    match state.receiver.phone_book().add_number(id, number).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -364,11 +342,7 @@ struct ImportQuery {
 /// Import a vCard or CSV file sent as the body, as the window's import does.
 async fn import_contacts(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<ImportQuery>, body: Bytes) -> Response {
     for_desk!(state, headers);
-    let engine = match state.receiver.engine("the phone book") {
-        Ok(e) => e,
-        Err(r) => return *r,
-    };
-    match engine.import_contact_bytes(q.name, body.to_vec()).await {
+    match state.receiver.phone_book().import_bytes(q.name, body.to_vec()).await {
         Ok(report) => Json(report).into_response(),
         Err(e) => contacts_error(e),
     }
@@ -449,13 +423,11 @@ async fn tags_of(receiver: &Receiver) -> Result<Vec<Tag>, StoreError> {
 
 /// What the receiver offers desks besides the history: `media` when it holds a Bulutfon API
 /// token, so desks can play recordings and show faxes through it; `phone_book` when it shares
-/// its phone book.
+/// its phone book (now always; an earlier receiver on PostgreSQL said false, which desks still honour).
 async fn office(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for_desk!(state, headers);
     let media = api_client(&state).is_ok();
-    // The phone book is the SQLite receiver's only (not on PostgreSQL yet).
-    let phone_book = matches!(state.receiver, Receiver::Sqlite(_));
-    Json(json!({ "api": 1, "receiver": env!("CARGO_PKG_VERSION"), "media": media, "phone_book": phone_book })).into_response()
+    Json(json!({ "api": 1, "receiver": env!("CARGO_PKG_VERSION"), "media": media, "phone_book": true })).into_response()
 }
 
 /// The receiver's Bulutfon API client, from its stored token (or `KANCA_BULUTFON_TOKEN`).

@@ -39,6 +39,7 @@ use crate::time::now_us;
 /// The environment variable every command that reads or writes the history honours.
 pub const ENV_DATABASE_URL: &str = "KANCA_DATABASE_URL";
 
+mod contacts;
 mod journal;
 mod names;
 
@@ -148,7 +149,42 @@ const MIGRATIONS: &[&str] = &[
         name   text NOT NULL,
         PRIMARY KEY (kind, number, source)
     );",
+    // 3: the phone book (`contacts`), as on SQLite; each call party's key in it, so a name finds
+    // its contact's calls through an index (filled for the calls already stored by
+    // `fill_party_keys`).
+    "CREATE TABLE contacts (
+        id            bigserial PRIMARY KEY,
+        name          text NOT NULL,
+        company       text,
+        email         text,
+        note          text,
+        tags          text NOT NULL DEFAULT '[]',
+        source        text NOT NULL,
+        uid           text,
+        identity      text UNIQUE,
+        folded        text NOT NULL,
+        updated_at_us bigint NOT NULL,
+        edited_at_us  bigint
+    );
+    CREATE INDEX contacts_by_name ON contacts ((folded COLLATE \"C\"), id);
+    CREATE INDEX contacts_folded ON contacts USING gin (folded gin_trgm_ops);
+    CREATE TABLE contact_numbers (
+        contact_id bigint NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+        position   int NOT NULL,
+        raw        text NOT NULL,
+        e164       text,
+        number_key text NOT NULL,
+        label      text,
+        PRIMARY KEY (contact_id, position)
+    );
+    CREATE INDEX contact_numbers_key ON contact_numbers (number_key, contact_id);
+    ALTER TABLE calls ADD COLUMN caller_key text, ADD COLUMN callee_key text;
+    CREATE INDEX calls_caller_key ON calls (caller_key, sort_key) WHERE caller_key IS NOT NULL;
+    CREATE INDEX calls_callee_key ON calls (callee_key, sort_key) WHERE callee_key IS NOT NULL;",
 ];
+
+/// The migration that added the calls' party keys, which SQL alone cannot compute.
+const PARTY_KEYS_MIGRATION: usize = 3;
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -384,8 +420,7 @@ impl PgStore {
         let records = stored.iter().map(StoredEvent::record).collect::<Result<Vec<_>, _>>()?;
         let Some(call) = assemble(&records) else { return Ok(None) };
         let mut call = call.at(now_us());
-        journal::annotate(&**client, std::slice::from_mut(&mut call)).await?;
-        names::annotate(&**client, std::slice::from_mut(&mut call)).await?;
+        annotate(&**client, std::slice::from_mut(&mut call)).await?;
         let events = stored.iter().zip(&records).map(|(s, r)| EventView::new(s, r)).collect();
         Ok(Some(CallDetail { call, events }))
     }
@@ -446,6 +481,9 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), StoreErro
         tx.batch_execute(sql)
             .await
             .map_err(|e| StoreError::Postgres(format!("migration {} failed: {}", n + 1, StoreError::from(e))))?;
+        if n + 1 == PARTY_KEYS_MIGRATION {
+            fill_party_keys(&tx).await?;
+        }
     }
     if found < SCHEMA_VERSION {
         tx.execute(
@@ -457,6 +495,27 @@ async fn migrate(client: &mut deadpool_postgres::Object) -> Result<(), StoreErro
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Give the calls stored before migration 3 their parties' phone book keys, a batch at a time.
+async fn fill_party_keys(tx: &deadpool_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    let mut after = String::new();
+    loop {
+        let rows = tx
+            .query("SELECT uuid, caller_e164, caller, callee_e164, callee FROM calls WHERE uuid > $1 ORDER BY uuid LIMIT 10000", &[&after])
+            .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.get(0);
+        let uuids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        let callers: Vec<Option<String>> = rows.iter().map(|r| contacts::party_key(&r.get(1), &r.get(2))).collect();
+        let callees: Vec<Option<String>> = rows.iter().map(|r| contacts::party_key(&r.get(3), &r.get(4))).collect();
+        tx.execute(
+            "UPDATE calls c SET caller_key = k.caller, callee_key = k.callee
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS k (uuid, caller, callee) WHERE c.uuid = k.uuid",
+            &[&uuids, &callers, &callees],
+        )
+        .await?;
+    }
 }
 
 /// Every event stored for a call, oldest first, as on SQLite.
@@ -505,8 +564,8 @@ async fn project_call(tx: &deadpool_postgres::Transaction<'_>, uuid: &str) -> Re
         .prepare_cached(
             "INSERT INTO calls (uuid, sort_key, kind, direction, missed, answered, state, started_at_us, ended_at_us,
                             caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
-                            last_heard_us, caller_display, caller_e164, callee_display, callee_e164, sources)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                            last_heard_us, caller_display, caller_e164, callee_display, callee_e164, sources, caller_key, callee_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
          ON CONFLICT (uuid) DO UPDATE SET
             sort_key = excluded.sort_key, kind = excluded.kind, direction = excluded.direction,
             missed = excluded.missed, answered = excluded.answered, state = excluded.state,
@@ -515,7 +574,8 @@ async fn project_call(tx: &deadpool_postgres::Transaction<'_>, uuid: &str) -> Re
             hangup_cause = excluded.hangup_cause, route = excluded.route, event_count = excluded.event_count,
             test = excluded.test, search_text = excluded.search_text, last_heard_us = excluded.last_heard_us,
             caller_display = excluded.caller_display, caller_e164 = excluded.caller_e164,
-            callee_display = excluded.callee_display, callee_e164 = excluded.callee_e164, sources = excluded.sources",
+            callee_display = excluded.callee_display, callee_e164 = excluded.callee_e164, sources = excluded.sources,
+            caller_key = excluded.caller_key, callee_key = excluded.callee_key",
         )
         .await?;
     tx.execute(
@@ -544,6 +604,8 @@ async fn project_call(tx: &deadpool_postgres::Transaction<'_>, uuid: &str) -> Re
             &call.callee,
             &call.callee_e164,
             &sources_text(&call),
+            &contacts::party_key(&call.caller_e164, &call.caller_raw),
+            &contacts::party_key(&call.callee_e164, &call.callee_raw),
         ],
     )
     .await?;
@@ -643,6 +705,8 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
     // Words (not a number) of two or more characters also look in notes and tags.
     let noted: Option<Vec<String>> = (!folded.is_empty() && phone::search_digits(text).is_none() && folded.chars().count() >= 2)
         .then(|| folded.split(' ').map(str::to_owned).collect());
+    // ... and find the calls of the contacts whose name or company holds them.
+    let named: Vec<String> = if noted.is_some() { contacts::matching_numbers(client, text).await? } else { Vec::new() };
     let mut pages = Vec::new();
     if let Some(tag) = &q.tag {
         // A tag's calls are few (tags are put on by hand): their own text is simply searched.
@@ -657,6 +721,9 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
             let mut either = format!("({})", own.join(" AND "));
             if let Some(words) = &noted {
                 either = format!("({either} OR {})", noted_exists(words, &mut args));
+            }
+            if !named.is_empty() {
+                either = format!("({either} OR {})", of_numbers(named.clone(), &mut args));
             }
             conds.push(either);
         }
@@ -676,6 +743,12 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
             conds.extend(words.iter().map(|w| format!("strpos(n.folded, {}) > 0", args.push(w.clone()))));
             pages.push(fetch(client, "call_notes n JOIN calls c ON c.uuid = n.uuid", conds, args, limit).await?);
         }
+        if !named.is_empty() {
+            let mut args = Args::default();
+            let mut conds = filters(q, &mut args);
+            conds.push(of_numbers(named, &mut args));
+            pages.push(fetch(client, "calls c", conds, args, limit).await?);
+        }
     }
     // Both lists newest first, without repeats, as SQLite merges them.
     let more = pages.iter().any(|(_, more)| *more);
@@ -689,8 +762,7 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
         c.settle(now);
         c
     }).collect();
-    journal::annotate(client, &mut calls).await?;
-    names::annotate(client, &mut calls).await?;
+    annotate(client, &mut calls).await?;
     Ok(Page { calls, next_cursor })
 }
 
@@ -717,6 +789,21 @@ fn own_text(q: &Query, text: &str) -> Option<Vec<(String, String)>> {
             terms.iter().map(|t| ("c.search_text LIKE {}".to_owned(), contains_like(t))).collect()
         }
     })
+}
+
+/// What calls read from the database are given beside what is stored, as on SQLite
+/// ([`crate::history::annotate`]): the phone book's names, the note and tags, the names of
+/// their route's steps and line.
+async fn annotate(client: &impl tokio_postgres::GenericClient, calls: &mut [Call]) -> Result<(), StoreError> {
+    contacts::annotate(client, calls).await?;
+    journal::annotate(client, calls).await?;
+    names::annotate(client, calls).await
+}
+
+/// The calls with a party whose phone book key is one of `keys`.
+fn of_numbers(keys: Vec<String>, args: &mut Args) -> String {
+    let k = args.push(keys);
+    format!("(c.caller_key = ANY({k}) OR c.callee_key = ANY({k}))")
 }
 
 /// The calls whose note or tags hold every (folded) word.

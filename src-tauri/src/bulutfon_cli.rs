@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use kanca_core::bulutfon::{self, ApiToken, CallBack, Client};
 use kanca_core::config::{self, FileConfig};
 use kanca_core::names::{self, NameKind};
-use kanca_core::{store, Engine};
+use kanca_core::{store, Backend, Engine};
 
 use crate::cli::{data_dir, printable};
 
@@ -50,12 +50,19 @@ pub fn token(given: Option<String>, dir: Option<PathBuf>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One pass of names and backfill, then exit.
-pub fn sync(json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
+/// One pass of names and backfill, then exit; into the shared PostgreSQL history with
+/// `database`.
+pub fn sync(json: bool, dir: Option<PathBuf>, database: Option<String>) -> Result<ExitCode> {
     let dir = data_dir(dir)?;
     let (client, _) = client(&dir)?;
-    let engine = Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let history = match &database {
+        None => Backend::Sqlite(Engine::open(&dir).with_context(|| format!("cannot open the data directory {}", dir.display()))?.store().clone()),
+        Some(url) => Backend::Postgres(
+            rt.block_on(kanca_core::pg::PgStore::connect_reader(url))
+                .with_context(|| format!("cannot use the PostgreSQL database {}", kanca_core::pg::redact(url)))?,
+        ),
+    };
     let interactive = !json && std::io::stderr().is_terminal();
     let report = rt.block_on(async {
         let progress = move |p: bulutfon::backfill::Progress| {
@@ -66,7 +73,7 @@ pub fn sync(json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
                 }
             }
         };
-        bulutfon::sync(&client, engine.store(), &progress).await
+        bulutfon::sync(&client, &history, &progress).await
     });
     if interactive {
         eprintln!();
@@ -74,6 +81,8 @@ pub fn sync(json: bool, dir: Option<PathBuf>) -> Result<ExitCode> {
     let report = report?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
+    } else if report.busy {
+        println!("Another receiver of this database is syncing with Bulutfon now: nothing done.");
     } else {
         println!(
             "Calls added {}, updated {} ({} pages). Names: {} extensions, {} groups, {} numbers.",

@@ -80,6 +80,12 @@ pub fn serve(
         if listener.addr.ip().is_loopback() && tunnel_settings.mode == TunnelMode::Off {
             writeln!(out, "Only this computer can reach it: point a tunnel at {} (see README).", listener.addr)?;
         }
+        // Where Bulutfon's API fills the history's gaps (below).
+        let history = match (&engine, &shared) {
+            (Some(engine), _) => kanca_core::Backend::Sqlite(engine.store().clone()),
+            (None, Some(history)) => kanca_core::Backend::Postgres(history.clone()),
+            (None, None) => unreachable!("an engine is opened when no database is named"),
+        };
         // Office mode: the desks' client API, on its own port.
         let office = match office {
             Some(flag) => {
@@ -117,15 +123,11 @@ pub fn serve(
             }
         });
         // Bulutfon's API, when a token is stored: the calls missed while this was down, names.
-        // (Not yet for a history on PostgreSQL.)
-        let api = engine.as_ref().map(|engine| {
-            ApiService::start(engine.store().clone(), dir.clone(), Arc::new(|missed: Vec<String>| {
-                tracing::info!(calls = missed.len(), "a backfill found missed calls");
-            }))
-        });
-        if let (Some(api), Some(engine)) = (&api, &engine) {
-            watch_api(api, engine.clone());
-        }
+        // On PostgreSQL one receiver of the database at a time walks the records.
+        let api = ApiService::start(history, dir.clone(), Arc::new(|missed: Vec<String>| {
+            tracing::info!(calls = missed.len(), "a backfill found missed calls");
+        }));
+        watch_api(&api, engine.clone());
         stop.recv().await;
         drop(office);
         drop(tunnel);
@@ -138,7 +140,8 @@ pub fn serve(
 }
 
 /// Print the API's state as it changes, and tell the office's desks when a sync brought names.
-fn watch_api(api: &ApiService, names_engine: Engine) {
+/// (On PostgreSQL the names are announced to every receiver's desks as they are written.)
+fn watch_api(api: &ApiService, names_engine: Option<Engine>) {
     let mut api_watch = api.watch();
     tokio::spawn(async move {
         let (mut last, mut synced) = (None, None);
@@ -147,7 +150,9 @@ fn watch_api(api: &ApiService, names_engine: Engine) {
             // Each finished sync may have brought new names: the office's desks copy them.
             if status.last_sync.is_some() && status.last_sync != synced {
                 synced = status.last_sync.clone();
-                names_engine.announce(kanca_core::Shared::Names);
+                if let Some(engine) = &names_engine {
+                    engine.announce(kanca_core::Shared::Names);
+                }
             }
             let line = describe_api(&status);
             if line.is_some() && line != last {

@@ -117,11 +117,13 @@ enum Command {
     Bulutfon(BulutfonCommand),
     /// Read names and the calls Kanca missed from Bulutfon's API once, then exit
     Sync {
-        /// Print one JSON object: calls_added, calls_updated, pages, extensions, groups, dids
+        /// Print one JSON object: calls_added, calls_updated, pages, extensions, groups, dids, closed, busy
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         data: DataDir,
+        #[command(flatten)]
+        db: Database,
     },
     /// Call a number back through Bulutfon: your extension rings first, then the number
     Call {
@@ -278,17 +280,6 @@ fn log_colours() -> bool {
         && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
-/// The subcommands that keep their data in the SQLite database only (Bulutfon's API): named
-/// when KANCA_DATABASE_URL asks for PostgreSQL.
-fn sqlite_only(command: &Command) -> Option<&'static str> {
-    Some(match command {
-        Command::Bulutfon(_) => "bulutfon",
-        Command::Sync { .. } => "sync",
-        Command::Call { .. } => "call",
-        _ => return None,
-    })
-}
-
 fn main() -> ExitCode {
     #[cfg(all(windows, feature = "desktop"))]
     attach_parent_console();
@@ -304,18 +295,6 @@ fn main() -> ExitCode {
     #[cfg(not(feature = "desktop"))]
     tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).with_ansi(log_colours()).init();
 
-    // What keeps its data in the SQLite file only must not quietly use it while the history is
-    // on PostgreSQL.
-    if let Some(what) = args.command.as_ref().and_then(sqlite_only) {
-        if std::env::var(kanca_core::pg::ENV_DATABASE_URL).is_ok_and(|v| !v.is_empty()) {
-            eprintln!(
-                "kanca: `kanca {what}` works on the data directory's SQLite database only, not yet on PostgreSQL; \
-                 unset {} to use it there",
-                kanca_core::pg::ENV_DATABASE_URL
-            );
-            return ExitCode::from(2);
-        }
-    }
     let result = match args.command {
         Some(Command::Serve { listen, public_url, office, data, db }) => cli::serve(listen, data.data_dir, public_url, office, db.database),
         Some(Command::SelfTest { url, json, data, db }) => cli::self_test(url, data.data_dir, json, db.database),
@@ -329,7 +308,7 @@ fn main() -> ExitCode {
         Some(Command::Clients(ClientsCommand::List { json, data, db })) => office_cli::list(json, data.data_dir, db.database),
         Some(Command::Clients(ClientsCommand::Revoke { name, data, db })) => office_cli::revoke(&name, data.data_dir, db.database),
         Some(Command::Bulutfon(BulutfonCommand::Token { token, data })) => bulutfon_cli::token(token, data.data_dir),
-        Some(Command::Sync { json, data }) => bulutfon_cli::sync(json, data.data_dir),
+        Some(Command::Sync { json, data, db }) => bulutfon_cli::sync(json, data.data_dir, db.database),
         Some(Command::Call { number, yes, extension, caller, data }) => bulutfon_cli::call(number, yes, extension, caller, data.data_dir),
         Some(Command::Names { kind, number, name, clear, json, data, db }) => bulutfon_cli::names(kind, number, name, clear, json, data.data_dir, db.database),
         Some(Command::Credentials { regenerate, rotate_secret, form, json, data }) => {

@@ -104,9 +104,8 @@ fn two_receivers_share_one_history_and_survive_a_kill() {
     drop(pg);
 }
 
-/// KANCA_DATABASE_URL reaches the commands that read the history and the phone book, and the
-/// ones that keep their data in SQLite only refuse to run rather than quietly use the wrong
-/// database.
+/// KANCA_DATABASE_URL reaches every command that reads or writes the history and the phone
+/// book, and none of them writes a SQLite file instead.
 #[test]
 #[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
 fn the_environment_names_the_database() {
@@ -154,10 +153,13 @@ fn the_environment_names_the_database() {
     assert_eq!((&call["uuid"], &call["caller_name"]), (&serde_json::json!("env-1"), &serde_json::json!("Mehmet Öztürk")), "{call}");
     // Still in no SQLite file.
     assert!(!work.data_dir().join("kanca.db").exists(), "the phone book went to a SQLite file");
-    // (Bulutfon's API is still SQLite's only.)
-    let refused = kanca_env(&work.data_dir(), &["sync"], &env);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("KANCA_DATABASE_URL"), "{}", String::from_utf8_lossy(&refused.stderr));
+    // Bulutfon's API commands run too (no command refuses the database any more), and say what
+    // they lack.
+    for args in [&["sync"][..], &["call", "0532 444 55 66", "--yes"]] {
+        let out = kanca_env(&work.data_dir(), args, &env);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no Bulutfon API token"), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     // A wrong database is a clear error, with no password in it.
     let bad = kanca(&work.data_dir(), &["history", "--database", "postgres://kanca:s3cret@127.0.0.1:1/none"]);
     assert!(!bad.status.success());
@@ -367,5 +369,56 @@ fn two_receivers_serve_the_same_desks() {
         d1.has("the note written after the failover", "after-00", |c| c.note.as_deref() == Some("yeniden")).await;
     });
     drop(b);
+    drop(pg);
+}
+
+/// Bulutfon's API fills the shared history: a receiver on PostgreSQL walks the call records at
+/// start (names included, written where every receiver reads them), `kanca sync --database`
+/// then walks only what is new (the walk's state is in the database, not in a data directory),
+/// and a call whose hang-up was lost is closed by its record.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn bulutfon_s_api_fills_the_shared_history() {
+    use kanca_tests::bulutfon::{generated_record, StandIn};
+    let pg = PgServer::start();
+    let url = pg.url();
+    let (work_a, work_b) = (Workdir::new(), Workdir::new());
+    let api = StandIn::start();
+    let api_env = api.env();
+    let mut env: Vec<(&str, &str)> = api_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("KANCA_DATABASE_URL", url.as_str()));
+    let a = Server::start_with_env(&work_a.data_dir(), Creds::Env, &[], &env);
+    a.wait_for_line("Bulutfon API: synced, 9 calls added", 0, std::time::Duration::from_secs(60));
+    // Read through another data directory: it is all in PostgreSQL.
+    let calls = history(&work_b.data_dir(), &["--database", &url, "--limit", "50"]);
+    assert_eq!(calls.len(), 9, "{calls:#?}");
+    let shown = kanca_env(&work_b.data_dir(), &["show", "dd3b3506-e40e-11e4-9880-17aee3ce4e7b", "--json", "--database", &url], &[]);
+    let routed: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap_or_else(|e| panic!("{e}: {shown:?}"));
+    let names: Vec<&serde_json::Value> = routed["route"].as_array().unwrap().iter().map(|s| &s["name"]).collect();
+    assert_eq!(names, [&serde_json::Value::Null, &serde_json::json!("Teknik Destek"), &serde_json::json!("Şule Çağlar")], "{routed}");
+    assert!(!work_a.data_dir().join("kanca.db").exists(), "the backfill wrote a SQLite history");
+
+    // A call started 20 minutes ago through A whose hang-up never came, and two new records.
+    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let lost = "5a1e0000-0000-4000-8000-0000000000aa";
+    a.post_json(&event_json("call_init", lost, 905321112233, 908508850000, "IN", (now_s - 1200) * 1_000_000).to_string()).expect_accepted();
+    let mut record = generated_record(7);
+    record["uuid"] = lost.into();
+    record["caller"] = 905321112233u64.into();
+    api.add_detail(serde_json::json!({"cdr": record}));
+    api.prepend(vec![generated_record(0), generated_record(1)]);
+    api.clear_seen();
+    // `kanca sync` from another data directory (the token from the environment) goes on from
+    // where the receiver's walk ended: one page.
+    let out = kanca_env(&work_b.data_dir(), &["sync", "--json"], &env);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((&report["calls_added"], &report["pages"], &report["closed"], &report["busy"]), (&2.into(), &1.into(), &1.into(), &false.into()), "{report}");
+    assert_eq!(api.count("/cdrs"), 1, "{:?}", api.seen());
+    let closed = kanca_env(&work_b.data_dir(), &["show", lost, "--json", "--database", &url], &[]);
+    let closed: serde_json::Value = serde_json::from_slice(&closed.stdout).unwrap();
+    assert_eq!((&closed["state"], &closed["sources"]), (&serde_json::json!("answered"), &serde_json::json!(["webhook", "api"])), "{closed}");
+    assert_eq!(history(&work_b.data_dir(), &["--database", &url, "--limit", "50"]).len(), 12);
+    drop(a);
     drop(pg);
 }

@@ -1,16 +1,19 @@
 //! The storage seam: what the receiver asks of its history, answered by SQLite (one machine,
 //! the default) or PostgreSQL (receivers sharing one database, [`crate::pg`]).
 //!
-//! The webhook listener, `kanca serve`, `kanca history` and `kanca show` go through it, and the
-//! office's desks through it and [`PhoneBook`]. The desktop app and Bulutfon's API use [`Store`]
-//! directly; they move behind this seam one operation at a time, as PostgreSQL gains them.
+//! The webhook listener, `kanca serve`, `kanca history` and `kanca show` go through it, the
+//! office's desks through it and [`PhoneBook`], and filling the history from Bulutfon's API
+//! ([`crate::gaps`]) too. The desktop app, always on SQLite, uses [`Store`] directly.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
 use crate::contacts::{Contact, ContactInput, ContactsError, ImportReport, NumberInput};
 use crate::history::{self, CallDetail, Page, Query};
+use crate::names::{self, NameKind};
+use crate::gaps;
 use crate::pg::PgStore;
 use crate::store::{Change, IncomingEvent, Outcome, Store, StoreError};
 
@@ -60,6 +63,64 @@ impl Backend {
         match self {
             Backend::Sqlite(s) => s.read(history::count_calls).await,
             Backend::Postgres(p) => p.count_calls().await,
+        }
+    }
+
+    /// Which of `uuids` are calls already (filling gaps from Bulutfon's records: [`crate::gaps`]).
+    pub async fn known_calls(&self, uuids: Vec<String>) -> Result<HashSet<String>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(move |c| gaps::known_calls(c, &uuids)).await,
+            Backend::Postgres(p) => p.known_calls(&uuids).await,
+        }
+    }
+
+    /// Those of `uuids` that are missed calls, in their order.
+    pub async fn missed_among(&self, uuids: Vec<String>) -> Result<Vec<String>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(move |c| gaps::missed_among(c, &uuids)).await,
+            Backend::Postgres(p) => p.missed_among(&uuids).await,
+        }
+    }
+
+    /// The newest `limit` of `uuids` that are incoming calls without a route.
+    pub async fn without_route(&self, uuids: Vec<String>, limit: usize) -> Result<Vec<String>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(move |c| gaps::without_route(c, &uuids, limit)).await,
+            Backend::Postgres(p) => p.without_route(&uuids, limit).await,
+        }
+    }
+
+    /// Calls whose end was lost, with their record's address when their webhooks gave one.
+    pub async fn stale_calls(&self, q: gaps::Stale) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.read(move |c| gaps::stale_calls(c, q)).await,
+            Backend::Postgres(p) => p.stale_calls(q).await,
+        }
+    }
+
+    /// A value of the Bulutfon API's state (how far the last backfill reached, …).
+    pub async fn read_api_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => {
+                let key = key.to_owned();
+                s.read(move |c| gaps::read_state(c, &key)).await
+            }
+            Backend::Postgres(p) => p.read_api_state(key).await,
+        }
+    }
+
+    pub async fn write_api_state(&self, pairs: Vec<(String, String)>) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.write_side(move |c| gaps::write_state(c, &pairs)).await,
+            Backend::Postgres(p) => p.write_api_state(&pairs).await,
+        }
+    }
+
+    /// Bulutfon's names of one kind, replacing its earlier ones; the user's own stay.
+    pub async fn replace_bulutfon_names(&self, kind: NameKind, entries: Vec<(String, String)>) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.write_side(move |c| names::replace_bulutfon(c, kind, &entries)).await,
+            Backend::Postgres(p) => p.replace_bulutfon_names(kind, &entries).await,
         }
     }
 

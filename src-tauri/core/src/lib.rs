@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod crm;
 pub mod export;
 pub mod fold;
+pub mod gaps;
 pub mod history;
 pub mod i18n;
 pub mod keys;

@@ -214,7 +214,7 @@ pub(crate) fn annotate_with<E>(calls: &mut [Call], mut name_of: impl FnMut(NameK
 }
 
 /// A name as stored: one line, no control characters, at most 200 characters.
-fn clean(name: &str) -> String {
+pub(crate) fn clean(name: &str) -> String {
     let one_line: String = name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     one_line.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
 }

@@ -945,6 +945,20 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("reader panicked: {e}")))?
     }
 
+    /// Run `f` on a write connection of its own on a blocking thread, for what is written
+    /// rarely (contacts, notes, names, the API's state): the webhook writer keeps its own
+    /// connection and is never held up long.
+    pub async fn write_side<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || f(&mut open(&path)?))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("writer panicked: {e}")))?
+    }
+
     /// Same as [`Store::read`] for callers that are already on a blocking thread. Sees every
     /// event acknowledged before it was called, projected into its call.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {

@@ -458,7 +458,7 @@ fn a_first_schema_database_is_migrated() {
         tokio::spawn(conn);
         client
             .batch_execute(
-                "DROP TABLE contact_numbers, contacts;
+                "DROP TABLE contact_numbers, contacts, api_state;
                  ALTER TABLE calls DROP COLUMN caller_key, DROP COLUMN callee_key;
                  DROP TABLE call_notes, call_tags, tag_colours, office_desks, office_identity, pbx_names;
                  ALTER TABLE events DROP COLUMN pos; DROP SEQUENCE events_pos;
@@ -709,6 +709,65 @@ fn the_phone_book_behaves_as_on_sqlite() {
         assert_eq!((junk.added, junk.skipped.len()), (0, 1));
         for format in [ExportFormat::Vcard, ExportFormat::Csv] {
             assert_eq!(engine.export_contacts(format).await.unwrap(), pg.export_contacts(format).await.unwrap(), "{format:?}");
+        }
+    });
+}
+
+/// What filling gaps from Bulutfon's records asks of the history, answered alike on both; the
+/// walk's state kept in the database; one receiver's pass at a time.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn gap_filling_answers_alike() {
+    use kanca_core::gaps::Stale;
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let pair = Pair::new(&server).await;
+        let now = kanca_core::time::now_us();
+        // Old ringing calls, a missed one, an answered one with a route, an outgoing one.
+        let calls = [
+            json!({"event_type": "call_init", "uuid": "g-ring-1", "caller": 905324445561u64, "callee": 908508850000u64, "direction": "IN", "timestamp": now - 1_800_000_000}),
+            json!({"event_type": "call_init", "uuid": "g-ring-2", "caller": 905324445562u64, "callee": 908508850000u64, "direction": "IN", "timestamp": now - 1_700_000_000}),
+            json!({"event_type": "call_init", "uuid": "g-new", "caller": 905324445563u64, "callee": 908508850000u64, "direction": "IN", "timestamp": now - 1_000_000}),
+            json!({"event_type": "missing_call", "uuid": "g-missed", "caller": 905324445564u64, "callee": 908508850000u64, "direction": "IN", "timestamp": now - 1_600_000_000}),
+            json!({"event_type": "incoming_call_extension", "uuid": "g-routed", "caller": 905324445565u64, "callee": 908508850000u64, "direction": "IN", "timestamp": now - 1_500_000_000, "destination": 1000}),
+            json!({"event_type": "call_init", "uuid": "g-out", "caller": 908508850000u64, "callee": 905324445566u64, "direction": "OUT", "timestamp": now - 1_400_000_000}),
+        ];
+        for c in &calls {
+            pair.ingest(json_event(c, now)).await;
+        }
+        let asked: Vec<String> = ["g-ring-1", "g-missed", "g-routed", "g-out", "g-nope", "g-ring-2", "g-new"].iter().map(|s| s.to_string()).collect();
+        let (a, b) = (pair.sqlite.known_calls(asked.clone()).await.unwrap(), pair.pg.known_calls(asked.clone()).await.unwrap());
+        assert_eq!((a.clone(), a.len()), (b, 6));
+        let (a, b) = (pair.sqlite.missed_among(asked.clone()).await.unwrap(), pair.pg.missed_among(asked.clone()).await.unwrap());
+        assert_eq!((a.clone(), a), (b, vec!["g-missed".to_owned()]));
+        for limit in [1, 2, 10] {
+            let (a, b) = (pair.sqlite.without_route(asked.clone(), limit).await.unwrap(), pair.pg.without_route(asked.clone(), limit).await.unwrap());
+            assert_eq!(a, b, "limit {limit}");
+        }
+        assert_eq!(pair.pg.without_route(asked.clone(), 2).await.unwrap(), ["g-new", "g-missed"]);
+        let stale = Stale { oldest_sort_key: 0, quiet_since: now - 600_000_000, retry_after: now - 60_000_000, limit: 10 };
+        let (a, b) = (pair.sqlite.stale_calls(stale).await.unwrap(), pair.pg.stale_calls(stale).await.unwrap());
+        assert_eq!(a, b);
+        assert_eq!(b.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(), ["g-out", "g-routed", "g-ring-2", "g-ring-1"], "the newest first, the quiet ones only");
+        // Asked about a moment ago: not again until the retry time.
+        for backend in [&pair.sqlite, &pair.pg] {
+            backend.write_api_state(vec![(kanca_core::gaps::stale_key("g-ring-2"), now.to_string()), ("k".into(), "1".into())]).await.unwrap();
+            backend.write_api_state(vec![("k".into(), "2".into())]).await.unwrap();
+            assert_eq!(backend.read_api_state("k").await.unwrap().as_deref(), Some("2"));
+            assert_eq!(backend.read_api_state("none").await.unwrap(), None);
+        }
+        let (a, b) = (pair.sqlite.stale_calls(stale).await.unwrap(), pair.pg.stale_calls(stale).await.unwrap());
+        assert_eq!((a.clone(), a.len()), (b, 3));
+        // One pass at a time across the receivers of a database.
+        let (Backend::Postgres(one), Ok(other)) = (&pair.pg, PgStore::connect_reader(&server.url()).await) else { unreachable!() };
+        let turn = one.try_gap_pass().await.unwrap();
+        assert!(turn.is_some());
+        assert!(other.try_gap_pass().await.unwrap().is_none(), "another receiver's pass is running");
+        drop(turn);
+        let end = tokio::time::Instant::now() + Duration::from_secs(10);
+        while other.try_gap_pass().await.unwrap().is_none() {
+            assert!(tokio::time::Instant::now() < end, "the pass's lock outlived it");
+            tokio::task::yield_now().await;
         }
     });
 }

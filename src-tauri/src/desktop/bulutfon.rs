@@ -24,7 +24,7 @@ pub fn start(app: &AppHandle, state: &Arc<AppState>, engine: &kanca_core::Engine
     tauri::async_runtime::spawn(async move {
         // Missed calls a backfill finds reach the pop-ups' missed-calls notice through the
         // store's changes, like any other: nothing more to do with them here.
-        let service = ApiService::start(store, state.data_dir.clone(), Arc::new(|_| {}));
+        let service = ApiService::start(kanca_core::Backend::Sqlite(store), state.data_dir.clone(), Arc::new(|_| {}));
         let mut watch = service.watch();
         let _ = state.api.set(service);
         let mut synced = None;

@@ -9,16 +9,18 @@
 //! again rather than left with a hole. Calls known only from webhooks do not count: they say
 //! nothing about the records in between.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::task::JoinSet;
 
 use super::{client::ApiError, Client, NameCounts};
-use crate::store::{self, IncomingEvent, Outcome, Store, StoreError};
+use crate::gaps::{stale_key, Stale};
+use crate::names::NameKind;
+use crate::store::{self, IncomingEvent, Outcome, StoreError};
+use crate::Backend;
 use crate::time::now_us;
 use crate::webhook::{cdr_time_us, parse_api_cdr, API_CDR_CONTENT_TYPE};
 
@@ -81,6 +83,8 @@ pub struct SyncReport {
     pub dids: usize,
     /// Calls whose lost end a record closed.
     pub closed: usize,
+    /// Nothing was done: another receiver of the same PostgreSQL database was syncing.
+    pub busy: bool,
     #[serde(skip)]
     pub missed: Vec<String>,
 }
@@ -94,13 +98,22 @@ pub struct Progress {
     pub records: u32,
 }
 
-/// One pass: names, the backfill, and the calls whose end was lost.
-pub async fn sync(client: &Client, store: &Store, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport, SyncError> {
+/// One pass: names, the backfill, and the calls whose end was lost. On PostgreSQL, one receiver
+/// of the database at a time: another finds it `busy` and does nothing.
+pub async fn sync(client: &Client, store: &Backend, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport, SyncError> {
+    let _turn = match store {
+        Backend::Postgres(p) => match p.try_gap_pass().await? {
+            Some(turn) => Some(turn),
+            None => return Ok(SyncReport { busy: true, ..Default::default() }),
+        },
+        Backend::Sqlite(_) => None,
+    };
     let names = blocking(client, super::fetch_names).await?;
-    let path = store.path().to_owned();
-    let counts: NameCounts = tokio::task::spawn_blocking(move || super::store_names(&mut store::open(&path)?, &names))
-        .await
-        .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+    let dids: Vec<(String, String)> = names.dids.iter().map(|d| (d.clone(), String::new())).collect();
+    for (kind, entries) in [(NameKind::Extension, &names.extensions), (NameKind::Group, &names.groups), (NameKind::Did, &dids)] {
+        store.replace_bulutfon_names(kind, entries.clone()).await?;
+    }
+    let counts = NameCounts { extensions: names.extensions.len(), groups: names.groups.len(), dids: names.dids.len() };
     let filled = backfill(client, store, progress).await?;
     let closed = close_stale(client, store).await?;
     Ok(SyncReport {
@@ -111,6 +124,7 @@ pub async fn sync(client: &Client, store: &Store, progress: &(dyn Fn(Progress) +
         groups: counts.groups,
         dids: counts.dids,
         closed,
+        busy: false,
         missed: filled.missed,
     })
 }
@@ -134,8 +148,8 @@ struct Page<'a> {
 }
 
 /// Read the records newer than the last completed backfill (the last month the first time).
-pub async fn backfill(client: &Client, store: &Store, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<BackfillReport, SyncError> {
-    let newest_before: Option<i64> = read_state(store, NEWEST_KEY).await?.and_then(|v| v.parse().ok());
+pub async fn backfill(client: &Client, store: &Backend, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<BackfillReport, SyncError> {
+    let newest_before: Option<i64> = store.read_api_state(NEWEST_KEY).await?.and_then(|v| v.parse().ok());
     let mut query: Vec<(String, String)> = vec![("page".into(), "1".into()), ("limit".into(), PAGE_LIMIT.to_string())];
     if newest_before.is_none() {
         // The first connection: the documented window, the last month.
@@ -200,9 +214,9 @@ pub async fn backfill(client: &Client, store: &Store, progress: &(dyn Fn(Progres
     }
     // The walk is complete: later backfills stop where this one began.
     if let Some(newest) = newest_seen {
-        write_state(store, &[(NEWEST_KEY, newest.to_string()), (LAST_SYNC_KEY, now_us().to_string())]).await?;
+        store.write_api_state(vec![(NEWEST_KEY.into(), newest.to_string()), (LAST_SYNC_KEY.into(), now_us().to_string())]).await?;
     }
-    report.missed = missed_among(store, &added).await?;
+    report.missed = store.missed_among(added.clone()).await?;
     fetch_details(client, store, &added).await;
     Ok(report)
 }
@@ -231,12 +245,12 @@ fn next_page(pagination: Option<&serde_json::Value>, done: usize) -> Option<Vec<
 
 /// Store records as events, all at once so the writer commits them together. The uuids of calls
 /// that were not known before and now are, and how many known calls got a new event.
-async fn store_records(store: &Store, events: Vec<IncomingEvent>) -> Result<(Vec<String>, usize), SyncError> {
+async fn store_records(store: &Backend, events: Vec<IncomingEvent>) -> Result<(Vec<String>, usize), SyncError> {
     if events.is_empty() {
         return Ok((Vec::new(), 0));
     }
     let uuids: Vec<String> = events.iter().map(|e| e.event.uuid.clone()).collect();
-    let known = known_calls(store, uuids).await?;
+    let known = store.known_calls(uuids).await?;
     let mut tasks = JoinSet::new();
     for event in events {
         let store = store.clone();
@@ -258,58 +272,10 @@ async fn store_records(store: &Store, events: Vec<IncomingEvent>) -> Result<(Vec
     Ok((added, updated))
 }
 
-/// Which of `uuids` are calls already.
-async fn known_calls(store: &Store, uuids: Vec<String>) -> Result<HashSet<String>, StoreError> {
-    store
-        .read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT 1 FROM calls WHERE uuid = ?1")?;
-            let mut known = HashSet::new();
-            for u in uuids {
-                if stmt.exists([&u])? {
-                    known.insert(u);
-                }
-            }
-            Ok(known)
-        })
-        .await
-}
-
-async fn missed_among(store: &Store, uuids: &[String]) -> Result<Vec<String>, StoreError> {
-    let uuids = uuids.to_vec();
-    store
-        .read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT missed FROM calls WHERE uuid = ?1")?;
-            let mut missed = Vec::new();
-            for u in uuids {
-                if stmt.query_row([&u], |r| r.get::<_, bool>(0)).optional()? == Some(true) {
-                    missed.push(u);
-                }
-            }
-            Ok(missed)
-        })
-        .await
-}
-
 /// Read the detail of the newest calls the backfill added (their flow gives their route). A
 /// failure is logged: the calls are stored either way.
-async fn fetch_details(client: &Client, store: &Store, added: &[String]) {
-    let newest: Vec<String> = match store
-        .read({
-            let added = added.to_vec();
-            move |c| {
-                let mut stmt = c.prepare_cached("SELECT started_at_us, route IS NULL AND direction = 'in' AND kind = 'call' FROM calls WHERE uuid = ?1")?;
-                let mut rows: Vec<(i64, String)> = Vec::new();
-                for u in added {
-                    if let Some((at, true)) = stmt.query_row([&u], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))).optional()? {
-                        rows.push((at, u));
-                    }
-                }
-                rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-                Ok(rows.into_iter().take(DETAILS_PER_PASS).map(|(_, u)| u).collect())
-            }
-        })
-        .await
-    {
+async fn fetch_details(client: &Client, store: &Backend, added: &[String]) {
+    let newest: Vec<String> = match store.without_route(added.to_vec(), DETAILS_PER_PASS).await {
         Ok(v) => v,
         Err(e) => return tracing::warn!("cannot list the backfilled calls: {e}"),
     };
@@ -325,7 +291,7 @@ async fn fetch_details(client: &Client, store: &Store, added: &[String]) {
 
 /// Read one call's record (`cdr_api_url`'s path when the webhook gave one, else `/cdrs/UUID`)
 /// and store it. False when Bulutfon has none (yet).
-async fn fetch_record(client: &Client, store: &Store, uuid: &str, cdr_api_url: Option<&str>) -> Result<bool, SyncError> {
+async fn fetch_record(client: &Client, store: &Backend, uuid: &str, cdr_api_url: Option<&str>) -> Result<bool, SyncError> {
     let path = cdr_api_url
         .and_then(|u| url::Url::parse(u).ok())
         .map(|u| u.path().trim_start_matches('/').to_owned())
@@ -355,33 +321,19 @@ async fn fetch_record(client: &Client, store: &Store, uuid: &str, cdr_api_url: O
 
 /// Calls still ringing long after anything was heard of them: their hang-up was lost. Read
 /// their record, which closes them. How many were closed.
-pub async fn close_stale(client: &Client, store: &Store) -> Result<usize, SyncError> {
+pub async fn close_stale(client: &Client, store: &Backend) -> Result<usize, SyncError> {
     let now = now_us();
-    let quiet_since = now - STALE_AFTER.as_micros() as i64;
-    let oldest = now - STALE_LIMIT.as_micros() as i64;
-    let retry_before = now - STALE_RETRY.as_micros() as i64;
-    let stale: Vec<(String, Option<String>)> = store
-        .read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT c.uuid FROM calls c
-                 WHERE c.sort_key >= ?1 AND c.state = 'ringing' AND c.kind = 'call' AND c.last_heard_us < ?2
-                   AND NOT EXISTS (SELECT 1 FROM api_state s WHERE s.key = 'stale:' || c.uuid AND CAST(s.value AS INTEGER) > ?3)
-                 ORDER BY c.sort_key DESC LIMIT ?4",
-            )?;
-            let uuids: Vec<String> = stmt
-                .query_map(params![store::sort_key_floor(oldest), quiet_since, retry_before, STALE_PER_PASS as i64], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let mut out = Vec::new();
-            for uuid in uuids {
-                let url = crate::history::get_call(c, &uuid)?.and_then(|d| d.call.cdr_api_url);
-                out.push((uuid, url));
-            }
-            Ok(out)
+    let stale = store
+        .stale_calls(Stale {
+            oldest_sort_key: store::sort_key_floor(now - STALE_LIMIT.as_micros() as i64),
+            quiet_since: now - STALE_AFTER.as_micros() as i64,
+            retry_after: now - STALE_RETRY.as_micros() as i64,
+            limit: STALE_PER_PASS,
         })
         .await?;
     let mut closed = 0;
     for (uuid, url) in stale {
-        write_state(store, &[(&format!("stale:{uuid}"), now.to_string())]).await?;
+        store.write_api_state(vec![(stale_key(&uuid), now.to_string())]).await?;
         match fetch_record(client, store, &uuid, url.as_deref()).await {
             Ok(true) => closed += 1,
             Ok(false) => {}
@@ -392,29 +344,9 @@ pub async fn close_stale(client: &Client, store: &Store) -> Result<usize, SyncEr
     Ok(closed)
 }
 
-async fn read_state(store: &Store, key: &'static str) -> Result<Option<String>, StoreError> {
-    store.read(move |c| Ok(c.prepare_cached("SELECT value FROM api_state WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)).await
-}
-
-async fn write_state(store: &Store, pairs: &[(&str, String)]) -> Result<(), StoreError> {
-    let path = store.path().to_owned();
-    let pairs: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = store::open(&path)?;
-        let tx = conn.transaction()?;
-        for (k, v) in &pairs {
-            tx.execute("INSERT OR REPLACE INTO api_state (key, value) VALUES (?1, ?2)", params![k, v])?;
-        }
-        tx.commit()?;
-        Ok(())
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(e.to_string()))?
-}
-
 /// When the last complete backfill ended (microseconds), if any.
-pub async fn last_sync_us(store: &Store) -> Result<Option<i64>, StoreError> {
-    Ok(read_state(store, LAST_SYNC_KEY).await?.and_then(|v| v.parse().ok()))
+pub async fn last_sync_us(store: &Backend) -> Result<Option<i64>, StoreError> {
+    Ok(store.read_api_state(LAST_SYNC_KEY).await?.and_then(|v| v.parse().ok()))
 }
 
 #[cfg(test)]

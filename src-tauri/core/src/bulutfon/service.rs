@@ -15,7 +15,7 @@ use tokio::sync::{watch, Notify};
 use super::backfill::{sync, Progress, SyncError};
 use super::{ApiError, ApiToken, Client};
 use crate::config::FileConfig;
-use crate::store::Store;
+use crate::Backend;
 use crate::time::micros_to_rfc3339;
 
 /// Between syncs while all is well.
@@ -70,7 +70,7 @@ pub struct ApiService {
 impl ApiService {
     /// Start syncing `store` with the account config.toml in `data_dir` names. Must be called
     /// inside a tokio runtime.
-    pub fn start(store: Store, data_dir: PathBuf, on_missed: OnMissed) -> ApiService {
+    pub fn start(store: Backend, data_dir: PathBuf, on_missed: OnMissed) -> ApiService {
         let (tx, status) = watch::channel(ApiStatus::default());
         let wake = Arc::new(Notify::new());
         let asked = wake.clone();
@@ -92,7 +92,7 @@ impl ApiService {
     }
 }
 
-async fn run(store: Store, data_dir: PathBuf, tx: watch::Sender<ApiStatus>, wake: Arc<Notify>, on_missed: OnMissed) {
+async fn run(store: Backend, data_dir: PathBuf, tx: watch::Sender<ApiStatus>, wake: Arc<Notify>, on_missed: OnMissed) {
     let mut retry = RETRY_FIRST;
     // The token Bulutfon refused: not tried again until it changes.
     let mut refused: Option<ApiToken> = None;
@@ -137,6 +137,16 @@ async fn run(store: Store, data_dir: PathBuf, tx: watch::Sender<ApiStatus>, wake
                 let had_synced = super::backfill::last_sync_us(&store).await.ok().flatten().is_some();
                 let outcome = sync(&client, &store, &progress).await;
                 match outcome {
+                    Ok(report) if report.busy => {
+                        tracing::debug!("another receiver of the database is syncing with Bulutfon; this one waits its turn");
+                        retry = RETRY_FIRST;
+                        tx.send_modify(|s| {
+                            s.state = ApiState::Ok;
+                            s.error = None;
+                            s.progress = None;
+                        });
+                        Some(INTERVAL)
+                    }
                     Ok(report) => {
                         tracing::info!(added = report.calls_added, updated = report.calls_updated, pages = report.pages, "synced with Bulutfon");
                         retry = RETRY_FIRST;

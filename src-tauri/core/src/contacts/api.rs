@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Contact, ContactInput, ContactMatch, ContactsError, ImportReport};
 use crate::notes::{NotesError, Tag};
-use crate::store::{self, Connection, StoreError};
+use crate::store::{Connection, StoreError};
 use crate::{Engine, Shared};
 
 /// The format of an exported phone book.
@@ -34,20 +34,13 @@ pub fn export_list(contacts: &[Contact], format: ExportFormat) -> Result<Vec<u8>
 }
 
 impl Engine {
-    /// Run `f` on a write connection of its own on a blocking thread (contacts and notes are
-    /// written rarely; the webhook writer keeps its own connection and is never held up long).
+    /// Run `f` on a write connection of its own ([`crate::Store::write_side`]).
     async fn write_side<T, E>(&self, f: impl FnOnce(&mut Connection) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let path = self.store().path().to_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = store::open(&path)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| E::from(StoreError::Corrupt(format!("writer panicked: {e}"))))?
+        self.store().write_side(move |c| Ok(f(c))).await?
     }
 
     async fn read_side<T: Send + 'static>(

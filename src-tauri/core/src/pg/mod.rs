@@ -40,8 +40,11 @@ use crate::time::now_us;
 pub const ENV_DATABASE_URL: &str = "KANCA_DATABASE_URL";
 
 mod contacts;
+mod gaps;
 mod journal;
 mod names;
+
+pub use gaps::GapPass;
 
 /// The channel the receivers tell each other of new events on.
 const CHANNEL: &str = "kanca";
@@ -151,7 +154,7 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 3: the phone book (`contacts`), as on SQLite; each call party's key in it, so a name finds
     // its contact's calls through an index (filled for the calls already stored by
-    // `fill_party_keys`).
+    // `fill_party_keys`); the state of filling gaps from Bulutfon's API.
     "CREATE TABLE contacts (
         id            bigserial PRIMARY KEY,
         name          text NOT NULL,
@@ -180,7 +183,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX contact_numbers_key ON contact_numbers (number_key, contact_id);
     ALTER TABLE calls ADD COLUMN caller_key text, ADD COLUMN callee_key text;
     CREATE INDEX calls_caller_key ON calls (caller_key, sort_key) WHERE caller_key IS NOT NULL;
-    CREATE INDEX calls_callee_key ON calls (callee_key, sort_key) WHERE callee_key IS NOT NULL;",
+    CREATE INDEX calls_callee_key ON calls (callee_key, sort_key) WHERE callee_key IS NOT NULL;
+    -- Filling gaps from Bulutfon's API (`gaps`): how far the last walk reached, lost ends asked.
+    CREATE TABLE api_state (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+    );",
 ];
 
 /// The migration that added the calls' party keys, which SQL alone cannot compute.

@@ -1,7 +1,7 @@
 //! Search on PostgreSQL for `bench/pg.sh`: fills the `calls` table of a Kanca database with N
-//! synthetic calls straight by SQL (no events: search reads calls only), then times
-//! `PgStore::search` for number, fragment and filter queries like `benches/search.rs` and prints
-//! p50/p95 per query. Prints figures; not a test.
+//! synthetic calls straight by SQL (no events: search reads calls only) and its phone book with
+//! 20,000 contacts, then times `PgStore::search` for number, fragment, filter and contact-name
+//! queries like `benches/search.rs` and prints p50/p95 per query. Prints figures; not a test.
 //!
 //!   cargo run --release -p kanca-core --example pg_search -- --url 'host=/tmp/x user=kanca dbname=search' --calls 1000000
 //!
@@ -103,7 +103,7 @@ WITH g AS (
 )
 INSERT INTO calls (uuid, sort_key, kind, direction, missed, answered, state, started_at_us, ended_at_us,
                    caller, callee, duration_s, hangup_cause, route, event_count, test, search_text,
-                   last_heard_us, caller_display, caller_e164, callee_display, callee_e164, sources)
+                   last_heard_us, caller_display, caller_e164, callee_display, callee_e164, sources, caller_key, callee_key)
 SELECT 'pgsearch-' || lpad(to_hex(i), 12, '0'),
        started * 1000,
        CASE WHEN fax THEN 'fax' ELSE 'call' END,
@@ -129,7 +129,9 @@ SELECT 'pgsearch-' || lpad(to_hex(i), 12, '0'),
        '+' || caller,
        callee_display,
        '+' || callee,
-       NULL
+       NULL,
+       '+' || caller,
+       '+' || callee
 FROM d
 ON CONFLICT DO NOTHING";
 
@@ -182,6 +184,60 @@ async fn fill(db: &tokio_postgres::Client, n: i64) -> Result<(), Box<dyn std::er
     Ok(())
 }
 
+/// Contacts in the phone book: callers 0..CONTACTS, named from FIRST x LAST (each full name
+/// shared by CONTACTS / 400 contacts, each surname by CONTACTS / 20) with a company code of
+/// their own ("K00042").
+const CONTACTS: u64 = 20_000;
+const FIRST: [&str; 20] = [
+    "Ahmet", "Mehmet", "Ayşe", "Fatma", "Mustafa", "Emine", "Ali", "Hatice", "Hüseyin", "Zeynep", "Hasan", "Elif", "İbrahim",
+    "Şule", "Murat", "Özlem", "Ömer", "Gül", "Çağlar", "Işıl",
+];
+const LAST: [&str; 20] = [
+    "Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Yıldız", "Yıldırım", "Öztürk", "Aydın", "Özdemir", "Arslan", "Doğan", "Kılıç",
+    "Aslan", "Çetin", "Kara", "Koç", "Kurt", "Özkan", "Şimşek",
+];
+
+fn contact_name(n: u64) -> (String, String) {
+    (format!("{} {}", FIRST[(n % 20) as usize], LAST[(n / 20 % 20) as usize]), format!("K{n:05}"))
+}
+
+/// Fill the phone book with CONTACTS contacts (skipped when it has them), by SQL, each with its
+/// caller's number keyed as Kanca keys it.
+async fn fill_contacts(db: &tokio_postgres::Client) -> Result<(), Box<dyn std::error::Error>> {
+    let have: i64 = db.query_one("SELECT count(*) FROM contacts", &[]).await?.get(0);
+    if have >= CONTACTS as i64 {
+        println!("reusing the phone book ({have} contacts)");
+        return Ok(());
+    }
+    db.batch_execute("TRUNCATE contacts CASCADE").await?;
+    let (mut ids, mut names, mut companies, mut folded, mut raws, mut keys) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for n in 0..CONTACTS {
+        let (name, company) = contact_name(n);
+        let number = mobile(n);
+        ids.push(n as i64 + 1);
+        folded.push(kanca_core::fold::fold(&format!("{name} {company}")));
+        names.push(name);
+        companies.push(company);
+        raws.push(format!("0{}", &number[2..]));
+        keys.push(kanca_core::contacts::number_key(&number).ok_or("a generated number has no key")?);
+    }
+    db.execute(
+        "INSERT INTO contacts (id, name, company, source, folded, updated_at_us)
+         SELECT id, name, company, 'typed', folded, 0 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x (id, name, company, folded)",
+        &[&ids, &names, &companies, &folded],
+    )
+    .await?;
+    db.execute(
+        "INSERT INTO contact_numbers (contact_id, position, raw, e164, number_key)
+         SELECT id, 0, raw, key, key FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x (id, raw, key)",
+        &[&ids, &raws, &keys],
+    )
+    .await?;
+    db.execute("SELECT setval(pg_get_serial_sequence('contacts', 'id'), $1)", &[&(CONTACTS as i64)]).await?;
+    println!("phone book: {CONTACTS} contacts");
+    Ok(())
+}
+
 /// Read back a sample of the synthetic rows and check that they are what Kanca itself would
 /// store for those numbers: display and E.164 forms as `phone::normalize` makes them, the route
 /// as `StoredCall::into_call` reads it, `search_text` as `call::search_text` makes it.
@@ -193,7 +249,7 @@ async fn check_sample(db: &tokio_postgres::Client, n: i64) -> Result<(), String>
         .query(
             "SELECT uuid, kind, direction, missed, answered, state, started_at_us, ended_at_us, caller, callee, duration_s,
                     hangup_cause, route, event_count, test, last_heard_us, caller_display, caller_e164, callee_display,
-                    callee_e164, sources, search_text
+                    callee_e164, sources, search_text, caller_key, callee_key
              FROM calls WHERE uuid = ANY($1)",
             &[&ids],
         )
@@ -225,6 +281,14 @@ async fn check_sample(db: &tokio_postgres::Client, n: i64) -> Result<(), String>
             sources: r.get(20),
         };
         let text: String = r.get(21);
+        let keys: (Option<String>, Option<String>) = (r.get(22), r.get(23));
+        let want_keys = (
+            stored.caller_raw.as_deref().and_then(kanca_core::contacts::number_key),
+            stored.callee_raw.as_deref().and_then(kanca_core::contacts::number_key),
+        );
+        if keys != want_keys {
+            bad.push(format!("{}: phone book keys {keys:?}, Kanca would store {want_keys:?}", stored.uuid));
+        }
         let uuid = stored.uuid.clone();
         for (raw, display, e164) in [
             (&stored.caller_raw, &stored.caller_display, &stored.caller_e164),
@@ -285,6 +349,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     fill(&db, n).await?;
+    fill_contacts(&db).await?;
     if let Err(e) = check_sample(&db, n).await {
         eprintln!("pg_search: the synthetic calls are not what Kanca would store:\n{e}");
         std::process::exit(1);
@@ -292,8 +357,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Autovacuum would otherwise start on the fresh rows in the middle of the timing; this also
     // gives the planner its statistics.
     let t = Instant::now();
-    db.batch_execute("VACUUM (ANALYZE) calls").await?;
-    println!("VACUUM (ANALYZE) calls in {:.1} s", t.elapsed().as_secs_f64());
+    db.batch_execute("VACUUM (ANALYZE) calls, contacts, contact_numbers").await?;
+    println!("VACUUM (ANALYZE) calls and the phone book in {:.1} s", t.elapsed().as_secs_f64());
 
     let row = db
         .query_one(
@@ -353,6 +418,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })),
         ("missed + number tail", Box::new(move |r| Query { text: spell(&caller(r), 2), missed_only: true, limit: page, ..Default::default() })),
         ("faxes + 3 digits", Box::new(move |r| Query { text: format!("{:03}", r.below(1000)), kind: Some(CallKind::Fax), limit: page, ..Default::default() })),
+        ("contact, own company code", Box::new(move |r| Query { text: contact_name(r.below(CONTACTS)).1, limit: page, ..Default::default() })),
+        ("full name, 50 contacts", Box::new(move |r| Query { text: contact_name(r.below(CONTACTS)).0, limit: page, ..Default::default() })),
+        ("surname, 1,000 contacts", Box::new(move |r| Query { text: LAST[r.below(20) as usize].to_lowercase(), limit: page, ..Default::default() })),
+        ("missed + full name", Box::new(move |r| Query { text: contact_name(r.below(CONTACTS)).0, missed_only: true, limit: page, ..Default::default() })),
+        ("name not in the book", Box::new(move |r| Query { text: format!("zeynep q{:04}", r.below(10_000)), limit: page, ..Default::default() })),
     ];
     let warm_up = 5;
     let mut all = Vec::new();

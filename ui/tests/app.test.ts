@@ -26,6 +26,20 @@ describe("first-run guide", () => {
     expect($("nav-guide").getAttribute("aria-current")).toBe("page");
   });
 
+  it("names the sidebar entry it can be found again under, in both languages", async () => {
+    for (const lang of ["tr", "en"] as const) {
+      setLanguage(lang);
+      const fake = installFake(new FakeBackend([]));
+      fake.settings.first_run_done = false;
+      await startTestApp();
+      const entry = $("nav-guide").textContent!.trim();
+      expect(entry.length).toBeGreaterThan(0);
+      expect($("guide").textContent).toContain(`"${entry}"`);
+      cleanup();
+    }
+    setLanguage("tr");
+  });
+
   it("a status change touches only what it concerns; focus stays", async () => {
     const fake = installFake(new FakeBackend([]));
     fake.settings.first_run_done = false;

@@ -238,7 +238,7 @@ export class GuideView implements View {
     const footer = h(
       "div",
       { class: "guide-footer" },
-      h("p", { class: "muted", text: t("guide.doneHint") }),
+      h("p", { class: "muted", text: t("guide.doneHint", { item: t("nav.guide") }) }),
       button({ label: t("guide.done"), icon: "check", variant: "primary", testid: "guide-done", onClick: () => this.onDone() }),
     );
 

@@ -72,6 +72,10 @@ pub enum Shared {
     /// Names of extensions, groups and numbers.
     Names,
     TagColours,
+    /// Anything shared may have changed (every call's note and tags included): read it all
+    /// again. A desk announces it after copying its receiver's notes; a receiver on PostgreSQL
+    /// after its change feed was lost for a while, when announcements may have been missed.
+    Everything,
 }
 
 impl Engine {

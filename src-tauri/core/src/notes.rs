@@ -95,10 +95,17 @@ fn check_call(conn: &Connection, uuid: &str) -> Result<(), NotesError> {
 fn write(conn: &mut Connection, uuid: &str, note: Option<String>, tags: Vec<String>) -> Result<(), NotesError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     check_call(&tx, uuid)?;
+    write_in(&tx, uuid, note.as_deref(), &tags)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Write a call's note and tags inside the caller's transaction.
+fn write_in(tx: &Connection, uuid: &str, note: Option<&str>, tags: &[String]) -> Result<(), rusqlite::Error> {
     if note.is_none() && tags.is_empty() {
         tx.execute("DELETE FROM call_notes WHERE uuid = ?1", [uuid])?;
     } else {
-        let folded = folded(note.as_deref(), &tags);
+        let folded = folded(note, tags);
         tx.execute(
             "INSERT INTO call_notes (uuid, note, tags, folded, updated_at_us) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(uuid) DO UPDATE SET note = ?2, tags = ?3, folded = ?4, updated_at_us = ?5",
@@ -106,12 +113,46 @@ fn write(conn: &mut Connection, uuid: &str, note: Option<String>, tags: Vec<Stri
         )?;
     }
     tx.execute("DELETE FROM call_tags WHERE uuid = ?1", [uuid])?;
-    for t in &tags {
+    for t in tags {
         tx.execute("INSERT OR IGNORE INTO call_tags (tag, uuid) VALUES (?1, ?2)", [t, uuid])?;
         tx.execute("INSERT OR IGNORE INTO tag_colours (tag, colour) VALUES (?1, ?2)", [t, first_colour(t).as_str()])?;
     }
-    tx.commit()?;
     Ok(())
+}
+
+/// A call's note and tags, as `/v1/notes` lists them for desks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallNote {
+    pub uuid: String,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Every call's note and tags, by uuid.
+pub fn all(conn: &Connection) -> Result<Vec<CallNote>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT uuid, note, tags FROM call_notes ORDER BY uuid")?;
+    let rows = stmt.query_map([], |r| {
+        let tags: String = r.get(2)?;
+        Ok(CallNote { uuid: r.get(0)?, note: r.get(1)?, tags: serde_json::from_str(&tags).unwrap_or_default() })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Make every call's note and tags those of `notes`, in one transaction: an office desk mirrors
+/// its receiver's. A note on a call this database does not have is left out; how many were.
+pub fn replace_all(conn: &mut Connection, notes: &[CallNote]) -> Result<usize, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("DELETE FROM call_notes; DELETE FROM call_tags;")?;
+    let mut left_out = 0;
+    for n in notes {
+        if !tx.prepare_cached("SELECT 1 FROM calls WHERE uuid = ?1")?.exists([&n.uuid])? {
+            left_out += 1;
+            continue;
+        }
+        write_in(&tx, &n.uuid, n.note.as_deref(), &n.tags)?;
+    }
+    tx.commit()?;
+    Ok(left_out)
 }
 
 /// What search matches of a note and tags.

@@ -154,12 +154,22 @@ async fn desks_copy_calls_notes_and_contacts_and_catch_up_after_being_away() {
     for i in 0..5 {
         receiver.post("call_init", &format!("away-{i}"), "905330000000", T0 + 20_000_000 + i).await;
     }
+    // Notes written meanwhile at desk A: one new, one cleared (its tags stay).
+    let _: kanca_core::Call = a.desk.client().send_json(hyper::Method::PUT, "/v1/calls/old-1/note", &serde_json::json!({"note": "Fatura gönderildi"})).await.unwrap();
+    let _: kanca_core::Call = a.desk.client().send_json(hyper::Method::PUT, "/v1/calls/live-1/tags", &serde_json::json!({"tags": ["satış"]})).await.unwrap();
+    let _: kanca_core::Call = a.desk.client().send_json(hyper::Method::PUT, "/v1/calls/live-1/note", &serde_json::json!({"note": ""})).await.unwrap();
+    assert_eq!(b.call("live-1").await.and_then(|c| c.note).as_deref(), Some("Geri aranacak"), "desk B is away");
     let b = b.restart(&pb);
     b.connected().await;
     until("desk B to catch up", || async { (b.events().await == b_before + 5).then_some(()) }).await;
     receiver.post("call_init", "after", "905330000001", T0 + 30_000_000).await;
     until("desk B to follow again", || async { b.call("after").await }).await;
     assert_eq!(b.events().await, b_before + 6, "nothing twice, nothing lost");
+    // ... and the notes written while it was away.
+    let old = until("the note written while desk B was away", || async { b.call("old-1").await.filter(|c| c.note.is_some()) }).await;
+    assert_eq!(old.note.as_deref(), Some("Fatura gönderildi"));
+    let live = b.call("live-1").await.unwrap();
+    assert_eq!((live.note, live.tags), (None, vec!["satış".to_owned()]));
     let receiver_events = receiver.engine.store().read(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))?)).await.unwrap();
     assert_eq!(b.events().await, receiver_events);
     assert_eq!(a.events().await, receiver_events);

@@ -771,3 +771,44 @@ fn gap_filling_answers_alike() {
         }
     });
 }
+
+/// A receiver whose change feed was cut cannot know what was announced meanwhile: once it
+/// listens again it asks whoever follows it (the desks) to read everything shared again.
+#[test]
+#[ignore = "needs a PostgreSQL server (Debian's postgresql; tests/run.sh installs it)"]
+fn a_lost_change_feed_asks_for_everything_again() {
+    let server = PgServer::start();
+    runtime().block_on(async {
+        let url = fresh_database(&server, "cut").await;
+        let (admin, conn) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let following = PgStore::connect(&url).await.unwrap();
+        let mut shared = following.subscribe_shared();
+        let writer = PgStore::connect_reader(&url).await.unwrap();
+        let e = json!({"event_type": "call_init", "uuid": "cut-1", "caller": 905324445566u64, "callee": 908508850000u64, "direction": "IN", "timestamp": 1_700_000_000_000_000i64});
+        writer.ingest(json_event(&e, 1)).await.unwrap();
+        // Heard while listening: the note itself.
+        writer.set_call_note("cut-1", "önce").await.unwrap();
+        let heard = tokio::time::timeout(Duration::from_secs(10), shared.recv()).await.unwrap().unwrap();
+        assert!(matches!(heard, kanca_core::Shared::CallNotes(ref u) if u == "cut-1"), "{heard:?}");
+        // Cut the listening connection and keep it from coming back (the writer keeps the
+        // connection it has), until it is surely gone.
+        admin.batch_execute("ALTER DATABASE cut ALLOW_CONNECTIONS false").await.unwrap();
+        let pid: i32 = admin
+            .query_one("SELECT pid FROM pg_stat_activity WHERE datname = 'cut' AND query LIKE 'LISTEN%'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        admin.execute("SELECT pg_terminate_backend($1)", &[&pid]).await.unwrap();
+        let end = tokio::time::Instant::now() + Duration::from_secs(10);
+        while admin.query_opt("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&pid]).await.unwrap().is_some() {
+            assert!(tokio::time::Instant::now() < end, "the listening connection outlived its termination");
+            tokio::task::yield_now().await;
+        }
+        // Announced while nobody listened.
+        writer.set_call_note("cut-1", "sonra").await.unwrap();
+        admin.batch_execute("ALTER DATABASE cut ALLOW_CONNECTIONS true").await.unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(30), shared.recv()).await.expect("nothing was announced after the feed came back").unwrap();
+        assert_eq!(next, kanca_core::Shared::Everything);
+    });
+}

@@ -158,6 +158,12 @@ fn forward_shared(app: &AppHandle, engine: &Engine) {
                 }
                 Shared::Names => SharedChanged { what: "names", uuid: None },
                 Shared::TagColours => SharedChanged { what: "tags", uuid: None },
+                // The window reads everything again for a kind it has no list for.
+                Shared::Everything => {
+                    let state = app.state::<Arc<AppState>>().inner().clone();
+                    super::commands::contacts_changed(&app, &state).await;
+                    SharedChanged { what: "all", uuid: None }
+                }
             };
             let _ = app.emit(SHARED_CHANGED, payload);
         }

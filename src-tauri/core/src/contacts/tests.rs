@@ -326,6 +326,28 @@ fn notes_and_tags_on_calls_are_shown_searched_and_filtered() {
     assert_eq!(found(&conn, Query { tag: Some("acil".into()), ..Default::default() }), ["c"]);
 }
 
+/// A desk mirrors its receiver's notes: all of them replaced in one go, searchable as its own,
+/// the ones on calls it lacks left out and counted.
+#[test]
+fn a_desk_copy_of_the_notes_replaces_them_all() {
+    use crate::notes::{all, replace_all, CallNote};
+    let (_d, mut conn) = db();
+    let t0 = 1_700_000_000_000_000;
+    ingest_batch(&mut conn, &[call("a", "905551112233", t0), call("b", "905551112234", t0 + 1)]).unwrap();
+    crate::notes::set_note(&mut conn, "a", "eski not").unwrap();
+    crate::notes::set_tags(&mut conn, "a", &["eski".into()]).unwrap();
+    let theirs = vec![
+        CallNote { uuid: "b".into(), note: Some("Geri ARANACAK".into()), tags: vec!["acil".into()] },
+        CallNote { uuid: "nope".into(), note: Some("x".into()), tags: vec![] },
+    ];
+    assert_eq!(replace_all(&mut conn, &theirs).unwrap(), 1, "the note on a call this database lacks");
+    assert_eq!(all(&conn).unwrap(), theirs[..1]);
+    assert_eq!(crate::notes::get(&conn, "a").unwrap(), (None, Vec::new()), "a's note and tags are gone");
+    assert_eq!(found(&conn, text("aranacak")), ["b"]);
+    assert_eq!(found(&conn, Query { tag: Some("eski".into()), ..Default::default() }), Vec::<String>::new());
+    assert_eq!(found(&conn, Query { tag: Some("acil".into()), ..Default::default() }), ["b"]);
+}
+
 #[test]
 fn calls_csv_is_formula_safe_with_turkish_letters() {
     let (_d, mut conn) = db();

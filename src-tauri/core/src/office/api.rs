@@ -135,6 +135,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/names", get(list_names))
         .route("/v1/names/{kind}/{number}", put(set_name))
         .route("/v1/tags", get(list_tags))
+        .route("/v1/notes", get(list_notes))
         .route("/v1/tags/{tag}/colour", put(set_tag_colour))
         .route("/v1/office", get(office))
         .route("/v1/media/recording/{uuid}", get(recording))
@@ -386,6 +387,20 @@ async fn set_name(State(state): State<ApiState>, headers: HeaderMap, Path((kind,
     }
 }
 
+/// Every call's note and tags: what a desk copies when it (re)connects, so a note written while
+/// it was away reaches it.
+async fn list_notes(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    for_desk!(state, headers);
+    let all = match &state.receiver {
+        Receiver::Sqlite(engine) => engine.store().read(crate::notes::all).await,
+        Receiver::Postgres { history, .. } => history.all_notes().await,
+    };
+    match all {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
 async fn list_tags(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     for_desk!(state, headers);
     match tags_of(&state.receiver).await {
@@ -621,6 +636,8 @@ async fn shared_wire(receiver: &Receiver, what: Shared) -> Option<Wire> {
         Shared::Contacts => ("contacts", "{}".into()),
         Shared::Names => ("names", "{}".into()),
         Shared::TagColours => ("tags", "{}".into()),
+        // The desks read the journal and everything shared again.
+        Shared::Everything => ("reload", "{}".into()),
     };
     Some(Wire { id: None, event, data })
 }

@@ -269,6 +269,7 @@ impl Follower {
         self.set(DeskState::CatchingUp, None, None);
         let (through, brought) = self.catch_up(after).await?;
         after = through;
+        self.refresh_notes().await?;
         let mut stream = self.client.events(Some(after)).await?;
         tracing::info!(receiver = self.client.addr(), brought, "office: following the receiver");
         // Which of the office's receivers answered (several share a PostgreSQL history).
@@ -292,9 +293,14 @@ impl Follower {
                 "names" => self.refresh_names().await?,
                 "tags" => self.refresh_tags().await?,
                 "reload" => {
-                    // More happened than the stream could hold: read the journal, follow again.
+                    // More happened than the stream could hold, or the receiver may have missed
+                    // announcements: read the journal and everything shared, follow again.
                     let (through, _) = self.catch_up(after).await?;
                     after = through;
+                    self.refresh_contacts().await?;
+                    self.refresh_names().await?;
+                    self.refresh_tags().await?;
+                    self.refresh_notes().await?;
                     save_cursor(self.dir(), &self.fingerprint, after);
                     stream = self.client.events(Some(after)).await?;
                     live = false;
@@ -391,6 +397,33 @@ impl Follower {
     async fn refresh_tags(&self) -> Result<(), ClientError> {
         copy_tag_colours(&self.engine, &self.client).await
     }
+
+    /// Every call's note and tags as the receiver has them (after the calls are copied): notes
+    /// written while this desk was away. A receiver from before `/v1/notes` has none to give.
+    async fn refresh_notes(&self) -> Result<(), ClientError> {
+        match copy_notes(&self.engine, &self.client).await {
+            Err(ClientError::Status { status: 404, .. }) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Copy every call's note and tags from the receiver.
+pub async fn copy_notes(engine: &Engine, client: &OfficeClient) -> Result<(), ClientError> {
+    let list: Vec<crate::notes::CallNote> = client.get("/v1/notes").await?;
+    replace(
+        engine,
+        move |c| match crate::notes::replace_all(c, &list) {
+            Ok(0) => Ok(()),
+            Ok(n) => {
+                tracing::warn!("office: {n} notes are on calls this desk does not have yet; left out");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        crate::Shared::Everything,
+    )
+    .await
 }
 
 /// Copy the receiver's phone book into the desk's database (ids kept).

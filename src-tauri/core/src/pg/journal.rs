@@ -42,6 +42,7 @@ pub(super) fn shared_payload(what: &crate::Shared) -> String {
         crate::Shared::Contacts => "contacts".into(),
         crate::Shared::Names => "names".into(),
         crate::Shared::TagColours => "tags".into(),
+        crate::Shared::Everything => "all".into(),
     }
 }
 
@@ -50,6 +51,7 @@ pub(super) fn parse_shared(payload: &str) -> Option<crate::Shared> {
         "contacts" => crate::Shared::Contacts,
         "names" => crate::Shared::Names,
         "tags" => crate::Shared::TagColours,
+        "all" => crate::Shared::Everything,
         other => crate::Shared::CallNotes(other.strip_prefix("call:")?.to_owned()),
     })
 }
@@ -176,6 +178,16 @@ impl PgStore {
         tx.execute("SELECT pg_notify($1, $2)", &[&SHARED_CHANNEL, &payload]).await.map_err(pg)?;
         tx.commit().await.map_err(pg)?;
         Ok(())
+    }
+
+    /// Every call's note and tags, by uuid (byte order, as SQLite), as [`notes::all`].
+    pub async fn all_notes(&self) -> Result<Vec<notes::CallNote>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT uuid, note, tags FROM call_notes ORDER BY uuid COLLATE \"C\"", &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| notes::CallNote { uuid: r.get(0), note: r.get(1), tags: serde_json::from_str(r.get::<_, &str>(2)).unwrap_or_default() })
+            .collect())
     }
 
     /// Every tag with its colour and how many calls carry it, by name (byte order, as SQLite).

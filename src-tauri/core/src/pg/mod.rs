@@ -861,9 +861,6 @@ async fn fetch(client: &tokio_postgres::Client, from: &str, conds: Vec<String>, 
     Ok((calls, more))
 }
 
-/// Follow the change feed: LISTEN on a connection of its own, and publish each event's change
-/// as every receiver of the database commits it. After a lost connection, reconnect (backing
-/// off up to 10 s) and publish what was committed meanwhile.
 /// Where what the receivers announce is published in this process.
 struct Feeds {
     changes: broadcast::Sender<Change>,
@@ -871,13 +868,20 @@ struct Feeds {
     shared: broadcast::Sender<crate::Shared>,
 }
 
+/// Follow the change feed: LISTEN on a connection of its own, and publish each event's change
+/// as every receiver of the database commits it. After a lost connection, reconnect (backing
+/// off up to 10 s), publish what was committed meanwhile, and announce `Shared::Everything`.
 async fn listen(config: tokio_postgres::Config, pool: Pool, feeds: Feeds, ready: tokio::sync::oneshot::Sender<()>) {
     let mut last_seen: Option<i64> = None;
     let mut delay = Duration::from_millis(100);
     let mut ready = Some(ready);
+    // Whether a connection was lost: notes, tags, contacts and names announced meanwhile were
+    // not heard.
+    let mut lost = false;
     loop {
         let started = std::time::Instant::now();
-        let result = follow(&config, &pool, &feeds, &mut last_seen, &mut ready).await;
+        let result = follow(&config, &pool, &feeds, &mut last_seen, &mut ready, &mut lost).await;
+        lost = true;
         // A connection that held for a while was not the trouble: try again soon.
         if started.elapsed() > Duration::from_secs(30) {
             delay = Duration::from_millis(100);
@@ -899,6 +903,7 @@ async fn follow(
     feeds: &Feeds,
     last_seen: &mut Option<i64>,
     ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
+    lost: &mut bool,
 ) -> Result<(), StoreError> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -939,6 +944,11 @@ async fn follow(
     let top: i64 = db.query_one("SELECT coalesce(max(pos), 0) FROM events", &[]).await?.get(0);
     let _ = feeds.journal.send(top);
     drop(db);
+    // What was announced while no connection listened cannot be known: whoever follows reads
+    // everything shared again.
+    if std::mem::take(lost) {
+        let _ = feeds.shared.send(crate::Shared::Everything);
+    }
     if let Some(ready) = ready.take() {
         let _ = ready.send(());
     }

@@ -754,7 +754,7 @@ async fn search(client: &tokio_postgres::Client, q: &Query, now: i64) -> Result<
         if !named.is_empty() {
             let mut args = Args::default();
             let mut conds = filters(q, &mut args);
-            conds.push(of_numbers(named, &mut args));
+            conds.push(of_contacts(client, named, &mut args).await?);
             pages.push(fetch(client, "calls c", conds, args, limit).await?);
         }
     }
@@ -806,6 +806,29 @@ async fn annotate(client: &impl tokio_postgres::GenericClient, calls: &mut [Call
     contacts::annotate(client, calls).await?;
     journal::annotate(client, calls).await?;
     names::annotate(client, calls).await
+}
+
+/// Most calls of the contacts a name matched that are fetched by their sort keys; with more, the
+/// names are common and a walk of the history newest first fills a page sooner.
+const MAX_NAMED_SEEK: i64 = 5000;
+
+/// The calls of the contacts' numbers `keys`: by their sort keys when there are few (read from
+/// the key indexes), else by the keys themselves. Left to itself, the planner walks the history
+/// newest first for a rare name too, through most of it (90 ms and more at a million calls).
+async fn of_contacts(client: &tokio_postgres::Client, keys: Vec<String>, args: &mut Args) -> Result<String, StoreError> {
+    // UNION ALL streams, so the limit stops a common number's scan early; a call found twice
+    // (both parties in the book) is harmless in `= ANY`.
+    let rows = client
+        .query(
+            "SELECT sort_key FROM calls WHERE caller_key = ANY($1) UNION ALL SELECT sort_key FROM calls WHERE callee_key = ANY($1) LIMIT $2",
+            &[&keys, &(MAX_NAMED_SEEK + 1)],
+        )
+        .await?;
+    if rows.len() as i64 > MAX_NAMED_SEEK {
+        return Ok(of_numbers(keys, args));
+    }
+    let sort_keys: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    Ok(format!("c.sort_key = ANY({})", args.push(sort_keys)))
 }
 
 /// The calls with a party whose phone book key is one of `keys`.

@@ -16,9 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::task::JoinSet;
 
-use super::{client::ApiError, Client, NameCounts};
+use super::{client::ApiError, Client};
 use crate::gaps::{stale_key, Stale};
-use crate::names::NameKind;
 use crate::store::{self, IncomingEvent, Outcome, StoreError};
 use crate::Backend;
 use crate::time::now_us;
@@ -109,11 +108,7 @@ pub async fn sync(client: &Client, store: &Backend, progress: &(dyn Fn(Progress)
         Backend::Sqlite(_) => None,
     };
     let names = blocking(client, super::fetch_names).await?;
-    let dids: Vec<(String, String)> = names.dids.iter().map(|d| (d.clone(), String::new())).collect();
-    for (kind, entries) in [(NameKind::Extension, &names.extensions), (NameKind::Group, &names.groups), (NameKind::Did, &dids)] {
-        store.replace_bulutfon_names(kind, entries.clone()).await?;
-    }
-    let counts = NameCounts { extensions: names.extensions.len(), groups: names.groups.len(), dids: names.dids.len() };
+    let counts = super::store_names(store, &names).await?;
     let filled = backfill(client, store, progress).await?;
     let closed = close_stale(client, store).await?;
     Ok(SyncReport {

@@ -22,7 +22,7 @@ pub use service::{ApiService, ApiState, ApiStatus};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::names::{self, NameKind};
+use crate::names::NameKind;
 use crate::webhook::scalar_text;
 
 /// The account a token belongs to.
@@ -77,12 +77,13 @@ pub fn fetch_names(client: &Client) -> Result<Names, ApiError> {
     Ok(Names { extensions, groups, dids })
 }
 
-/// Store what [`fetch_names`] read, replacing Bulutfon's earlier names (local names stay).
-pub fn store_names(conn: &mut rusqlite::Connection, n: &Names) -> Result<NameCounts, crate::StoreError> {
-    names::replace_bulutfon(conn, NameKind::Extension, &n.extensions)?;
-    names::replace_bulutfon(conn, NameKind::Group, &n.groups)?;
+/// Store what [`fetch_names`] read in either history, replacing Bulutfon's earlier names (local
+/// names stay).
+pub async fn store_names(store: &crate::Backend, n: &Names) -> Result<NameCounts, crate::StoreError> {
     let dids: Vec<(String, String)> = n.dids.iter().map(|d| (d.clone(), String::new())).collect();
-    names::replace_bulutfon(conn, NameKind::Did, &dids)?;
+    for (kind, entries) in [(NameKind::Extension, &n.extensions), (NameKind::Group, &n.groups), (NameKind::Did, &dids)] {
+        store.replace_bulutfon_names(kind, entries.clone()).await?;
+    }
     Ok(NameCounts { extensions: n.extensions.len(), groups: n.groups.len(), dids: n.dids.len() })
 }
 

@@ -96,6 +96,22 @@ fn normalize_uncached(raw: &str) -> PhoneNumber {
     if !plus && digits.len() <= MAX_INTERNAL_DIGITS {
         return make(None, digits.clone(), digits, NumberKind::Internal);
     }
+    if let Some(nsn) = turkish_national(plus, &digits) {
+        if let Some(valid) = turkish_prefix_valid(nsn) {
+            return if valid {
+                let display = format!("0 {} {} {} {}", &nsn[..3], &nsn[3..6], &nsn[6..8], &nsn[8..]);
+                make(Some(format!("+90{nsn}")), display, format!("90{nsn}"), NumberKind::Turkish)
+            } else {
+                make(None, raw.to_owned(), digits, NumberKind::Unknown)
+            };
+        }
+    }
+    parsed(raw, plus, digits)
+}
+
+/// [`normalize_uncached`] by libphonenumber alone, for number-like text that is not short.
+fn parsed(raw: &str, plus: bool, digits: String) -> PhoneNumber {
+    let make = |e164, display, search, kind| PhoneNumber { raw: raw.to_owned(), e164, display, search, kind };
     let Some(number) = parse_valid(plus, &digits) else {
         // Parses but is not valid (e.g. the 11-digit fake 90532000000): keep it searchable only.
         return make(None, raw.to_owned(), digits, NumberKind::Unknown);
@@ -117,6 +133,55 @@ fn normalize_uncached(raw: &str) -> PhoneNumber {
         (display, NumberKind::Foreign)
     };
     make(Some(e164), display, search, kind)
+}
+
+/// The 10-digit Turkish national number in the spellings webhooks and people use for it:
+/// "+90" or "90" or "0090" and the number, "0" and the number, or the bare number (unless it
+/// starts "90"). Its first digit is 2–9: nothing valid starts with 0 or 1, and those are left to
+/// libphonenumber.
+fn turkish_national(plus: bool, digits: &str) -> Option<&str> {
+    let nsn = match (plus, digits.len()) {
+        (true, 12) | (false, 12) => digits.strip_prefix("90")?,
+        (false, 14) => digits.strip_prefix("0090")?,
+        (false, 11) => digits.strip_prefix('0')?,
+        // A bare number starting "90" reads to libphonenumber as the country code and the rest.
+        (false, 10) if !digits.starts_with("90") => digits,
+        _ => return None,
+    };
+    matches!(nsn.as_bytes()[0], b'2'..=b'9').then_some(nsn)
+}
+
+/// Whether 10-digit Turkish national numbers starting as `nsn` does are valid, decided by
+/// libphonenumber once per six-digit prefix: its Turkish patterns for 10-digit numbers look at
+/// most six digits deep (`561 011`, `592 21[12]`) and accept any digits after that. A busy
+/// day's callers are mostly new numbers, and a parse costs tens of microseconds; this table
+/// makes every number after the first of its prefix cost a lookup. `phone::tests` compares it
+/// with libphonenumber across prefixes, so a change of the metadata that breaks the rule fails
+/// there. None when libphonenumber reads the prefix as something else (never expected).
+fn turkish_prefix_valid(nsn: &str) -> Option<bool> {
+    // Prefix -> Some(valid), or None when libphonenumber read the probe as something else.
+    static PREFIXES: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<u32, Option<bool>>>> =
+        std::sync::LazyLock::new(Default::default);
+    // Turkey uses well under this many prefixes; a sender inventing numbers cannot grow the
+    // table past a few MiB.
+    const PREFIXES_MAX: usize = 200_000;
+    let prefix: u32 = nsn.get(..6)?.parse().ok()?;
+    if let Some(known) = PREFIXES.lock().ok().and_then(|t| t.get(&prefix).copied()) {
+        return known;
+    }
+    let probe = format!("90{}0000", &nsn[..6]);
+    let answer = match parse_valid(true, &probe) {
+        Some(n) if n.code().value() == TR_CODE && n.national().to_string() == probe[2..] => Some(true),
+        Some(_) => None,
+        None => Some(false),
+    };
+    if let Ok(mut t) = PREFIXES.lock() {
+        if t.len() >= PREFIXES_MAX {
+            t.clear();
+        }
+        t.insert(prefix, answer);
+    }
+    answer
 }
 
 /// Digits a user typed in a search box, normalised so that it is a substring of `PhoneNumber::search`
@@ -299,6 +364,44 @@ mod tests {
         }
     }
 
+    /// The Turkish spellings the prefix table answers, compared with libphonenumber itself.
+    fn agrees_with_libphonenumber(nsn: &str) {
+        for raw in [format!("+90{nsn}"), format!("90{nsn}"), format!("0090{nsn}"), format!("0{nsn}"), nsn.to_owned()] {
+            let (plus, digits) = split_number(&raw).unwrap();
+            let bare_90 = raw == nsn && nsn.starts_with("90");
+            assert_eq!(turkish_national(plus, &digits).is_some(), !bare_90, "{raw} takes the table");
+            assert_eq!(normalize_uncached(&raw), parsed(&raw, plus, digits), "{raw}");
+        }
+    }
+
+    #[test]
+    fn the_prefix_table_agrees_with_libphonenumber_on_every_range() {
+        // Every four-digit start, each with tails that differ in every later digit.
+        for start in 2000..=9999 {
+            for tail in ["000000", "999999", "185274"] {
+                agrees_with_libphonenumber(&format!("{start}{tail}"));
+            }
+        }
+        // The ranges the metadata splits deeper than four digits (mobile 561 011 / 561 61,
+        // personal 592 21[12] / 592 461): every six-digit start.
+        for start in (561_000..=561_999).chain(592_000..=592_999) {
+            for tail in ["0000", "9999", "4731"] {
+                agrees_with_libphonenumber(&format!("{start}{tail}"));
+            }
+        }
+    }
+
+    #[test]
+    fn other_lengths_and_starts_are_left_to_libphonenumber() {
+        for (plus, digits) in [(false, "0532444556"), (false, "1234567890"), (true, "905324445566"[..11].as_ref()), (false, "00905324445566"[..13].as_ref()), (false, "09053244455")] {
+            let nsn = turkish_national(plus, digits);
+            assert!(nsn.is_none() || nsn.is_some_and(|n| n.len() == 10 && !n.starts_with(['0', '1'])), "{digits}");
+        }
+        assert_eq!(turkish_national(false, "1234567890"), None);
+        assert_eq!(turkish_national(false, "9001234567"), None);
+        assert_eq!(turkish_national(false, "00123456789"), None);
+    }
+
     /// The spellings of a Turkish mobile number seen in webhooks and typed by users.
     fn spellings(nsn: &str) -> Vec<String> {
         let (a, b, c, d) = (&nsn[..3], &nsn[3..6], &nsn[6..8], &nsn[8..]);
@@ -332,6 +435,11 @@ mod tests {
                 prop_assert_eq!(normalize(&p.display).e164, Some(e164.clone()));
                 prop_assert!(p.search.contains(&search_digits(&p.display).unwrap()));
             }
+        }
+
+        #[test]
+        fn the_prefix_table_agrees_on_any_number(nsn in "[2-9][0-9]{9}") {
+            agrees_with_libphonenumber(&nsn);
         }
 
         #[test]

@@ -300,6 +300,11 @@ fn bool_of(v: &Value) -> Option<bool> {
 /// Assemble one call from all the events stored for its uuid. `events` must be non-empty and
 /// share one uuid; order and duplicates do not matter.
 pub fn assemble(events: &[EventRecord]) -> Option<Call> {
+    assemble_of(events)
+}
+
+/// [`assemble`] from borrowed records, so a caller holding them elsewhere need not copy them.
+pub fn assemble_of<'a>(events: impl IntoIterator<Item = &'a EventRecord>) -> Option<Call> {
     let evs = Events::new(events)?;
     let kind = evs.kind();
     let direction = evs.direction();
@@ -376,8 +381,8 @@ struct Outcome {
 }
 
 impl<'a> Events<'a> {
-    fn new(events: &'a [EventRecord]) -> Option<Events<'a>> {
-        let mut all: Vec<&EventRecord> = events.iter().collect();
+    fn new(events: impl IntoIterator<Item = &'a EventRecord>) -> Option<Events<'a>> {
+        let mut all: Vec<&EventRecord> = events.into_iter().collect();
         all.sort_by(|a, b| a.order(b));
         all.dedup_by(|a, b| a.order(b).is_eq());
         all.first()?;

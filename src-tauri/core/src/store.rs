@@ -17,7 +17,7 @@ use rusqlite::{params, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::call::{assemble, party, ringing_until, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
+use crate::call::{assemble, assemble_of, party, ringing_until, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
 use crate::time::{micros_to_rfc3339, rfc3339_to_micros};
 use crate::webhook::{self, CallEvent, RouteType};
 
@@ -504,7 +504,7 @@ pub fn rebuild_call(conn: &Connection, uuid: &str) -> Result<Option<Call>, Store
     let Some(call) = assemble(&records) else { return Ok(None) };
     let old = stored_key(conn, uuid)?;
     let mut search = SearchIndexWrites::default();
-    write_call(conn, &call, &records, old, &mut search)?;
+    write_call(conn, &call, last_heard(&records), old, &mut search)?;
     search.apply(conn)?;
     Ok(Some(call))
 }
@@ -566,15 +566,19 @@ fn stored_key(conn: &Connection, uuid: &str) -> Result<StoredKey, StoreError> {
         .optional()?)
 }
 
-/// Write `call`, assembled from `records`, over what `old` says is stored for it.
+/// When the latest of a call's events happened.
+fn last_heard<'a>(records: impl IntoIterator<Item = &'a EventRecord>) -> Option<i64> {
+    records.into_iter().map(EventRecord::time_us).max()
+}
+
+/// Write `call`, last heard of at `last_heard_us`, over what `old` says is stored for it.
 fn write_call(
     conn: &Connection,
     call: &Call,
-    records: &[EventRecord],
+    last_heard_us: Option<i64>,
     old: StoredKey,
     search: &mut SearchIndexWrites,
 ) -> Result<(), StoreError> {
-    let last_heard_us = records.iter().map(EventRecord::time_us).max();
     let text = search_text(call);
     let sort_key = match &old {
         Some((key, started, _)) if *started == call.started_at_us => *key,
@@ -886,7 +890,7 @@ impl Store {
         })?;
         let path = data_dir.join(DB_FILE);
         let mut conn = open(&path)?;
-        let recovered = project(&mut conn, &[])?;
+        let recovered = project(&mut conn, Vec::new())?;
         if !recovered.changes.is_empty() {
             tracing::info!(events = recovered.changes.len(), "projected events journaled before a crash");
         }
@@ -1118,14 +1122,15 @@ impl Writer {
         if let Err(e) = self.conn.pragma_update(None, "synchronous", "NORMAL") {
             tracing::warn!("cannot relax the projection's sync: {e}");
         }
-        let projected = project(&mut self.conn, &self.pending);
+        // Taken, not copied: a projection that fails reads the events back from the journal.
+        let waiting = self.pending.len();
+        let projected = project(&mut self.conn, std::mem::take(&mut self.pending));
         if let Err(e) = self.conn.pragma_update(None, "synchronous", "FULL") {
             // Journal commits must not go without an fsync: stop rather than acknowledge.
             panic!("cannot restore synchronous=FULL on the writer: {e}");
         }
         match projected {
             Ok(done) => {
-                self.pending.clear();
                 self.oldest = None;
                 self.progress.projected(done.through);
                 // Names from the phone book for the pop-up (indexed look-ups, microseconds), only
@@ -1141,7 +1146,7 @@ impl Writer {
                 }
             }
             // The events are durable; the next tick tries again.
-            Err(e) => tracing::error!("projecting {} event(s) into calls failed: {e}", self.pending.len()),
+            Err(e) => tracing::error!("projecting {waiting} event(s) into calls failed: {e}"),
         }
     }
 }
@@ -1192,7 +1197,7 @@ struct Projected {
 /// IMMEDIATE transaction. `known` holds events the caller already has parsed (the writer's
 /// own); others are read back from the journal. Safe to run from several connections: the
 /// marker is read inside the transaction, so each event is projected once.
-fn project(conn: &mut Connection, known: &[Journaled]) -> Result<Projected, StoreError> {
+fn project(conn: &mut Connection, known: Vec<Journaled>) -> Result<Projected, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let through: i64 = tx.query_row("SELECT through_event FROM projection WHERE id = 1", [], |r| r.get(0))?;
     let pending: Vec<(i64, String)> = tx
@@ -1210,11 +1215,11 @@ fn project(conn: &mut Connection, known: &[Journaled]) -> Result<Projected, Stor
         });
         calls[i].1.push(*id);
     }
-    let known: std::collections::HashMap<i64, &EventRecord> = known.iter().map(|j| (j.id, &j.record)).collect();
+    let mut known: std::collections::HashMap<i64, EventRecord> = known.into_iter().map(|j| (j.id, j.record)).collect();
     let mut changes = Vec::new();
     let mut search = SearchIndexWrites::default();
     for (uuid, ids) in &calls {
-        changes.append(&mut project_call(&tx, uuid, ids, &known, &mut search)?);
+        changes.append(&mut project_call(&tx, uuid, ids, &mut known, &mut search)?);
     }
     search.apply(&tx)?;
     tx.execute("UPDATE projection SET through_event = ?1 WHERE id = 1", [last])?;
@@ -1224,59 +1229,53 @@ fn project(conn: &mut Connection, known: &[Journaled]) -> Result<Projected, Stor
 }
 
 /// Assemble and write the call `uuid`, whose events `ids` are new. Returns a change per new
-/// event, with the call as it stood after that event (what a pop-up decides on).
+/// event, with the call as it stood after that event (what a pop-up decides on). Takes the
+/// records it uses out of `known`: a record is copied nowhere on the way to its change.
 fn project_call(
     conn: &Connection,
     uuid: &str,
     ids: &[i64],
-    known: &std::collections::HashMap<i64, &EventRecord>,
+    known: &mut std::collections::HashMap<i64, EventRecord>,
     search: &mut SearchIndexWrites,
 ) -> Result<Vec<Change>, StoreError> {
     let old = stored_key(conn, uuid)?;
     // A call not stored yet has no events but the new ones; when all are in memory, nothing
     // needs reading back (the common case: every call_init).
-    let in_memory: Option<Vec<(i64, EventRecord)>> = match old {
-        None => ids.iter().map(|id| known.get(id).map(|r| (*id, (*r).clone()))).collect(),
-        Some(_) => None,
-    };
-    let events: Vec<(i64, EventRecord)> = match in_memory {
-        Some(evs) => evs,
-        None => {
-            let stored = load_events(conn, uuid)?;
-            match stored.iter().map(|e| Ok((e.id, e.record()?))).collect::<Result<_, StoreError>>() {
-                Ok(evs) => evs,
-                // One call with an unreadable event must not hold up the others (no savepoint
-                // per call: it would flush the search index for every call). Its events stay
-                // in the journal; its next event tries again.
-                Err(e) => {
-                    tracing::error!(%uuid, "cannot project call: {e}");
-                    return Ok(Vec::new());
-                }
+    let in_memory = old.is_none() && ids.iter().all(|id| known.contains_key(id));
+    let events: Vec<(i64, EventRecord)> = if in_memory {
+        ids.iter().filter_map(|id| known.remove(id).map(|r| (*id, r))).collect()
+    } else {
+        let stored = load_events(conn, uuid)?;
+        match stored.iter().map(|e| Ok((e.id, e.record()?))).collect::<Result<_, StoreError>>() {
+            Ok(evs) => evs,
+            // One call with an unreadable event must not hold up the others (no savepoint
+            // per call: it would flush the search index for every call). Its events stay
+            // in the journal; its next event tries again.
+            Err(e) => {
+                tracing::error!(%uuid, "cannot project call: {e}");
+                return Ok(Vec::new());
             }
         }
     };
-    let records: Vec<EventRecord> = events.iter().map(|(_, r)| r.clone()).collect();
-    let Some(call) = assemble(&records) else { return Ok(Vec::new()) };
-    write_call(conn, &call, &records, old, search)?;
+    let Some(call) = assemble_of(events.iter().map(|(_, r)| r)) else { return Ok(Vec::new()) };
+    write_call(conn, &call, last_heard(events.iter().map(|(_, r)| r)), old, search)?;
     let mut changes = Vec::with_capacity(ids.len());
-    for (n, id) in ids.iter().enumerate() {
-        let whole = (n + 1 == ids.len()).then_some(&call);
-        changes.extend(change_of(&events, *id, whole));
+    let (last, earlier) = ids.split_last().expect("a projected call has a new event");
+    for id in earlier {
+        changes.extend(change_of(&events, *id, None));
     }
+    changes.extend(change_of(&events, *last, Some(call)));
     Ok(changes)
 }
 
 /// The change event `id` (one of `events`, a call's events in time order) made: its call as the
 /// events up to it left it (ids grow with arrival), as it stood on arrival. `whole` is the call
 /// assembled from all of `events`, when `id` is the newest of them.
-pub(crate) fn change_of(events: &[(i64, EventRecord)], id: i64, whole: Option<&Call>) -> Option<Change> {
+pub(crate) fn change_of(events: &[(i64, EventRecord)], id: i64, whole: Option<Call>) -> Option<Change> {
     let (_, rec) = events.iter().find(|(i, _)| *i == id)?;
     let as_then = match whole {
-        Some(call) => call.clone(),
-        None => {
-            let upto: Vec<EventRecord> = events.iter().filter(|(i, _)| *i <= id).map(|(_, r)| r.clone()).collect();
-            assemble(&upto)?
-        }
+        Some(call) => call,
+        None => assemble_of(events.iter().filter(|(i, _)| *i <= id).map(|(_, r)| r))?,
     };
     Some(Change {
         event_id: id,
@@ -1301,7 +1300,7 @@ pub fn catch_up(conn: &mut Connection) -> Result<(), StoreError> {
     let deadline = std::time::Instant::now() + PROJECT_LAG * 10;
     while through(conn)? < target {
         if std::time::Instant::now() >= deadline {
-            let done = project(conn, &[])?;
+            let done = project(conn, Vec::new())?;
             tracing::info!(through = done.through, "projected events no receiver had projected");
             break;
         }
@@ -1322,8 +1321,9 @@ pub fn ingest_batch(conn: &mut Connection, events: &[IncomingEvent]) -> Result<u
             id.map(|id| Journaled { id, record: EventRecord { event: inc.event.clone(), received_at_us: inc.received_at_us } })
         })
         .collect();
-    project(conn, &known)?;
-    Ok(known.len())
+    let stored = known.len();
+    project(conn, known)?;
+    Ok(stored)
 }
 
 #[cfg(test)]
@@ -1534,7 +1534,7 @@ mod tests {
             .zip([&init, &hangup])
             .map(|(id, inc)| Journaled { id: id.unwrap(), record: EventRecord { event: inc.event.clone(), received_at_us: inc.received_at_us } })
             .collect();
-        let done = project(&mut conn, &known).unwrap();
+        let done = project(&mut conn, known).unwrap();
         let states: Vec<(&str, CallState)> = done.changes.iter().map(|c| (c.event_type.as_str(), c.call.state)).collect();
         assert_eq!(states, [("call_init", CallState::Ringing), ("missing_call", CallState::Missed)]);
     }

@@ -74,6 +74,13 @@ load() {
 
 field() { sed -n "s/.*[ ]$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
+# cpu PID: CPU time in clock ticks per thread name ("kanca-writer 612", "tokio-rt-worker 498").
+cpu() {
+  for t in /proc/"$1"/task/*; do
+    echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done | awk '{a[$1] += $2} END {for (k in a) print k, a[k]}' | sort
+}
+
 echo "== kanca serve"
 mkdir -p "$WORK/data"
 KANCA_WEBHOOK_USER=$USER_NAME KANCA_WEBHOOK_PASSWORD=$PASSWORD \
@@ -86,7 +93,13 @@ MEM_IDLE=$(mem "$KANCA_PID")
 "$VISIBILITY" --url "$KANCA_URL" --auth "Basic $(printf '%s:%s' "$USER_NAME" "$PASSWORD" | base64 -w0)" \
   --db "$WORK/data/kanca.db" --count "${PROBES:-100}" --interval-ms 50 >"$WORK/probe.out" 2>&1 &
 PROBE_PID=$!
+cpu "$KANCA_PID" >"$WORK/cpu.before"
 KANCA_RESULT=$(load "$KANCA_URL" kanca)
+cpu "$KANCA_PID" >"$WORK/cpu.after"
+# Which thread the load kept busy, per acknowledged event: the single storage writer bounds
+# throughput, the listener's workers share the cores with wrk.
+CPU_PER_EVENT=$(join "$WORK/cpu.before" "$WORK/cpu.after" | awk -v n="$(( $(field requests "$KANCA_RESULT") - $(field non2xx "$KANCA_RESULT") ))" \
+  -v hz="$(getconf CLK_TCK)" '$3 > $2 { printf "%s%s %.1f µs", sep, $1, ($3 - $2) / hz / n * 1e6; sep = ", " }')
 PROBE_EXIT=0
 wait "$PROBE_PID" || PROBE_EXIT=$?
 PROBE_PID=
@@ -160,5 +173,6 @@ fi
 echo "visible  2xx to call in history, under load: $(sed 's/^VISIBLE //' <<<"$VISIBLE")"
 echo "memory   kanca serve idle:       $MEM_IDLE"
 echo "memory   kanca serve after load: $MEM_LOADED"
+echo "cpu      per event, by thread:   $CPU_PER_EVENT"
 echo "stored   $STORED calls ($(( $(field requests "$KANCA_RESULT") - $(field non2xx "$KANCA_RESULT") )) acknowledged with 2xx, plus the probes), data dir $DB_SIZE"
 echo "stop     kanca serve exit code after SIGTERM: $KANCA_EXIT"

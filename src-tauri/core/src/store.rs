@@ -1259,8 +1259,8 @@ fn project_call(
     };
     let Some(call) = assemble_of(events.iter().map(|(_, r)| r)) else { return Ok(Vec::new()) };
     write_call(conn, &call, last_heard(events.iter().map(|(_, r)| r)), old, search)?;
+    let Some((last, earlier)) = ids.split_last() else { return Ok(Vec::new()) };
     let mut changes = Vec::with_capacity(ids.len());
-    let (last, earlier) = ids.split_last().expect("a projected call has a new event");
     for id in earlier {
         changes.extend(change_of(&events, *id, None));
     }

@@ -898,13 +898,9 @@ async fn listen(config: tokio_postgres::Config, pool: Pool, feeds: Feeds, ready:
     let mut last_seen: Option<i64> = None;
     let mut delay = Duration::from_millis(100);
     let mut ready = Some(ready);
-    // Whether a connection was lost: notes, tags, contacts and names announced meanwhile were
-    // not heard.
-    let mut lost = false;
     loop {
         let started = std::time::Instant::now();
-        let result = follow(&config, &pool, &feeds, &mut last_seen, &mut ready, &mut lost).await;
-        lost = true;
+        let result = follow(&config, &pool, &feeds, &mut last_seen, &mut ready).await;
         // A connection that held for a while was not the trouble: try again soon.
         if started.elapsed() > Duration::from_secs(30) {
             delay = Duration::from_millis(100);
@@ -926,7 +922,6 @@ async fn follow(
     feeds: &Feeds,
     last_seen: &mut Option<i64>,
     ready: &mut Option<tokio::sync::oneshot::Sender<()>>,
-    lost: &mut bool,
 ) -> Result<(), StoreError> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -967,9 +962,10 @@ async fn follow(
     let top: i64 = db.query_one("SELECT coalesce(max(pos), 0) FROM events", &[]).await?.get(0);
     let _ = feeds.journal.send(top);
     drop(db);
-    // What was announced while no connection listened cannot be known: whoever follows reads
+    // Listening again after a lost connection (the first one made `ready` known): what was
+    // announced while no connection listened cannot be known, so whoever follows reads
     // everything shared again.
-    if std::mem::take(lost) {
+    if ready.is_none() {
         let _ = feeds.shared.send(crate::Shared::Everything);
     }
     if let Some(ready) = ready.take() {

@@ -43,7 +43,15 @@ fn push_folded(out: &mut String, c: char) {
         '\u{0300}'..='\u{036F}' => return,
         c if c.is_ascii() => c.to_ascii_lowercase(),
         c => {
-            out.extend(c.to_lowercase());
+            // Lower-cased, a letter can become one this match folds further (the ANGSTROM SIGN
+            // "Å" is "å"): fold what it became, so folding twice changes nothing.
+            for lower in c.to_lowercase() {
+                if lower == c {
+                    out.push(lower);
+                } else {
+                    push_folded(out, lower);
+                }
+            }
             return;
         }
     };
@@ -68,6 +76,8 @@ mod tests {
         assert_eq!(fold("i\u{307}pek"), "ipek");
         assert_eq!(fold("Müller & Söhne"), "muller & sohne");
         assert_eq!(fold("Ωμέγα"), "ωμέγα");
+        // Signs that lower-case to a letter with an accent (ANGSTROM SIGN, KELVIN SIGN).
+        assert_eq!(fold("\u{212B}ngström \u{212A}"), "angstrom k");
     }
 
     proptest! {

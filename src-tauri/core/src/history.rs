@@ -650,6 +650,9 @@ mod tests {
     #[test]
     fn version_3_database_learns_when_calls_were_last_heard_of() {
         let (dir, conn) = sample_db();
+        // Newest first: migration 11 adds a column to the table migration 5 made.
+        conn.execute_batch(crate::names::UNDO_MIGRATION).unwrap();
+        conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         conn.execute_batch(
             "ALTER TABLE calls DROP COLUMN last_heard_us; DROP TABLE projection;
              ALTER TABLE calls DROP COLUMN caller_display; ALTER TABLE calls DROP COLUMN caller_e164;
@@ -658,8 +661,6 @@ mod tests {
              PRAGMA user_version = 3;",
         )
         .unwrap();
-        conn.execute_batch(crate::names::UNDO_MIGRATION).unwrap();
-        conn.execute_batch(crate::contacts::UNDO_MIGRATION).unwrap();
         drop(conn);
         let conn = open(&dir.path().join(DB_FILE)).unwrap();
         let page = search_at(&conn, &Query { limit: 50, ..Default::default() }, T0 + 1 + SILENCE_LIMIT_US).unwrap();

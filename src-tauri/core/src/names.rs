@@ -46,9 +46,9 @@ impl NameKind {
     }
 }
 
-/// What undoes migrations 9 and 10 (the tests of older databases' upgrades start from one).
+/// What undoes migrations 9 to 11 (the tests of older databases' upgrades start from one).
 #[cfg(test)]
-pub const UNDO_MIGRATION: &str = "DROP TABLE office_clients; ALTER TABLE calls DROP COLUMN sources; DROP TABLE pbx_names; DROP TABLE api_state;";
+pub const UNDO_MIGRATION: &str = "ALTER TABLE projection DROP COLUMN through_inbox; DROP TABLE office_clients; ALTER TABLE calls DROP COLUMN sources; DROP TABLE pbx_names; DROP TABLE api_state;";
 
 pub const SOURCE_BULUTFON: &str = "bulutfon";
 pub const SOURCE_LOCAL: &str = "local";

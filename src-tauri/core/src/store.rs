@@ -1,12 +1,14 @@
-//! Durable storage: one SQLite file, versioned migrations, one writer thread that commits
-//! concurrent deliveries together, and read connections for queries.
+//! Durable storage: one SQLite file for the history, versioned migrations, and beside it an
+//! inbox file (`inbox.rs`) where deliveries are journaled; one thread journals concurrent
+//! deliveries together, another projects them; read connections serve queries.
 //!
 //! Events are the source of truth (the raw body is kept verbatim); the `calls` table and its
-//! search indexes are derived from them. A delivery is acknowledged once its event is committed
-//! (the journal step); the writer then projects the events committed since the last projection
-//! into their calls in one transaction (a few milliseconds later, see [`PROJECT_IDLE`] and
-//! [`PROJECT_LAG`]), and `projection.through_event` records how far it got, so a crash between
-//! the two steps is made good by the next [`project`] (at start, or by a reader catching up).
+//! search indexes are derived from them. A delivery is acknowledged once it is committed to the
+//! inbox (the journal step, on a write lock of its own); the projector then moves the rows
+//! journaled since its last run into `events` and projects them into their calls in one
+//! transaction (a few milliseconds later, see [`PROJECT_IDLE`] and [`PROJECT_LAG`]), and
+//! `projection.through_inbox` and `through_event` record how far it got, so a crash between the
+//! two steps is made good by the next projection (at start, or by a reader catching up).
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
@@ -16,6 +18,11 @@ pub use rusqlite::Connection;
 use rusqlite::{params, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot};
+
+mod inbox;
+
+pub use inbox::INBOX_FILE;
+use inbox::{Inboxed, InFlight, ToProjector};
 
 use crate::call::{assemble, assemble_of, party, ringing_until, search_text, Call, CallKind, CallState, Direction, EventRecord, RouteStep};
 use crate::time::{micros_to_rfc3339, rfc3339_to_micros};
@@ -223,6 +230,9 @@ const MIGRATIONS: &[&str] = &[
         last_seen_us  INTEGER,
         revoked_at_us INTEGER
     );",
+    // 11: deliveries are journaled in a file of their own (store/inbox.rs) and moved into
+    // `events` as they are projected; this says up to which inbox id they have been.
+    "ALTER TABLE projection ADD COLUMN through_inbox INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Shortest number fragment kept in `call_numbers`; shorter queries use the trigram index.
@@ -402,23 +412,52 @@ pub struct Change {
 
 /// Journal one event. Returns the event id, or None for a redelivery.
 fn insert_event(conn: &Connection, inc: &IncomingEvent) -> Result<Option<i64>, StoreError> {
-    let ev = &inc.event;
+    insert_columns(conn, inc.columns())
+}
+
+impl IncomingEvent {
+    /// The delivery as `events` and the inbox store it: uuid, event_type, received_type,
+    /// timestamp_us, destination, received_at_us, content_type, raw.
+    fn columns(&self) -> impl rusqlite::Params + '_ {
+        let ev = &self.event;
+        (
+            ev.uuid.as_str(),
+            ev.event_type.as_str(),
+            ev.received_type.as_str(),
+            ev.timestamp_us,
+            ev.destination.as_deref(),
+            self.received_at_us,
+            self.content_type.as_deref(),
+            self.raw.as_slice(),
+        )
+    }
+}
+
+/// Move one inbox row into `events`. Returns the event id, or None for a redelivery.
+fn insert_inbox_row(conn: &Connection, row: &inbox::Row) -> Result<Option<i64>, StoreError> {
+    insert_columns(
+        conn,
+        params![
+            row.uuid,
+            row.event_type,
+            row.received_type,
+            row.timestamp_us,
+            row.destination,
+            row.received_at_us,
+            row.content_type,
+            row.raw,
+        ],
+    )
+}
+
+fn insert_columns(conn: &Connection, columns: impl rusqlite::Params) -> Result<Option<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO events (uuid, event_type, received_type, timestamp_us, destination,
                              received_at_us, content_type, raw)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT DO NOTHING",
     )?;
-    let n = stmt.execute(params![
-        ev.uuid,
-        ev.event_type.as_str(),
-        ev.received_type,
-        ev.timestamp_us,
-        ev.destination,
-        inc.received_at_us,
-        inc.content_type,
-        inc.raw,
-    ])?;
+    let n = stmt.execute(columns)?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
 }
 
@@ -806,22 +845,16 @@ pub fn sort_key_floor(us: i64) -> i64 {
 
 type Reply = oneshot::Sender<Result<Outcome, Arc<StoreError>>>;
 
-/// What the writer thread is asked to do.
-enum Job {
-    /// Journal this event and answer once it is durable. Boxed: the channel's slots and a
-    /// full channel's hand-over stay small.
-    Ingest(Box<IncomingEvent>, Reply),
-    /// Project what is journaled now rather than at the next tick (a reader is waiting).
-    Project,
-    /// Give back the writer's page cache (after a busy spell).
-    ReleaseMemory,
-}
+/// A delivery for the journal thread, answered once it is durable. Boxed: the channel's slots
+/// and a full channel's hand-over stay small.
+struct Job(Box<IncomingEvent>, Reply);
 
 /// Handle to the database used by the listener and the app. Cloning is cheap.
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    writer: mpsc::SyncSender<Job>,
+    journal: mpsc::SyncSender<Job>,
+    projector: mpsc::SyncSender<ToProjector>,
     changes: broadcast::Sender<Change>,
     readers: Arc<Mutex<Vec<Connection>>>,
     progress: Arc<Progress>,
@@ -838,17 +871,28 @@ pub const PROJECT_IDLE: Duration = Duration::from_millis(1);
 pub const PROJECT_LAG: Duration = Duration::from_millis(20);
 /// Project sooner when this many events are waiting, so a burst's projection stays short.
 const MAX_PENDING: usize = 4096;
+/// Journal commits handed to the projector and not yet taken.
+const PROJECTOR_QUEUE: usize = 256;
+/// Acknowledged events not yet projected: past this many the journal waits for the projector
+/// (up to [`LAG_WAIT`]) before it commits more, so under a load the projector cannot keep up
+/// with, answers slow down instead of the history falling behind without bound.
+const MAX_LAG: i64 = 512;
+const LAG_WAIT: Duration = Duration::from_secs(1);
+/// Projections commit without an fsync of their own (the inbox holds every event until the
+/// database has it durably); one in this long does fsync, and lets the inbox forget what it
+/// made durable.
+const SYNC_EVERY: Duration = Duration::from_millis(200);
 /// How long an in-process read waits for the projection to catch up with what was
 /// acknowledged before reading anyway (only reached if projecting keeps failing).
 const READ_WAIT: Duration = Duration::from_secs(2);
 
 /// How far the journal and the projection have got in this process, so reads through the
-/// [`Store`] see every event acknowledged before they started.
+/// [`Store`] see every event acknowledged before they started. Both count inbox ids.
 #[derive(Default)]
 struct Progress {
-    /// Highest event id acknowledged.
+    /// Highest inbox id acknowledged.
     journaled: std::sync::atomic::AtomicI64,
-    /// Highest event id projected into calls.
+    /// Highest inbox id projected into calls.
     projected: Mutex<i64>,
     moved: std::sync::Condvar,
 }
@@ -859,6 +903,15 @@ impl Progress {
             *p = (*p).max(through);
         }
         self.moved.notify_all();
+    }
+
+    /// Wait until fewer than `max` acknowledged events are waiting for the projector, at most
+    /// `timeout`.
+    fn wait_lag(&self, max: i64, timeout: Duration) {
+        let journaled = self.journaled.load(std::sync::atomic::Ordering::SeqCst);
+        if let Ok(guard) = self.projected.lock() {
+            let _ = self.moved.wait_timeout_while(guard, timeout, |p| journaled - *p > max);
+        }
     }
 
     /// Wait until events up to `target` are projected; false after [`READ_WAIT`].
@@ -875,9 +928,15 @@ impl Progress {
 /// published. Given by the engine, which knows both: the store does not depend on contacts.
 pub type Annotate = fn(&Connection, &mut Call) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// The inbox beside the database at `db_path`.
+fn inbox_path(db_path: &Path) -> PathBuf {
+    db_path.with_file_name(INBOX_FILE)
+}
+
 impl Store {
-    /// Open the database in `data_dir` (creating the directory), project whatever a crash left
-    /// journaled but not projected, and start the writer thread.
+    /// Open the database in `data_dir` (creating the directory), move into it and project
+    /// whatever a crash left in the inbox or journaled but not projected, and start the
+    /// journal and projector threads.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         Store::open_annotated(data_dir, |_, _| Ok(()))
     }
@@ -890,22 +949,58 @@ impl Store {
         })?;
         let path = data_dir.join(DB_FILE);
         let mut conn = open(&path)?;
-        let recovered = project(&mut conn, Vec::new())?;
+        let mut inbox_conn = inbox::open_inbox(&inbox_path(&path))?;
+        // Committed with synchronous=FULL (the connection's setting until now), so the inbox
+        // may forget what it moved.
+        let recovered = project_inbox(&mut conn, Some(&inbox_conn), Vec::new())?;
         if !recovered.changes.is_empty() {
             tracing::info!(events = recovered.changes.len(), "projected events journaled before a crash");
         }
+        inbox::settle(&mut inbox_conn, recovered.inbox_through)?;
+        // From here on the inbox is what makes an event durable: projections need no fsync.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let inbox_reader = inbox::open_inbox_reader(&inbox_path(&path))?;
+        let db_reader = open_reader(&path)?;
         let progress = Arc::new(Progress::default());
-        progress.journaled.store(recovered.through, std::sync::atomic::Ordering::SeqCst);
-        progress.projected(recovered.through);
-        let (tx, rx) = mpsc::sync_channel(4096);
+        progress.journaled.store(recovered.inbox_through, std::sync::atomic::Ordering::SeqCst);
+        progress.projected(recovered.inbox_through);
+        let in_flight = Arc::new(InFlight::default());
+        let durable = Arc::new(std::sync::atomic::AtomicI64::new(recovered.inbox_through));
+        let (journal_tx, journal_rx) = mpsc::sync_channel(4096);
+        let (projector_tx, projector_rx) = mpsc::sync_channel(PROJECTOR_QUEUE);
         let (changes, _) = broadcast::channel(1024);
-        let publish = changes.clone();
-        let shared = progress.clone();
-        std::thread::Builder::new()
-            .name("kanca-writer".into())
-            .spawn(move || Writer { conn, publish, annotate, progress: shared, pending: Vec::new(), oldest: None }.run(rx))
-            .map_err(|e| StoreError::Corrupt(format!("cannot start writer: {e}")))?;
-        Ok(Store { path, writer: tx, changes, readers: Arc::new(Mutex::new(Vec::new())), progress })
+        let projector = Projector {
+            conn,
+            inbox: inbox_reader,
+            publish: changes.clone(),
+            annotate,
+            progress: progress.clone(),
+            in_flight: in_flight.clone(),
+            durable: durable.clone(),
+            pending: Vec::new(),
+            oldest: None,
+            synced: std::time::Instant::now(),
+        };
+        let journal = inbox::Journal {
+            inbox: inbox_conn,
+            db: db_reader,
+            in_flight,
+            projector: projector_tx.clone(),
+            progress: progress.clone(),
+            trimmed: recovered.inbox_through,
+            durable,
+        };
+        let spawn_err = |e: std::io::Error| StoreError::Corrupt(format!("cannot start the storage threads: {e}"));
+        std::thread::Builder::new().name("kanca-projector".into()).spawn(move || projector.run(projector_rx)).map_err(spawn_err)?;
+        std::thread::Builder::new().name("kanca-journal".into()).spawn(move || journal.run(journal_rx)).map_err(spawn_err)?;
+        Ok(Store {
+            path,
+            journal: journal_tx,
+            projector: projector_tx,
+            changes,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            progress,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -921,14 +1016,14 @@ impl Store {
     pub async fn ingest(&self, event: IncomingEvent) -> Result<Outcome, Arc<StoreError>> {
         let (reply, wait) = oneshot::channel();
         let gone = || Arc::new(StoreError::WriterGone);
-        match self.writer.try_send(Job::Ingest(Box::new(event), reply)) {
+        match self.journal.try_send(Job(Box::new(event), reply)) {
             Ok(()) => {}
             Err(mpsc::TrySendError::Disconnected(_)) => return Err(gone()),
             Err(mpsc::TrySendError::Full(job)) => {
-                // The writer is far behind: wait for room on a blocking thread, not on the
+                // The journal is far behind: wait for room on a blocking thread, not on the
                 // async executor.
-                let writer = self.writer.clone();
-                tokio::task::spawn_blocking(move || writer.send(job))
+                let journal = self.journal.clone();
+                tokio::task::spawn_blocking(move || journal.send(job))
                     .await
                     .map_err(|_| gone())?
                     .map_err(|_| gone())?;
@@ -950,8 +1045,8 @@ impl Store {
     }
 
     /// Run `f` on a write connection of its own on a blocking thread, for what is written
-    /// rarely (contacts, notes, names, the API's state): the webhook writer keeps its own
-    /// connection and is never held up long.
+    /// rarely (contacts, notes, names, the API's state): deliveries are journaled in the inbox
+    /// and are never held up by it.
     pub async fn write_side<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -968,8 +1063,9 @@ impl Store {
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let target = self.progress.journaled.load(std::sync::atomic::Ordering::SeqCst);
         if self.progress.projected.lock().map(|p| *p < target).unwrap_or(false) {
-            // Nudge the writer; if its queue is full it is busy and projects within PROJECT_LAG.
-            let _ = self.writer.try_send(Job::Project);
+            // Nudge the projector; if its queue is full it is busy and projects within
+            // PROJECT_LAG.
+            let _ = self.projector.try_send(ToProjector::Project);
             if !self.progress.wait_projected(target) {
                 tracing::warn!("reading before the history caught up with event {target}");
             }
@@ -990,10 +1086,10 @@ impl Store {
 
     /// Close the pooled reader connections, and with them their page caches (a few MiB each
     /// after a busy spell); the next read opens a fresh one, which costs well under a
-    /// millisecond. The writer empties its own page cache too (up to 2 MiB); the pages it needs
-    /// next come back from the OS's file cache.
+    /// millisecond. The projector empties its own page cache too (up to 2 MiB); the pages it
+    /// needs next come back from the OS's file cache.
     pub async fn release_memory(&self) {
-        let _ = self.writer.try_send(Job::ReleaseMemory);
+        let _ = self.projector.try_send(ToProjector::ReleaseMemory);
         let readers = self.readers.clone();
         let _ = tokio::task::spawn_blocking(move || {
             let closed: Vec<Connection> = readers.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
@@ -1016,123 +1112,113 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// An event this process journaled and has not projected yet, parsed, so projecting it needs
-/// neither a read nor a parse.
+/// An event moved into `events` and not projected yet, parsed, so projecting it needs neither
+/// a read nor a parse.
 struct Journaled {
     id: i64,
     record: EventRecord,
 }
 
-/// The writer thread: journals deliveries in group commits and projects them after.
-struct Writer {
+/// The projector thread: moves what the journal thread committed to the inbox into `events`,
+/// projects it into calls, and publishes the changes.
+struct Projector {
     conn: Connection,
+    /// The inbox, read only: rows the journal thread did not hand over (another process
+    /// journaled them, or a projection that failed had them).
+    inbox: Option<Connection>,
     publish: broadcast::Sender<Change>,
     annotate: Annotate,
     progress: Arc<Progress>,
-    pending: Vec<Journaled>,
+    in_flight: Arc<InFlight>,
+    /// Inbox rows up to here are in the database durably (told to the journal thread).
+    durable: Arc<std::sync::atomic::AtomicI64>,
+    pending: Vec<Inboxed>,
     /// When the oldest of `pending` was acknowledged.
     oldest: Option<std::time::Instant>,
+    /// When a projection last committed with an fsync.
+    synced: std::time::Instant,
 }
 
-impl Writer {
-    fn run(mut self, rx: mpsc::Receiver<Job>) {
+impl Projector {
+    fn run(mut self, rx: mpsc::Receiver<ToProjector>) {
         loop {
-            // With events waiting for projection, wait for more deliveries only until the
-            // projection is due.
+            // With events waiting for projection, wait for more only until the projection is
+            // due.
             let next = match self.oldest {
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
                 Some(t) => rx.recv_timeout(PROJECT_IDLE.min(PROJECT_LAG.saturating_sub(t.elapsed()))),
             };
             let first = match next {
-                Ok(job) => job,
+                Ok(msg) => msg,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     self.project();
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
-            // Group commit: everything that queued up while the last fsync ran goes in one
-            // transaction, so concurrent deliveries share one fsync.
-            let mut batch = Vec::new();
             let mut asked = false;
             let mut release = false;
-            let mut job = Some(first);
-            while let Some(j) = job.take() {
-                match j {
-                    Job::Ingest(inc, reply) => batch.push((*inc, reply)),
-                    Job::Project => asked = true,
-                    Job::ReleaseMemory => release = true,
+            let mut msg = Some(first);
+            while let Some(m) = msg.take() {
+                match m {
+                    ToProjector::Journaled(batch) => {
+                        self.oldest.get_or_insert_with(std::time::Instant::now);
+                        self.pending.extend(batch);
+                    }
+                    ToProjector::Project => asked = true,
+                    ToProjector::ReleaseMemory => release = true,
                 }
-                if batch.len() < MAX_BATCH {
-                    job = rx.try_recv().ok();
+                if self.pending.len() < MAX_PENDING {
+                    msg = rx.try_recv().ok();
                 }
             }
-            self.journal(batch);
             let due = self.oldest.is_some_and(|t| t.elapsed() >= PROJECT_LAG) || self.pending.len() >= MAX_PENDING;
             if asked || due {
                 self.project();
             }
             if release {
                 if let Err(e) = self.conn.execute_batch("PRAGMA shrink_memory") {
-                    tracing::warn!("could not shrink the writer's cache: {e}");
+                    tracing::warn!("could not shrink the projector's cache: {e}");
                 }
             }
         }
-        // The listener is gone: leave nothing unprojected that can be projected now.
+        // The journal is gone: leave nothing unprojected that can be projected now, durably.
+        self.synced = std::time::Instant::now() - SYNC_EVERY;
         self.project();
     }
 
-    /// Commit `batch` to the journal and answer each delivery.
-    fn journal(&mut self, batch: Vec<(IncomingEvent, Reply)>) {
-        if batch.is_empty() {
-            return;
-        }
-        let events: Vec<&IncomingEvent> = batch.iter().map(|(e, _)| e).collect();
-        let results = journal_each(&mut self.conn, &events);
-        let mut answers = Vec::with_capacity(batch.len());
-        for ((inc, reply), result) in batch.into_iter().zip(results) {
-            let answer = match result {
-                Ok(Some(id)) => {
-                    self.pending.push(Journaled { id, record: EventRecord { event: inc.event, received_at_us: inc.received_at_us } });
-                    Ok(Outcome::Stored)
-                }
-                Ok(None) => Ok(Outcome::Duplicate),
-                Err(e) => Err(e),
-            };
-            answers.push((reply, answer));
-        }
-        // Before answering: a read that follows an answer must know to wait for this event.
-        if let Some(last) = self.pending.last() {
-            self.progress.journaled.fetch_max(last.id, std::sync::atomic::Ordering::SeqCst);
-            self.oldest.get_or_insert_with(std::time::Instant::now);
-        }
-        for (reply, answer) in answers {
-            let _ = reply.send(answer);
-        }
-    }
-
-    /// Project everything journaled, publish the changes, and tell waiting readers.
+    /// Move what is journaled into `events`, project it, publish the changes, and tell
+    /// waiting readers.
     ///
-    /// The projection commits without its own fsync (synchronous=NORMAL for that transaction):
-    /// it can always be redone from the journal, whose commits stay synchronous=FULL. The WAL
-    /// is written in order and each journal commit fsyncs it whole, projections before it
-    /// included; a crash can only lose projections made since the last journal commit, and a
-    /// lost projection also loses its `projection.through_event`, so the next open redoes it.
+    /// The projection commits without its own fsync (synchronous=NORMAL), but for one every
+    /// [`SYNC_EVERY`]: every event it moves is still in the inbox, which keeps its rows until a
+    /// synced projection has moved them. The WAL is written in order and that fsync covers the
+    /// projections before it; a power cut can only lose projections made since, and those also
+    /// lose their `projection.through_inbox`, so the next open moves them again.
     fn project(&mut self) {
-        if let Err(e) = self.conn.pragma_update(None, "synchronous", "NORMAL") {
-            tracing::warn!("cannot relax the projection's sync: {e}");
+        let sync = self.synced.elapsed() >= SYNC_EVERY;
+        if sync {
+            if let Err(e) = self.conn.pragma_update(None, "synchronous", "FULL") {
+                tracing::warn!("cannot make this projection durable: {e}");
+            }
         }
-        // Taken, not copied: a projection that fails reads the events back from the journal.
+        // Taken, not copied: a projection that fails reads the events back from the inbox.
         let waiting = self.pending.len();
-        let projected = project(&mut self.conn, std::mem::take(&mut self.pending));
-        if let Err(e) = self.conn.pragma_update(None, "synchronous", "FULL") {
-            // Journal commits must not go without an fsync: stop rather than acknowledge.
-            panic!("cannot restore synchronous=FULL on the writer: {e}");
+        let projected = project_inbox(&mut self.conn, self.inbox.as_ref(), std::mem::take(&mut self.pending));
+        if sync {
+            if let Err(e) = self.conn.pragma_update(None, "synchronous", "NORMAL") {
+                tracing::warn!("cannot relax the projection's sync: {e}");
+            }
         }
         match projected {
             Ok(done) => {
                 self.oldest = None;
-                self.progress.projected(done.through);
+                if sync {
+                    self.synced = std::time::Instant::now();
+                    self.durable.fetch_max(done.inbox_through, std::sync::atomic::Ordering::SeqCst);
+                }
+                self.in_flight.moved_through(done.inbox_through);
+                self.progress.projected(done.inbox_through);
                 // Names from the phone book for the pop-up (indexed look-ups, microseconds), only
                 // when someone listens: `kanca serve` alone publishes to no one.
                 let listened = self.publish.receiver_count() > 0;
@@ -1145,33 +1231,8 @@ impl Writer {
                     let _ = self.publish.send(change);
                 }
             }
-            // The events are durable; the next tick tries again.
+            // The events are durable in the inbox; the next tick tries again.
             Err(e) => tracing::error!("projecting {waiting} event(s) into calls failed: {e}"),
-        }
-    }
-}
-
-/// Journal `events` in one transaction; if that fails, each in its own, so one bad event does
-/// not fail the others. Per event: its id, None for a redelivery, or why it was not stored.
-fn journal_each(conn: &mut Connection, events: &[&IncomingEvent]) -> Vec<Result<Option<i64>, Arc<StoreError>>> {
-    match journal_all(conn, events) {
-        Ok(ids) => ids.into_iter().map(Ok).collect(),
-        Err(e) if events.len() > 1 => {
-            tracing::warn!("batch of {} failed ({e}); storing one by one", events.len());
-            events
-                .iter()
-                .map(|inc| match journal_all(conn, &[inc]) {
-                    Ok(ids) => Ok(ids.into_iter().next().flatten()),
-                    Err(e) => {
-                        tracing::error!(uuid = %inc.event.uuid, "storing event failed: {e}");
-                        Err(Arc::new(e))
-                    }
-                })
-                .collect()
-        }
-        Err(e) => {
-            tracing::error!("storing an event failed: {e}");
-            vec![Err(Arc::new(e))]
         }
     }
 }
@@ -1189,22 +1250,65 @@ fn journal_all(conn: &mut Connection, events: &[&IncomingEvent]) -> Result<Vec<O
 struct Projected {
     /// Every event up to this id is reflected in `calls`.
     through: i64,
+    /// Every inbox row up to this id is in `events` (and so in `calls`).
+    inbox_through: i64,
     /// One per event projected, in event order, each with its call as that event left it.
     changes: Vec<Change>,
 }
 
 /// Project every journaled event past `projection.through_event` into its call, in one
-/// IMMEDIATE transaction. `known` holds events the caller already has parsed (the writer's
-/// own); others are read back from the journal. Safe to run from several connections: the
-/// marker is read inside the transaction, so each event is projected once.
+/// IMMEDIATE transaction. `known` holds events the caller already has parsed; others are read
+/// back from the journal. Safe to run from several connections: the marker is read inside the
+/// transaction, so each event is projected once.
 fn project(conn: &mut Connection, known: Vec<Journaled>) -> Result<Projected, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done = project_in(&tx, known)?;
+    tx.commit()?;
+    Ok(done)
+}
+
+/// Move the inbox's rows past `projection.through_inbox` into `events` and project them (and
+/// any other event not projected yet), in one IMMEDIATE transaction. `batch` is what the
+/// journal thread handed over, in inbox order: when it follows the marker without a gap, it is
+/// all there is to move, parsed already; otherwise (rows another process journaled, or rows a
+/// failed projection had) the rows are read from `inbox`.
+fn project_inbox(conn: &mut Connection, inbox: Option<&Connection>, mut batch: Vec<Inboxed>) -> Result<Projected, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let marker: i64 = tx.query_row("SELECT through_inbox FROM projection WHERE id = 1", [], |r| r.get(0))?;
+    batch.retain(|b| b.id > marker);
+    let follows = batch.first().is_some_and(|b| b.id == marker + 1) && batch.windows(2).all(|w| w[1].id == w[0].id + 1);
+    let mut moved_through = marker;
+    let mut known = Vec::with_capacity(batch.len());
+    if follows || inbox.is_none() {
+        for b in batch {
+            moved_through = moved_through.max(b.id);
+            if let Some(id) = insert_event(&tx, &b.event)? {
+                known.push(Journaled { id, record: EventRecord { event: b.event.event, received_at_us: b.event.received_at_us } });
+            }
+        }
+    } else if let Some(inbox) = inbox {
+        for row in inbox::rows_after(inbox, marker)? {
+            moved_through = row.id;
+            insert_inbox_row(&tx, &row)?;
+        }
+    }
+    if moved_through > marker {
+        tx.prepare_cached("UPDATE projection SET through_inbox = ?1 WHERE id = 1")?.execute([moved_through])?;
+    }
+    let mut done = project_in(&tx, known)?;
+    tx.commit()?;
+    done.inbox_through = moved_through;
+    Ok(done)
+}
+
+/// [`project`] inside a transaction the caller commits.
+fn project_in(tx: &Connection, known: Vec<Journaled>) -> Result<Projected, StoreError> {
     let through: i64 = tx.query_row("SELECT through_event FROM projection WHERE id = 1", [], |r| r.get(0))?;
     let pending: Vec<(i64, String)> = tx
         .prepare_cached("SELECT id, uuid FROM events WHERE id > ?1 ORDER BY id")?
         .query_map([through], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let Some(&(last, _)) = pending.last() else { return Ok(Projected { through, changes: Vec::new() }) };
+    let Some(&(last, _)) = pending.last() else { return Ok(Projected { through, ..Projected::default() }) };
     // Calls in the order their first pending event arrived, each with its pending event ids.
     let mut calls: Vec<(String, Vec<i64>)> = Vec::new();
     let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -1219,13 +1323,12 @@ fn project(conn: &mut Connection, known: Vec<Journaled>) -> Result<Projected, St
     let mut changes = Vec::new();
     let mut search = SearchIndexWrites::default();
     for (uuid, ids) in &calls {
-        changes.append(&mut project_call(&tx, uuid, ids, &mut known, &mut search)?);
+        changes.append(&mut project_call(tx, uuid, ids, &mut known, &mut search)?);
     }
-    search.apply(&tx)?;
-    tx.execute("UPDATE projection SET through_event = ?1 WHERE id = 1", [last])?;
-    tx.commit()?;
+    search.apply(tx)?;
+    tx.prepare_cached("UPDATE projection SET through_event = ?1 WHERE id = 1")?.execute([last])?;
     changes.sort_by_key(|c| c.event_id);
-    Ok(Projected { through: last, changes })
+    Ok(Projected { through: last, changes, ..Projected::default() })
 }
 
 /// Assemble and write the call `uuid`, whose events `ids` are new. Returns a change per new
@@ -1291,16 +1394,28 @@ pub(crate) fn change_of(events: &[(i64, EventRecord)], id: i64, whole: Option<Ca
 /// every journaled event. A running receiver projects within [`PROJECT_LAG`], so wait for it a
 /// little; if it does not (it crashed, or none runs), project here.
 pub fn catch_up(conn: &mut Connection) -> Result<(), StoreError> {
-    let through = |c: &Connection| -> Result<i64, StoreError> {
-        Ok(c.query_row("SELECT through_event FROM projection WHERE id = 1", [], |r| r.get(0))?)
+    let inbox = match conn.path().filter(|p| !p.is_empty()) {
+        Some(path) => inbox::open_inbox_reader(&inbox_path(Path::new(path)))?,
+        None => None,
+    };
+    let marks = |c: &Connection| -> Result<(i64, i64), StoreError> {
+        Ok(c.query_row("SELECT through_event, through_inbox FROM projection WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
     };
     // What was journaled when the reader came; under a steady stream there is always a newer
     // event unprojected, and waiting for that would never end.
-    let target: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM events", [], |r| r.get(0))?;
+    let events: i64 = conn.query_row("SELECT ifnull(max(id), 0) FROM events", [], |r| r.get(0))?;
+    let inboxed = match &inbox {
+        Some(i) => inbox::last_id(i)?,
+        None => 0,
+    };
     let deadline = std::time::Instant::now() + PROJECT_LAG * 10;
-    while through(conn)? < target {
+    loop {
+        let (through_event, through_inbox) = marks(conn)?;
+        if through_event >= events && through_inbox >= inboxed {
+            break;
+        }
         if std::time::Instant::now() >= deadline {
-            let done = project(conn, Vec::new())?;
+            let done = project_inbox(conn, inbox.as_ref(), Vec::new())?;
             tracing::info!(through = done.through, "projected events no receiver had projected");
             break;
         }
@@ -1505,6 +1620,127 @@ mod tests {
         catch_up(&mut conn).unwrap();
         let state: String = conn.query_row("SELECT state FROM calls WHERE uuid = 'a'", [], |r| r.get(0)).unwrap();
         assert_eq!(state, "answered");
+    }
+
+    /// Deliveries a receiver journaled in the inbox and answered, then died before moving
+    /// (kill -9 between the two threads' steps).
+    fn inbox_without_moving(dir: &Path, uuids: &[&str]) -> Vec<i64> {
+        drop(open(&dir.join(DB_FILE)).unwrap());
+        let mut inbox = inbox::open_inbox(&dir.join(INBOX_FILE)).unwrap();
+        let evs: Vec<IncomingEvent> = uuids.iter().map(|u| incoming(&call_init(u, 1_700_000_000_000_000))).collect();
+        inbox::append(&mut inbox, &evs.iter().collect::<Vec<_>>(), None).unwrap()
+    }
+
+    /// The uuids of the inbox's rows up to `through`.
+    fn inbox_rows(dir: &Path, through: i64) -> Vec<String> {
+        let inbox = inbox::open_inbox(&dir.join(INBOX_FILE)).unwrap();
+        let mut stmt = inbox.prepare("SELECT uuid FROM inbox WHERE id <= ?1 ORDER BY id").unwrap();
+        stmt.query_map([through], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn opening_the_store_moves_what_a_crash_left_in_the_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        inbox_without_moving(dir.path(), &["i1", "i2"]);
+        assert_eq!(inbox_rows(dir.path(), 2), ["i1", "i2"]);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.read_blocking(|c| Ok(calls_in(c))).unwrap(), ["i1", "i2"]);
+        // Moved with an fsync: the inbox has forgotten them, but for its newest row, which
+        // keeps the next id from going back.
+        assert_eq!(inbox_rows(dir.path(), 2), ["i2"]);
+    }
+
+    #[test]
+    fn a_reader_moves_what_no_receiver_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        inbox_without_moving(dir.path(), &["cli"]);
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        catch_up(&mut conn).unwrap();
+        assert_eq!(calls_in(&conn), ["cli"]);
+        // The inbox is left as it was (a reader does not write it); the marker says it is moved.
+        let marker: i64 = conn.query_row("SELECT through_inbox FROM projection", [], |r| r.get(0)).unwrap();
+        assert_eq!(marker, 1);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.read_blocking(|c| Ok(calls_in(c))).unwrap(), ["cli"]);
+        let events: i64 = store.read_blocking(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)).unwrap();
+        assert_eq!(events, 1, "moved once");
+    }
+
+    #[test]
+    fn rows_the_projector_was_not_handed_are_read_from_the_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids = inbox_without_moving(dir.path(), &["g1", "g2", "g3"]);
+        let mut conn = open(&dir.path().join(DB_FILE)).unwrap();
+        let inbox = inbox::open_inbox_reader(&dir.path().join(INBOX_FILE)).unwrap().unwrap();
+        // Handed only the last one (the first two were journaled by another process).
+        let last = Inboxed { id: ids[2], event: incoming(&call_init("g3", 1_700_000_000_000_000)) };
+        let done = project_inbox(&mut conn, Some(&inbox), vec![last]).unwrap();
+        assert_eq!(done.inbox_through, ids[2]);
+        assert_eq!(done.changes.len(), 3);
+        assert_eq!(calls_in(&conn), ["g1", "g2", "g3"]);
+        // Handed again (a second projector, or a retry): nothing is moved twice.
+        let again = Inboxed { id: ids[2], event: incoming(&call_init("g3", 1_700_000_000_000_000)) };
+        assert!(project_inbox(&mut conn, Some(&inbox), vec![again]).unwrap().changes.is_empty());
+        let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(events, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_new_inbox_beside_an_old_database_does_not_give_ids_already_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            for i in 0..5 {
+                store.ingest(incoming(&call_init(&format!("old{i}"), 1_700_000_000_000_000 + i))).await.unwrap();
+            }
+            assert_eq!(store.read(|c| Ok(calls_in(c))).await.unwrap().len(), 5);
+        }
+        // Wait for the threads to let go of the files before removing the inbox.
+        let inbox = dir.path().join(INBOX_FILE);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", inbox.display()));
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.ingest(incoming(&call_init("new", 1_700_000_000_000_010))).await.unwrap(), Outcome::Stored);
+        let calls = store.read(|c| Ok(calls_in(c))).await.unwrap();
+        assert!(calls.contains(&"new".to_string()), "{calls:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_redelivery_is_a_duplicate_in_flight_and_once_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let body = call_init("dup", 1_700_000_000_000_000);
+        // Both sent before either is answered: the second finds the first in the inbox, not in
+        // the database.
+        let (a, b) = tokio::join!(store.ingest(incoming(&body)), store.ingest(incoming(&body)));
+        let mut outcomes = [a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|o| *o == Outcome::Duplicate);
+        assert_eq!(outcomes, [Outcome::Stored, Outcome::Duplicate]);
+        store.read(|_| Ok(())).await.unwrap();
+        assert_eq!(store.ingest(incoming(&body)).await.unwrap(), Outcome::Duplicate);
+        let events: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(events, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_inbox_forgets_what_the_database_holds_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..20 {
+            store.ingest(incoming(&call_init(&format!("t{i}"), 1_700_000_000_000_000 + i))).await.unwrap();
+        }
+        // A synced projection (one per SYNC_EVERY) lets the next journal commit delete what it
+        // moved; keep delivering until the first twenty are gone.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut i = 20;
+        while !inbox_rows(dir.path(), 20).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the inbox still holds {:?}", inbox_rows(dir.path(), 20));
+            store.ingest(incoming(&call_init(&format!("t{i}"), 1_700_000_000_000_000 + i))).await.unwrap();
+            store.read(|_| Ok(())).await.unwrap();
+            i += 1;
+        }
+        assert_eq!(store.read(|c| Ok(calls_in(c))).await.unwrap().len() as i64, i);
     }
 
     #[tokio::test(flavor = "multi_thread")]

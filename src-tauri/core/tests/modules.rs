@@ -12,7 +12,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     for entry in std::fs::read_dir(&src).unwrap() {
         let path = entry.unwrap().path();
         let Some(stem) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else { continue };
-        // A module is a file, or a folder whose files all count as it (contacts/).
+        // A module is a file, a folder whose files all count as it (contacts/), or both.
         let files: Vec<_> = if path.is_dir() {
             std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).filter(|p| p.file_name().is_some_and(|n| n != "tests.rs")).collect()
         } else if path.extension().is_some_and(|e| e == "rs") && stem != "lib" {
@@ -44,7 +44,8 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                 }
             }
         }
-        graph.insert(stem.to_string(), deps);
+        // `store.rs` and its folder `store/` are one module.
+        graph.entry(stem.to_string()).or_insert_with(BTreeSet::new).extend(deps);
     }
     graph
 }

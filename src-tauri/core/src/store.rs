@@ -1183,8 +1183,7 @@ impl Projector {
             }
         }
         // The journal is gone: leave nothing unprojected that can be projected now, durably.
-        self.synced = std::time::Instant::now() - SYNC_EVERY;
-        self.project();
+        self.project_synced(true);
     }
 
     /// Move what is journaled into `events`, project it, publish the changes, and tell
@@ -1196,7 +1195,11 @@ impl Projector {
     /// projections before it; a power cut can only lose projections made since, and those also
     /// lose their `projection.through_inbox`, so the next open moves them again.
     fn project(&mut self) {
-        let sync = self.synced.elapsed() >= SYNC_EVERY;
+        self.project_synced(self.synced.elapsed() >= SYNC_EVERY);
+    }
+
+    /// [`Projector::project`], committing with an fsync if `sync`.
+    fn project_synced(&mut self, sync: bool) {
         if sync {
             if let Err(e) = self.conn.pragma_update(None, "synchronous", "FULL") {
                 tracing::warn!("cannot make this projection durable: {e}");

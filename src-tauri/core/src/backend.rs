@@ -51,6 +51,17 @@ impl Backend {
     }
 
     /// One call with all its events.
+    /// Wait until what any receiver on this history acknowledged is in it (another process's
+    /// receiver included: on SQLite its deliveries wait in the inbox until its projector moves
+    /// them, and are moved here if it does not within a moment). PostgreSQL's receivers commit
+    /// to the history before they answer.
+    pub async fn catch_up(&self) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.write_side(crate::store::catch_up).await,
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
     pub async fn get_call(&self, uuid: String) -> Result<Option<CallDetail>, StoreError> {
         match self {
             Backend::Sqlite(s) => s.read(move |c| history::get_call(c, &uuid)).await,

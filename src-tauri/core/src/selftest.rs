@@ -84,6 +84,11 @@ pub async fn self_test_with(keys: &WebhookKeys, history: &Backend, base_url: &st
         };
         return failed(webhook_url, Some(status), elapsed, why);
     }
+    // The receiver that answered may be another process (`kanca self-test` beside `kanca serve`):
+    // what it acknowledged reaches the history a moment after its answer.
+    if let Err(e) = history.catch_up().await {
+        return failed(webhook_url, Some(status), elapsed, format!("could not read the database: {e}"));
+    }
     let arrived = history.get_call(uuid.clone()).await;
     match arrived {
         Ok(Some(_)) => SelfTestResult {

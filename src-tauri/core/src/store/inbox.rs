@@ -249,14 +249,14 @@ impl Journal {
             batch.iter().zip(&fresh).filter(|(_, f)| matches!(f, Ok(true))).map(|((inc, _), _)| inc).collect();
         let durable = self.durable.load(Ordering::SeqCst);
         let trim = (durable > self.trimmed).then_some(durable);
-        let (mut stored, trimmed) = journal_each(&mut self.inbox, &to_store, trim);
+        let (stored, trimmed) = journal_each(&mut self.inbox, &to_store, trim);
         if trimmed {
             self.trimmed = durable;
         }
         let mut answers = Vec::with_capacity(batch.len());
         let mut journaled = Vec::new();
         let mut added = Vec::new();
-        let mut stored_iter = stored.drain(..);
+        let mut stored_iter = stored.into_iter();
         for (((inc, reply), identity), fresh) in batch.into_iter().zip(identities).zip(fresh) {
             let answer = match fresh {
                 Err(e) => Err(e),
@@ -273,7 +273,6 @@ impl Journal {
             };
             answers.push((reply, answer));
         }
-        drop(stored_iter);
         self.in_flight.add(added);
         let mut alive = true;
         // Before answering: a read that follows an answer must know to wait for these events,

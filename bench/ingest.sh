@@ -74,7 +74,7 @@ load() {
 
 field() { sed -n "s/.*[ ]$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
-# cpu PID: CPU time in clock ticks per thread name ("kanca-writer 612", "tokio-rt-worker 498").
+# cpu PID: CPU time in clock ticks per thread name ("kanca-projector 612", "tokio-rt-worker 498").
 cpu() {
   for t in /proc/"$1"/task/*; do
     echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
@@ -89,15 +89,15 @@ KANCA_PID=$!
 KANCA_URL=$(wait_url "$WORK/kanca.out" "$KANCA_PID")
 sleep 1
 MEM_IDLE=$(mem "$KANCA_PID")
-# The visibility probe runs alongside the load: lag matters most when the writer is busy.
+# The visibility probe runs alongside the load: lag matters most when the projector is busy.
 "$VISIBILITY" --url "$KANCA_URL" --auth "Basic $(printf '%s:%s' "$USER_NAME" "$PASSWORD" | base64 -w0)" \
   --db "$WORK/data/kanca.db" --count "${PROBES:-100}" --interval-ms 50 >"$WORK/probe.out" 2>&1 &
 PROBE_PID=$!
 cpu "$KANCA_PID" >"$WORK/cpu.before"
 KANCA_RESULT=$(load "$KANCA_URL" kanca)
 cpu "$KANCA_PID" >"$WORK/cpu.after"
-# Which thread the load kept busy, per acknowledged event: the single storage writer bounds
-# throughput, the listener's workers share the cores with wrk.
+# Which thread the load kept busy, per acknowledged event: the journal (inbox commits), the
+# projector (history and indexes) and the listener's workers share the cores with wrk.
 CPU_PER_EVENT=$(join "$WORK/cpu.before" "$WORK/cpu.after" | awk -v n="$(( $(field requests "$KANCA_RESULT") - $(field non2xx "$KANCA_RESULT") ))" \
   -v hz="$(getconf CLK_TCK)" '$3 > $2 { printf "%s%s %.1f µs", sep, $1, ($3 - $2) / hz / n * 1e6; sep = ", " }')
 PROBE_EXIT=0

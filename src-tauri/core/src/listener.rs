@@ -202,7 +202,7 @@ async fn ingest(state: &ListenerState, req: Request) -> Result<Response, ApiErro
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let event = webhook::parse(content_type.as_deref(), &raw)?;
-    // Parse the numbers here, on the async workers, so the single storage writer finds them
+    // Parse the numbers here, on the async workers, so the projector thread finds them
     // cached (libphonenumber is the costliest step of assembling a call).
     for number in [&event.caller, &event.callee].into_iter().flatten() {
         crate::phone::normalize(number);

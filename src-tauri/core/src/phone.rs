@@ -56,8 +56,8 @@ pub enum NumberKind {
 pub fn normalize(raw: &str) -> PhoneNumber {
     // Parsing with libphonenumber's metadata costs tens of microseconds and the same few
     // numbers (the company's lines, regular callers) recur in every event: keep recent results.
-    // Shared by all threads so the listener can parse a new number before the single
-    // storage writer needs it.
+    // Shared by all threads so the listener can parse a new number before the store's
+    // projector needs it.
     static CACHE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, PhoneNumber>>> =
         std::sync::LazyLock::new(Default::default);
     // Small: a busy day's callers are mostly new numbers, and a full cache of 8,192 was about 3 MiB
